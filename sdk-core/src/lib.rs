@@ -6,17 +6,36 @@
 //! through the [`Clock`] trait, so the same code runs natively and in a
 //! browser.
 
+pub mod authorize;
+pub mod client;
+pub mod discovery;
 pub mod error;
+pub mod error_body;
 pub mod httpsig;
+pub mod jwks;
 pub mod jws;
 pub mod pkce;
 mod random;
+#[cfg(feature = "reqwest")]
+pub mod reqwest_transport;
+pub mod retry;
+pub mod runtime;
 pub mod secret;
+pub mod session;
+pub mod tokens;
 pub mod transport;
 pub mod webhook;
 
+pub use authorize::{AuthorizationRequest, PendingAuthorization};
+pub use client::{ClientAuth, OAuthClient, TokenExchangeRequest};
+pub use discovery::ServerMetadata;
 pub use error::{Error, ErrorKind, Result};
+pub use jwks::JwksCache;
 pub use pkce::{pkce, Pkce, PkceVerifier};
+pub use retry::RetryPolicy;
+pub use runtime::{Retry, Runtime};
 pub use secret::Secret;
+pub use session::{MemoryStorage, Renewal, Session, SessionEvent, SessionStorage};
+pub use tokens::{Introspection, TokenSet};
 pub use transport::{Clock, HeaderLookup, HttpRequest, HttpResponse, Transport, TransportError};
 pub use webhook::{VerifiedWebhook, Webhook, WebhookError, WebhookEvent};
