@@ -1,3 +1,4 @@
+#![doc = include_str!("../README.md")]
 //! Sigil SDK core.
 //!
 //! All protocol, crypto, parsing, retry and refresh logic of the Sigil SDKs
