@@ -38,8 +38,11 @@ section "Rust: sdk-core, sigil-server, conformance (unit, wiremock, vectors, doc
 cargo test --workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm
 
 section "sdk-core builds for wasm32-unknown-unknown with default features off"
+# Same flags as scripts/test-wasm.sh (reference types off for Debian's
+# binaryen), so std is built from source once for both.
 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/bin/rust-lld \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types" \
   /usr/bin/cargo build --release -p sigil --no-default-features \
   -Z build-std=std,panic_abort --target wasm32-unknown-unknown
 

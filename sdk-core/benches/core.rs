@@ -34,13 +34,17 @@ fn webhook(c: &mut Criterion) {
                 black_box(m.finalize().into_bytes())
             })
         });
-        group.bench_with_input(BenchmarkId::new("webhook_verify", size), &body, |b, body| {
-            b.iter(|| {
-                w.verify_at(headers.as_slice(), black_box(body), NOW)
-                    .unwrap()
-                    .timestamp
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("webhook_verify", size),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    w.verify_at(headers.as_slice(), black_box(body), NOW)
+                        .unwrap()
+                        .timestamp
+                })
+            },
+        );
     }
     group.finish();
 }

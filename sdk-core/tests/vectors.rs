@@ -11,7 +11,10 @@ use sigil::httpsig::{self, SignParams, SigningKey, VerifyOptions};
 use sigil::Webhook;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/standards.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/standards.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -88,7 +91,10 @@ fn rfc4231_hmac_sha256() {
         };
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
         mac.update(c["data_utf8"].as_str().unwrap().as_bytes());
-        assert_eq!(mac.finalize().into_bytes().to_vec(), hex(c["mac_hex"].as_str().unwrap()));
+        assert_eq!(
+            mac.finalize().into_bytes().to_vec(),
+            hex(c["mac_hex"].as_str().unwrap())
+        );
     }
 }
 
@@ -96,7 +102,9 @@ fn rfc4231_hmac_sha256() {
 fn rfc8032_ed25519_test1() {
     let v = &vectors()["ed25519_rfc8032_test1"];
     let sk = ed25519_dalek::SigningKey::from_bytes(
-        &hex(v["secret_key_hex"].as_str().unwrap()).try_into().unwrap(),
+        &hex(v["secret_key_hex"].as_str().unwrap())
+            .try_into()
+            .unwrap(),
     );
     assert_eq!(
         sk.verifying_key().to_bytes().to_vec(),
@@ -104,7 +112,10 @@ fn rfc8032_ed25519_test1() {
     );
     let msg = hex(v["message_hex"].as_str().unwrap());
     let sig = sk.sign(&msg);
-    assert_eq!(sig.to_bytes().to_vec(), hex(v["signature_hex"].as_str().unwrap()));
+    assert_eq!(
+        sig.to_bytes().to_vec(),
+        hex(v["signature_hex"].as_str().unwrap())
+    );
     sk.verifying_key().verify(&msg, &sig).unwrap();
     // The same key through the core's JWK handling.
     let jwk = sigil::jws::Jwk::from_verifying_key(&sk.verifying_key(), "k");
@@ -119,7 +130,8 @@ fn rfc9421_request(v: &Value) -> http::Request<Vec<u8>> {
     for (k, val) in r["headers"].as_object().unwrap() {
         b = b.header(k, val.as_str().unwrap());
     }
-    b.body(r["body"].as_str().unwrap().as_bytes().to_vec()).unwrap()
+    b.body(r["body"].as_str().unwrap().as_bytes().to_vec())
+        .unwrap()
 }
 
 #[test]
@@ -129,10 +141,14 @@ fn rfc9421_b25_and_b26_byte_for_byte() {
         let name = c["name"].as_str().unwrap();
         let key = match c["alg"].as_str().unwrap() {
             "hmac-sha256" => SigningKey::HmacSha256(
-                STANDARD.decode(c["shared_secret_base64"].as_str().unwrap()).unwrap(),
+                STANDARD
+                    .decode(c["shared_secret_base64"].as_str().unwrap())
+                    .unwrap(),
             ),
             _ => SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                &hex(c["ed25519_seed_hex"].as_str().unwrap()).try_into().unwrap(),
+                &hex(c["ed25519_seed_hex"].as_str().unwrap())
+                    .try_into()
+                    .unwrap(),
             )),
         };
         let input = c["signature_input"].as_str().unwrap();
@@ -151,13 +167,20 @@ fn rfc9421_b25_and_b26_byte_for_byte() {
         };
         let headers = httpsig::sign(&req, &key, &params).unwrap();
         assert_eq!(headers.signature_input, input, "{name} Signature-Input");
-        assert_eq!(headers.signature, c["signature"].as_str().unwrap(), "{name} Signature");
+        assert_eq!(
+            headers.signature,
+            c["signature"].as_str().unwrap(),
+            "{name} Signature"
+        );
 
         let mut signed = rfc9421_request(&v);
-        signed.headers_mut().insert("signature-input", input.parse().unwrap());
         signed
             .headers_mut()
-            .insert("signature", c["signature"].as_str().unwrap().parse().unwrap());
+            .insert("signature-input", input.parse().unwrap());
+        signed.headers_mut().insert(
+            "signature",
+            c["signature"].as_str().unwrap().parse().unwrap(),
+        );
         let opts = VerifyOptions {
             max_age_secs: None,
             ..VerifyOptions::default()

@@ -28,7 +28,11 @@ impl Catalog {
 /// Runs every scenario listed for the Rust SDK; returns (passed, failed).
 pub async fn run_rust(catalog: &Catalog, issuer: &str) -> (usize, usize) {
     let (mut passed, mut failed) = (0, 0);
-    for s in catalog.scenarios.iter().filter(|s| s.sdks.iter().any(|x| x == "rust")) {
+    for s in catalog
+        .scenarios
+        .iter()
+        .filter(|s| s.sdks.iter().any(|x| x == "rust"))
+    {
         match run(&s.id, issuer).await {
             Ok(()) => {
                 passed += 1;
@@ -65,13 +69,17 @@ async fn run(id: &str, issuer: &str) -> Result<(), String> {
             check(res.headers().contains_key("x-request-id"), "x-request-id")
         }
         "discovery.rfc8414" => {
-            let c = OAuthClient::discover(issuer, "conformance", ClientAuth::None, Runtime::native())
-                .await
-                .map_err(|e| e.to_string())?;
+            let c =
+                OAuthClient::discover(issuer, "conformance", ClientAuth::None, Runtime::native())
+                    .await
+                    .map_err(|e| e.to_string())?;
             let md = c.metadata();
             check(md.issuer == issuer, "issuer")?;
             check(md.supports_s256(), "S256")?;
-            check(md.authorization_response_iss_parameter_supported, "iss param")
+            check(
+                md.authorization_response_iss_parameter_supported,
+                "iss param",
+            )
         }
         "discovery.openid-configuration" => {
             let res = get(issuer, "/.well-known/openid-configuration").await?;

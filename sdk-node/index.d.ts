@@ -1,0 +1,71 @@
+/** A PKCE verifier with its S256 challenge. */
+export interface Pkce {
+  verifier: string;
+  challenge: string;
+  method: 'S256';
+}
+
+/** A fresh PKCE verifier and its S256 challenge. */
+export function pkce(): Pkce;
+
+/** The S256 challenge of `verifier`; throws `InvalidInputError` when invalid. */
+export function pkceChallenge(verifier: string): string;
+
+export interface VerifyOptions {
+  /** Verify as if the time were `now` (UNIX seconds). Defaults to the system clock. */
+  now?: number;
+}
+
+export interface VerifiedWebhook<T = unknown> {
+  /** `webhook-id`: stable across retries, use it to deduplicate. */
+  id: string;
+  /** `webhook-timestamp`, UNIX seconds. */
+  timestamp: number;
+  /** The parsed JSON body. */
+  payload: T;
+}
+
+/** Header values that are not strings (e.g. repeated headers as arrays) are ignored. */
+export type WebhookHeaders = Record<string, string | string[] | undefined> | Headers;
+
+/** Standard Webhooks verifier and signer. */
+export class Webhook {
+  /**
+   * @param secrets one `whsec_…` secret, or several during a rotation
+   * @param toleranceSeconds allowed clock skew each way (default 300)
+   */
+  constructor(secrets: string | string[], toleranceSeconds?: number);
+  /** Verifies the raw body; throws `WebhookVerificationError` with a `code`. */
+  verify<T = unknown>(headers: WebhookHeaders, body: Uint8Array | string, options?: VerifyOptions): VerifiedWebhook<T>;
+  /** The `webhook-signature` header value for a message. */
+  sign(id: string, timestamp: number, body: Uint8Array | string): string;
+}
+
+export interface SigilErrorFields {
+  code?: string;
+  status?: number;
+  requestId?: string;
+  retryAfter?: number;
+}
+
+/** Base class of every error the SDK throws. */
+export class SigilError extends Error {
+  constructor(message: string, fields?: SigilErrorFields);
+  /** Stable snake_case code, e.g. `invalid_signature`. */
+  code: string;
+  /** HTTP status, when the error came from an HTTP response. */
+  status?: number;
+  /** The server's request id, when it sent one. */
+  requestId?: string;
+  /** Seconds the server asked to wait, when it said. */
+  retryAfter?: number;
+}
+export class OAuthError extends SigilError {}
+export class ApiError extends SigilError {}
+export class RateLimitError extends ApiError {}
+export class TransportError extends SigilError {}
+export class WebhookVerificationError extends SigilError {}
+export class TokenError extends SigilError {}
+export class TokenExpiredError extends TokenError {}
+export class SignatureError extends SigilError {}
+export class InvalidInputError extends SigilError {}

@@ -1,0 +1,2 @@
+// Node entry (`pkg/node`): ready on require, no init step.
+export * from './api';

@@ -1,0 +1,219 @@
+//! WebAssembly bindings of the Sigil SDK (`@sigil/web`).
+//!
+//! Thin by design: every function converts JS values to Rust, calls
+//! [`sigil`], and converts the result (or the error) back. No protocol logic
+//! lives here.
+
+use std::time::Duration;
+
+use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+// The error classes live in a tiny JS module; wasm-bindgen re-exports them
+// from the generated package so `instanceof` sees one class identity.
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(reexport)]
+    pub type SigilError;
+    #[wasm_bindgen(reexport)]
+    pub type OAuthError;
+    #[wasm_bindgen(reexport)]
+    pub type ApiError;
+    #[wasm_bindgen(reexport)]
+    pub type RateLimitError;
+    #[wasm_bindgen(reexport)]
+    pub type TransportError;
+    #[wasm_bindgen(reexport)]
+    pub type WebhookVerificationError;
+    #[wasm_bindgen(reexport)]
+    pub type TokenError;
+    #[wasm_bindgen(reexport)]
+    pub type TokenExpiredError;
+    #[wasm_bindgen(reexport)]
+    pub type SignatureError;
+    #[wasm_bindgen(reexport)]
+    pub type InvalidInputError;
+
+    #[wasm_bindgen(js_name = createSigilError)]
+    fn create_sigil_error(
+        class: &str,
+        message: &str,
+        code: &str,
+        status: Option<u16>,
+        request_id: Option<String>,
+        retry_after: Option<f64>,
+    ) -> JsValue;
+}
+
+/// The one place that maps a core error kind to a JS error class.
+fn class_name(kind: sigil::ErrorKind) -> &'static str {
+    use sigil::ErrorKind as K;
+    match kind {
+        K::OAuth => "OAuthError",
+        K::Api => "ApiError",
+        K::RateLimited => "RateLimitError",
+        K::Transport => "TransportError",
+        K::Webhook => "WebhookVerificationError",
+        K::Token => "TokenError",
+        K::TokenExpired => "TokenExpiredError",
+        K::Signature => "SignatureError",
+        K::InvalidInput => "InvalidInputError",
+        K::Callback | K::InvalidResponse | K::Session => "SigilError",
+    }
+}
+
+/// Converts any core error into an instance of the matching JS class.
+fn to_js(err: impl Into<sigil::Error>) -> JsValue {
+    let err = err.into();
+    create_sigil_error(
+        class_name(err.kind()),
+        &err.to_string(),
+        err.code(),
+        err.status(),
+        err.request_id().map(str::to_owned),
+        err.retry_after().map(|d| d.as_secs_f64()),
+    )
+}
+
+fn invalid_input(message: &str) -> JsValue {
+    to_js(sigil::Error::InvalidInput(message.to_owned()))
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    Reflect::set(target, &JsValue::from_str(key), value).map(drop)
+}
+
+/// A fresh PKCE pair: `{ verifier, challenge, method: "S256" }`.
+#[wasm_bindgen]
+pub fn pkce() -> Result<Object, JsValue> {
+    let p = sigil::pkce();
+    let out = Object::new();
+    set(&out, "verifier", &p.verifier.expose().into())?;
+    set(&out, "challenge", &p.challenge.as_str().into())?;
+    set(&out, "method", &p.method().into())?;
+    Ok(out)
+}
+
+/// The S256 challenge of `verifier`; throws `InvalidInputError` when the
+/// verifier is not 43-128 unreserved characters.
+#[wasm_bindgen(js_name = pkceChallenge)]
+pub fn pkce_challenge(verifier: &str) -> Result<String, JsValue> {
+    sigil::pkce::challenge(verifier).map_err(to_js)
+}
+
+/// Standard Webhooks verifier and signer.
+#[wasm_bindgen]
+pub struct Webhook {
+    inner: sigil::Webhook,
+}
+
+#[wasm_bindgen]
+impl Webhook {
+    /// `secrets`: one `whsec_…` secret or an array of them (rotation);
+    /// `toleranceSeconds`: allowed clock skew each way, default 300.
+    #[wasm_bindgen(constructor)]
+    pub fn new(secrets: JsValue, tolerance_seconds: Option<f64>) -> Result<Webhook, JsValue> {
+        let secrets: Vec<String> = if let Some(one) = secrets.as_string() {
+            vec![one]
+        } else if Array::is_array(&secrets) {
+            Array::from(&secrets)
+                .iter()
+                .map(|s| s.as_string())
+                .collect::<Option<_>>()
+                .ok_or_else(|| invalid_input("webhook secrets must be strings"))?
+        } else {
+            return Err(invalid_input(
+                "webhook secrets must be a string or an array of strings",
+            ));
+        };
+        let mut inner = sigil::Webhook::new(&secrets).map_err(to_js)?;
+        if let Some(t) = tolerance_seconds {
+            let t = Duration::try_from_secs_f64(t)
+                .map_err(|_| invalid_input("tolerance must be a non-negative number of seconds"))?;
+            inner = inner.with_tolerance(t);
+        }
+        Ok(Webhook { inner })
+    }
+
+    /// Verifies `body` (raw bytes, or a string taken as UTF-8) against the
+    /// Standard Webhooks `headers` (a plain object, `Headers` or `Map`).
+    /// `options.now` overrides the clock (UNIX seconds). Returns
+    /// `{ id, timestamp, payload }` with the parsed JSON payload.
+    pub fn verify(
+        &self,
+        headers: JsValue,
+        body: JsValue,
+        options: Option<Object>,
+    ) -> Result<Object, JsValue> {
+        let headers = header_pairs(&headers)?;
+        let body = body_bytes(&body)?;
+        let now = match &options {
+            Some(o) => Reflect::get(o, &JsValue::from_str("now"))?,
+            None => JsValue::UNDEFINED,
+        };
+        let verified = if now.is_undefined() || now.is_null() {
+            self.inner.verify(headers.as_slice(), &body)
+        } else {
+            let now = now
+                .as_f64()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| invalid_input("options.now must be UNIX seconds"))?;
+            self.inner.verify_at(headers.as_slice(), &body, now as i64)
+        }
+        .map_err(to_js)?;
+        let payload = verified.json().map_err(to_js)?;
+        let payload = JSON::parse(&payload.to_string())?;
+        let out = Object::new();
+        set(&out, "id", &verified.id.into())?;
+        set(&out, "timestamp", &(verified.timestamp as f64).into())?;
+        set(&out, "payload", &payload)?;
+        Ok(out)
+    }
+
+    /// The `webhook-signature` header value for a message.
+    pub fn sign(&self, id: &str, timestamp: f64, body: JsValue) -> Result<String, JsValue> {
+        if !timestamp.is_finite() {
+            return Err(invalid_input("timestamp must be UNIX seconds"));
+        }
+        let body = body_bytes(&body)?;
+        Ok(self.inner.sign(id, timestamp as i64, &body))
+    }
+}
+
+/// `(name, value)` pairs from a `Headers`/`Map` (iterable) or a plain object.
+/// Non-string values (such as Node's `string[]` for repeated headers) are skipped.
+fn header_pairs(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    if !headers.is_object() {
+        return Err(invalid_input(
+            "headers must be an object or a Headers instance",
+        ));
+    }
+    let entries: Vec<JsValue> = match js_sys::try_iter(headers)? {
+        Some(iter) => iter.collect::<Result<_, _>>()?,
+        None => Object::entries(headers.unchecked_ref()).iter().collect(),
+    };
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| {
+            let pair = entry.dyn_into::<Array>().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect())
+}
+
+/// Raw body bytes from a `Uint8Array` (including Node's `Buffer`), an
+/// `ArrayBuffer`, or a string (UTF-8).
+fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(s) = body.as_string() {
+        Ok(s.into_bytes())
+    } else if let Some(bytes) = body.dyn_ref::<Uint8Array>() {
+        Ok(bytes.to_vec())
+    } else if let Some(buf) = body.dyn_ref::<js_sys::ArrayBuffer>() {
+        Ok(Uint8Array::new(buf).to_vec())
+    } else {
+        Err(invalid_input(
+            "body must be a Uint8Array, ArrayBuffer or string",
+        ))
+    }
+}

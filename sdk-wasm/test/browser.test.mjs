@@ -1,0 +1,93 @@
+// The web build (pkg/web) in real headless Chromium: pkce() and the Standard
+// Webhooks spec vector, run inside the page.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const vectorsFile = path.join(root, '..', 'tests', 'vectors', 'standards.json');
+const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
+
+const page = `<!doctype html><meta charset="utf-8"><title>sigil web test</title>
+<script type="module">
+import init, * as sigil from '/pkg/web/sigil_wasm.js';
+try {
+  await init();
+  const vectors = await (await fetch('/vectors/standards.json')).json();
+  const spec = vectors.standard_webhooks[0];
+  const p = sigil.pkce();
+  const wh = new sigil.Webhook(spec.secret, 300);
+  const headers = new Headers({ 'webhook-id': spec.id, 'webhook-timestamp': String(spec.timestamp), 'webhook-signature': spec.signature });
+  const verified = wh.verify(headers, new TextEncoder().encode(spec.body), { now: spec.now });
+  let tampered;
+  try { wh.verify(headers, spec.body + ' ', { now: spec.now }); } catch (e) {
+    tampered = { webhookError: e instanceof sigil.WebhookVerificationError, sigilError: e instanceof sigil.SigilError, name: e.name, code: e.code };
+  }
+  window.__result = {
+    pkce: { ...p, challengeMatches: sigil.pkceChallenge(p.verifier) === p.challenge },
+    rfc7636: sigil.pkceChallenge(vectors.pkce_rfc7636.code_verifier) === vectors.pkce_rfc7636.code_challenge,
+    verified, expectedPayload: JSON.parse(spec.body), spec: { id: spec.id, timestamp: spec.timestamp },
+    signed: wh.sign(spec.id, spec.timestamp, spec.body) === spec.signature,
+    tampered,
+  };
+} catch (e) {
+  window.__result = { error: String(e && e.stack || e) };
+}
+</script>`;
+
+function serve() {
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    try {
+      let body, file;
+      if (url.pathname === '/') {
+        body = page; file = 'index.html';
+      } else if (url.pathname === '/vectors/standards.json') {
+        file = vectorsFile; body = await fs.readFile(file);
+      } else if (url.pathname.startsWith('/pkg/web/')) {
+        file = path.join(root, path.normalize(url.pathname));
+        if (!file.startsWith(path.join(root, 'pkg', 'web'))) throw new Error('outside');
+        body = await fs.readFile(file);
+      } else {
+        throw new Error('not found');
+      }
+      res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+test('web build in headless Chromium: pkce() and the spec webhook vector', async (t) => {
+  const server = await serve();
+  t.after(() => server.close());
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  t.after(() => browser.close());
+  const tab = await browser.newPage();
+  const logs = [];
+  tab.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  tab.on('pageerror', (e) => logs.push(`pageerror: ${e}`));
+  await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+  await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 20000 });
+  const r = await tab.evaluate(() => window.__result);
+  assert.equal(r.error, undefined, `${r.error}\n${logs.join('\n')}`);
+  assert.equal(r.pkce.method, 'S256');
+  assert.equal(r.pkce.verifier.length, 43);
+  assert.ok(r.pkce.challengeMatches);
+  assert.ok(r.rfc7636);
+  assert.equal(r.verified.id, r.spec.id);
+  assert.equal(r.verified.timestamp, r.spec.timestamp);
+  assert.deepEqual(r.verified.payload, r.expectedPayload);
+  assert.ok(r.signed);
+  assert.deepEqual(r.tampered, { webhookError: true, sigilError: true, name: 'WebhookVerificationError', code: 'invalid_signature' });
+});
