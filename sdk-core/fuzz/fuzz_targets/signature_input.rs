@@ -19,5 +19,10 @@ fuzz_target!(|data: &[u8]| {
     req.headers_mut().insert("signature-input", i);
     req.headers_mut().insert("signature", s);
     let key = SigningKey::HmacSha256(b"fuzz-shared-secret".to_vec()).verifying_key();
-    let _ = httpsig::verify_request(&req, |_, _| Ok(key), &VerifyOptions::default(), 1_618_884_473);
+    let _ = httpsig::verify_request(
+        &req,
+        |_, _| Ok(key),
+        &VerifyOptions::default(),
+        1_618_884_473,
+    );
 });
