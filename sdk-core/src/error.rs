@@ -200,3 +200,22 @@ pub enum ErrorKind {
     /// RFC 9421 failure.
     Signature,
 }
+
+impl ErrorKind {
+    /// The error class every binding raises for this kind (JS `Error`
+    /// subclass, Python exception), so the languages agree on one hierarchy.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::OAuth => "OAuthError",
+            ErrorKind::Api => "ApiError",
+            ErrorKind::RateLimited => "RateLimitError",
+            ErrorKind::Transport => "TransportError",
+            ErrorKind::Webhook => "WebhookVerificationError",
+            ErrorKind::Token => "TokenError",
+            ErrorKind::TokenExpired => "TokenExpiredError",
+            ErrorKind::Signature => "SignatureError",
+            ErrorKind::InvalidInput => "InvalidInputError",
+            ErrorKind::Callback | ErrorKind::InvalidResponse | ErrorKind::Session => "SigilError",
+        }
+    }
+}

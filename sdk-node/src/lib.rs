@@ -12,30 +12,13 @@ use napi::bindgen_prelude::{Either, Object, ToNapiValue, Uint8Array};
 use napi::{Env, Status};
 use napi_derive::napi;
 
-/// The one place that maps a core error kind to a JS error class name.
-fn class_name(kind: sigil::ErrorKind) -> &'static str {
-    use sigil::ErrorKind as K;
-    match kind {
-        K::OAuth => "OAuthError",
-        K::Api => "ApiError",
-        K::RateLimited => "RateLimitError",
-        K::Transport => "TransportError",
-        K::Webhook => "WebhookVerificationError",
-        K::Token => "TokenError",
-        K::TokenExpired => "TokenExpiredError",
-        K::Signature => "SignatureError",
-        K::InvalidInput => "InvalidInputError",
-        K::Callback | K::InvalidResponse | K::Session => "SigilError",
-    }
-}
-
 /// Converts a core error into a thrown JS `Error` with the typed fields.
 fn to_js(env: &Env, err: impl Into<sigil::Error>) -> napi::Error {
     let err = err.into();
     let build = || -> napi::Result<napi::Error> {
         let mut obj =
             env.create_error(napi::Error::new(Status::GenericFailure, err.to_string()))?;
-        obj.set("sigilClass", class_name(err.kind()))?;
+        obj.set("sigilClass", err.kind().class_name())?;
         obj.set("code", err.code())?;
         if let Some(status) = err.status() {
             obj.set("status", u32::from(status))?;

@@ -3,7 +3,7 @@
 //! Thin by design: every function converts Python values to Rust, calls
 //! [`sigil`], and converts the result (or the error) back. The exception
 //! classes are defined in `python/sigil/__init__.py`; errors are raised as
-//! instances of the class [`class_name`] picks.
+//! instances of the class `sigil::ErrorKind::class_name` picks.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -13,28 +13,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
-/// The one place that maps a core error kind to a Python exception class.
-fn class_name(kind: sigil::ErrorKind) -> &'static str {
-    use sigil::ErrorKind as K;
-    match kind {
-        K::OAuth => "OAuthError",
-        K::Api => "ApiError",
-        K::RateLimited => "RateLimitError",
-        K::Transport => "TransportError",
-        K::Webhook => "WebhookVerificationError",
-        K::Token => "TokenError",
-        K::TokenExpired => "TokenExpiredError",
-        K::Signature => "SignatureError",
-        K::InvalidInput => "InvalidInputError",
-        K::Callback | K::InvalidResponse | K::Session => "SigilError",
-    }
-}
-
 /// Converts a core error into an instance of the matching `sigil` exception.
 fn to_py(py: Python<'_>, err: impl Into<sigil::Error>) -> PyErr {
     let err = err.into();
     let build = || -> PyResult<PyErr> {
-        let cls = py.import("sigil")?.getattr(class_name(err.kind()))?;
+        let cls = py.import("sigil")?.getattr(err.kind().class_name())?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("code", err.code())?;
         kwargs.set_item("status", err.status())?;

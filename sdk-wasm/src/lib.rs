@@ -46,28 +46,11 @@ extern "C" {
     ) -> JsValue;
 }
 
-/// The one place that maps a core error kind to a JS error class.
-fn class_name(kind: sigil::ErrorKind) -> &'static str {
-    use sigil::ErrorKind as K;
-    match kind {
-        K::OAuth => "OAuthError",
-        K::Api => "ApiError",
-        K::RateLimited => "RateLimitError",
-        K::Transport => "TransportError",
-        K::Webhook => "WebhookVerificationError",
-        K::Token => "TokenError",
-        K::TokenExpired => "TokenExpiredError",
-        K::Signature => "SignatureError",
-        K::InvalidInput => "InvalidInputError",
-        K::Callback | K::InvalidResponse | K::Session => "SigilError",
-    }
-}
-
 /// Converts any core error into an instance of the matching JS class.
 fn to_js(err: impl Into<sigil::Error>) -> JsValue {
     let err = err.into();
     create_sigil_error(
-        class_name(err.kind()),
+        err.kind().class_name(),
         &err.to_string(),
         err.code(),
         err.status(),
