@@ -1,0 +1,130 @@
+'use strict';
+// Tests shared by the JS bindings: @sigil/node (sdk-node, napi-rs) and the
+// nodejs build of @sigil/web (sdk-wasm/pkg/node, wasm-bindgen). Each package's
+// test file requires its package and calls this suite, then adds only the tests
+// that differ per package.
+//
+//   const sdkSuite = require('../../tests/js/sdk-suite.cjs');
+//   const { spec, headersOf } = sdkSuite(sigil, { name: '@sigil/node' });
+//
+// Options: `name` labels the suite; `dispose(obj)` releases a Webhook once a
+// vector test is done (wasm-bindgen objects own WASM memory: `o => o.free()`).
+const { describe, test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const vectors = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'vectors', 'standards.json'), 'utf8'),
+);
+const cases = vectors.standard_webhooks;
+const spec = cases[0];
+
+function headersOf(c) {
+  const h = { 'webhook-id': c.id, 'webhook-timestamp': String(c.timestamp) };
+  if (c.signature !== null) h['webhook-signature'] = c.signature;
+  return h;
+}
+
+// Byte bodies both bindings accept (a Buffer is a Uint8Array subclass).
+const byteBodies = [
+  ['Buffer', (s) => Buffer.from(s, 'utf8')],
+  ['Uint8Array', (s) => new TextEncoder().encode(s)],
+];
+
+module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
+  describe(`${name ?? 'sdk'}: shared suite`, () => {
+    test('pkce_rfc7636 vector', () => {
+      const v = vectors.pkce_rfc7636;
+      assert.equal(sigil.pkceChallenge(v.code_verifier), v.code_challenge);
+    });
+
+    test('pkce() returns an S256 pair', () => {
+      const p = sigil.pkce();
+      assert.equal(p.method, 'S256');
+      assert.equal(p.verifier.length, 43);
+      assert.equal(sigil.pkceChallenge(p.verifier), p.challenge);
+      assert.notEqual(sigil.pkce().verifier, p.verifier);
+    });
+
+    test('pkceChallenge rejects an invalid verifier with InvalidInputError', () => {
+      assert.throws(() => sigil.pkceChallenge('too-short'), (e) => {
+        assert.ok(e instanceof sigil.InvalidInputError);
+        assert.ok(e instanceof sigil.SigilError);
+        assert.ok(e instanceof Error);
+        assert.equal(e.name, 'InvalidInputError');
+        assert.equal(e.code, 'invalid_input');
+        assert.equal(e.status, undefined);
+        return true;
+      });
+    });
+
+    test('there are 9 standard_webhooks vectors', () => assert.equal(cases.length, 9));
+
+    for (const c of cases) {
+      test(`standard_webhooks: ${c.name}`, () => {
+        const wh = new sigil.Webhook(c.secret, c.tolerance_seconds ?? 300);
+        try {
+          for (const [kind, encode] of byteBodies) {
+            const body = encode(c.body);
+            if (c.valid) {
+              const v = wh.verify(headersOf(c), body, { now: c.now });
+              assert.equal(v.id, c.id, kind);
+              assert.equal(v.timestamp, c.timestamp, kind);
+              assert.deepEqual(v.payload, JSON.parse(c.body), kind);
+            } else {
+              assert.throws(() => wh.verify(headersOf(c), body, { now: c.now }), (e) => {
+                assert.ok(e instanceof sigil.WebhookVerificationError, `${kind}: ${e}`);
+                assert.ok(e instanceof sigil.SigilError, kind);
+                assert.equal(e.code, c.error, kind);
+                return true;
+              });
+            }
+          }
+        } finally {
+          dispose(wh);
+        }
+      });
+    }
+
+    test('sign reproduces the spec signature; string, Buffer, Uint8Array, object and Headers inputs', () => {
+      const wh = new sigil.Webhook([spec.secret]);
+      assert.equal(wh.sign(spec.id, spec.timestamp, spec.body), spec.signature);
+      for (const [kind, encode] of byteBodies) {
+        assert.equal(wh.sign(spec.id, spec.timestamp, encode(spec.body)), spec.signature, kind);
+      }
+      const now = { now: spec.now };
+      assert.equal(wh.verify(headersOf(spec), spec.body, now).id, spec.id);
+      assert.equal(wh.verify(new Headers(headersOf(spec)), spec.body, now).id, spec.id);
+    });
+
+    test('rotation, and the system clock when `now` is omitted', () => {
+      const other = 'whsec_YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtbG9uZyE=';
+      const wh = new sigil.Webhook([other, spec.secret]);
+      assert.equal(wh.verify(headersOf(spec), spec.body, { now: spec.now }).id, spec.id);
+      assert.throws(() => wh.verify(headersOf(spec), spec.body), { code: 'timestamp_out_of_tolerance' });
+    });
+
+    test('bad secrets and inputs are typed errors', () => {
+      assert.throws(() => new sigil.Webhook('whsec_!!!'), (e) => e instanceof sigil.WebhookVerificationError && e.code === 'invalid_secret');
+      assert.throws(() => new sigil.Webhook(spec.secret, -1), sigil.InvalidInputError);
+      const wh = new sigil.Webhook(spec.secret);
+      const sig = wh.sign('msg_1', 1000, 'not json');
+      const h = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1000', 'webhook-signature': sig };
+      assert.throws(() => wh.verify(h, 'not json', { now: 1000 }), { name: 'WebhookVerificationError', code: 'invalid_payload' });
+    });
+
+    test('error class hierarchy', () => {
+      assert.ok(new sigil.RateLimitError('x') instanceof sigil.ApiError);
+      assert.ok(new sigil.TokenExpiredError('x') instanceof sigil.TokenError);
+      for (const cls of ['OAuthError', 'ApiError', 'TransportError', 'WebhookVerificationError', 'TokenError', 'SignatureError', 'InvalidInputError']) {
+        const e = new sigil[cls]('m', { code: 'c', status: 400, requestId: 'r', retryAfter: 1 });
+        assert.ok(e instanceof sigil.SigilError, cls);
+        assert.equal(e.name, cls);
+        assert.deepEqual([e.code, e.status, e.requestId, e.retryAfter], ['c', 400, 'r', 1]);
+      }
+    });
+  });
+
+  return { vectors, cases, spec, headersOf };
+};
