@@ -11,9 +11,53 @@ pub struct Config {
     /// Public issuer URL (defaults to `http://<bind>`).
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,
+    /// Database URL: an SQLite file (`sqlite://sigil.db`) or `sqlite::memory:`.
+    #[arg(long, env = "SIGIL_DATABASE", default_value = "sqlite://sigil.db")]
+    pub database: String,
+    /// Development mode: seeds a dev user and app on first start.
+    #[arg(long, env = "SIGIL_DEV")]
+    pub dev: bool,
+    /// Test mode for CI: test-clock and fixtures endpoints. Never on by default.
+    #[arg(long, env = "SIGIL_TEST_MODE")]
+    pub test_mode: bool,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "SIGIL_ACCESS_TOKEN_TTL", default_value_t = 600)]
+    pub access_token_ttl: u64,
+    /// Refresh-token lifetime in seconds.
+    #[arg(long, env = "SIGIL_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
+    /// Sustained requests per second per client IP on sign-in and OAuth endpoints.
+    #[arg(long, env = "SIGIL_IP_RATE", default_value_t = 50)]
+    pub ip_rate_per_sec: u32,
+    /// Burst allowance per client IP.
+    #[arg(long, env = "SIGIL_IP_BURST", default_value_t = 100)]
+    pub ip_rate_burst: u32,
+    /// Sustained requests per second per API key or token on the management API.
+    #[arg(long, env = "SIGIL_KEY_RATE", default_value_t = 100)]
+    pub key_rate_per_sec: u32,
+    /// Burst allowance per API key or token.
+    #[arg(long, env = "SIGIL_KEY_BURST", default_value_t = 200)]
+    pub key_rate_burst: u32,
 }
 
 impl Config {
+    /// Defaults for tests: in-memory store on an ephemeral port.
+    pub fn for_tests() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            issuer: None,
+            database: "sqlite::memory:".into(),
+            dev: false,
+            test_mode: true,
+            access_token_ttl: 600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            ip_rate_per_sec: 10_000,
+            ip_rate_burst: 10_000,
+            key_rate_per_sec: 10_000,
+            key_rate_burst: 10_000,
+        }
+    }
+
     /// The issuer identifier tokens and metadata carry.
     pub fn issuer(&self) -> String {
         self.issuer

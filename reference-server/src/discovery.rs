@@ -13,6 +13,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
         .route("/.well-known/openid-configuration", get(metadata))
+        .route("/.well-known/jwks.json", get(jwks))
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.keys.current().jwks().clone())
 }
 
 async fn metadata(State(state): State<AppState>) -> Json<Value> {

@@ -1,31 +1,58 @@
 //! The Sigil reference server as a library, so tests drive the same router
 //! in-process that the binary serves.
 
+pub mod auth_api;
+pub mod body;
+pub mod client_auth;
+pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod discovery;
+pub mod envelope;
+pub mod error;
+pub mod keys;
+pub mod middleware;
+pub mod oauth;
+pub mod principal;
+pub mod ratelimit;
 pub mod request_id;
+pub mod scopes;
+pub mod seed;
+pub mod state;
+pub mod store;
+pub mod tokens;
+pub mod v1;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 
 pub use config::Config;
+pub use state::AppState;
 
-/// Everything the handlers share.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// Resolved configuration.
-    pub config: std::sync::Arc<Config>,
-}
-
-/// The full HTTP surface.
-pub fn router(config: Config) -> Router {
-    let state = AppState {
-        config: std::sync::Arc::new(config),
-    };
+/// The full HTTP surface over `state`.
+pub fn router(state: AppState) -> Router {
+    // Sign-in and OAuth endpoints are limited per client IP.
+    let per_ip = Router::new()
+        .merge(oauth::routes())
+        .merge(auth_api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_per_ip,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .merge(discovery::routes())
+        .merge(per_ip)
+        .merge(v1::routes())
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state)
+        // Bodies over the limit fail inside the extractor with a typed 413.
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(
+            middleware::request_id_in_problems,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(request_id::layer())
 }

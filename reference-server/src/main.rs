@@ -1,7 +1,11 @@
 //! `sigil-server`: the command line.
 
+use std::net::SocketAddr;
+
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+use sigil_server::{scopes, seed, AppState, Config};
 
 #[derive(Debug, Parser)]
 #[command(name = "sigil-server", version, about = "Sigil reference server")]
@@ -13,29 +17,80 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve(sigil_server::Config),
+    Serve(Config),
+    /// Create an API key for an account (created if new) and print it once.
+    CreateKey {
+        /// Database URL.
+        #[arg(long, env = "SIGIL_DATABASE", default_value = "sqlite://sigil.db")]
+        database: String,
+        /// The account's email.
+        #[arg(long, default_value = seed::DEV_EMAIL)]
+        email: String,
+        /// Key name.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Scope preset: read, write or full.
+        #[arg(long, default_value = "full")]
+        preset: String,
+    },
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(config) => {
-            let listener = tokio::net::TcpListener::bind(config.bind).await?;
-            tracing::info!(
-                issuer = %config.issuer(),
-                "sigil-server listening on http://{}",
-                listener.local_addr()?
-            );
-            axum::serve(listener, sigil_server::router(config))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
+        Command::Serve(config) => serve(config).await,
+        Command::CreateKey {
+            database,
+            email,
+            name,
+            preset,
+        } => {
+            let scopes = scopes::preset(&preset).ok_or("preset must be read, write or full")?;
+            let state = AppState::new(Config {
+                database,
+                ..Config::for_tests()
+            })
+            .await?;
+            let owner = seed::user(&state, &email).await?;
+            let (_, secret) =
+                sigil_server::v1::api_keys::issue(&state, &owner.id, name, scopes, None, None)
+                    .await?;
+            println!("{secret}");
+            Ok(())
         }
     }
+}
+
+async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let dev = config.dev;
+    let database = config.database.clone();
+    let state = AppState::new(config).await?;
+    let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    let issuer = state.config.issuer();
+    tracing::info!(%issuer, "sigil-server listening on http://{}", listener.local_addr()?);
+    if dev {
+        let app = seed::dev(&state).await?;
+        println!(
+            "\nDev mode. Account {email}, public app `{app}` (redirect {redirect}).\n\
+             Create an API key:   sigil-server create-key --database {database} --email {email}\n\
+             Exchange it:         curl -s {issuer}/auth/token/exchange -H 'content-type: application/json' -d '{{\"apiKey\":\"<key>\"}}'\n",
+            email = seed::DEV_EMAIL,
+            app = app.id,
+            redirect = app.redirect_uris.join(", "),
+        );
+    }
+    axum::serve(
+        listener,
+        sigil_server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
 }

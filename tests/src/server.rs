@@ -22,7 +22,7 @@ impl Server {
         };
         let bind = format!("127.0.0.1:{port}");
         let child = Command::new(binary)
-            .args(["serve", "--bind", &bind])
+            .args(["serve", "--bind", &bind, "--database", "sqlite::memory:"])
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("{}: {e}", binary.display()))?;

@@ -1,0 +1,220 @@
+//! The two error shapes of SYSTEM.md: RFC 6749 `{error, error_description}`
+//! on OAuth endpoints, RFC 9457 problem details with `code` and `requestId`
+//! everywhere else. A client's mistake is always a 4xx with a code; a 500
+//! means the server itself failed, and its detail never leaks internals.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// A problem-details error for the management and session APIs.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// snake_case code.
+    pub code: &'static str,
+    /// Human-readable detail.
+    pub detail: String,
+    /// Seconds, for 429.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// Any status and code.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+    /// 400 `invalid_request`.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", detail)
+    }
+    /// 422 `validation_failed`.
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            detail,
+        )
+    }
+    /// 401 `missing_credentials`.
+    pub fn missing_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_credentials",
+            "send an access token or API key as `Authorization: Bearer` or `X-API-Key`",
+        )
+    }
+    /// 401 `invalid_token`.
+    pub fn invalid_token(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_token", detail)
+    }
+    /// 403 `insufficient_scope`.
+    pub fn insufficient_scope(needed: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("this call needs the `{needed}` scope"),
+        )
+    }
+    /// 404 `not_found`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+    /// 429 `rate_limited`.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests",
+            )
+        }
+    }
+    /// 500 with a fixed message; the cause is logged, not sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed; the request id identifies it in the logs",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Self::new(StatusCode::CONFLICT, "conflict", "already exists"),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        });
+        if let Some(after) = self.retry_after {
+            body["retryAfter"] = after.into();
+        }
+        let mut res = (self.status, body.to_string()).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(after) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(after));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = format!("Bearer realm=\"sigil\", error=\"{}\"", self.code);
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                h.insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        res
+    }
+}
+
+/// An RFC 6749 error for OAuth endpoints.
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// RFC 6749 code.
+    pub error: &'static str,
+    /// `error_description`.
+    pub description: String,
+    /// Seconds, for 429.
+    pub retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    /// Any status and code.
+    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+    /// 400 `invalid_request`.
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
+    }
+    /// 400 `invalid_grant`.
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
+    }
+    /// 401 `invalid_client`.
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", d)
+    }
+    /// 400 `invalid_scope`.
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    }
+    /// 400 `unauthorized_client`.
+    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
+    }
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "too many requests",
+            )
+        }
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        let api = ApiError::internal(&e);
+        Self::new(api.status, "server_error", api.detail)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.error, "error_description": self.description });
+        if let Some(after) = self.retry_after {
+            body["retryAfter"] = after.into();
+        }
+        let mut res = (self.status, axum::Json(body)).into_response();
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(after) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(after));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"sigil\""),
+            );
+        }
+        res
+    }
+}

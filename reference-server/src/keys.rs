@@ -1,0 +1,126 @@
+//! Token-signing keys. The current Ed25519 key signs; the JWKS publishes it
+//! and the previous one, so tokens signed just before a rotation still verify
+//! offline. Keys live in the store, so a restart keeps them.
+
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::SigningKey;
+use sigil::jws::{self, Jwk, Jwks, TokenError, VerifiedToken, VerifyOptions};
+
+use crate::store::{SigningKeyRow, Store, StoreError, StoreResult};
+
+/// The keys in force at one moment.
+#[derive(Debug)]
+pub struct Keyring {
+    kid: String,
+    signing: SigningKey,
+    jwks: Jwks,
+    jwks_json: serde_json::Value,
+}
+
+impl Keyring {
+    fn from_rows(rows: &[SigningKeyRow]) -> StoreResult<Self> {
+        let key = |row: &SigningKeyRow| -> StoreResult<SigningKey> {
+            let seed: [u8; 32] = row
+                .seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("signing key {} seed", row.kid)))?;
+            Ok(SigningKey::from_bytes(&seed))
+        };
+        let current = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("no signing key".into()))?;
+        let signing = key(current)?;
+        let mut jwks = Jwks { keys: Vec::new() };
+        for row in rows.iter().take(2) {
+            jwks.keys.push(Jwk::from_verifying_key(
+                &key(row)?.verifying_key(),
+                &row.kid,
+            ));
+        }
+        let jwks_json =
+            serde_json::to_value(&jwks).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Self {
+            kid: current.kid.clone(),
+            signing,
+            jwks,
+            jwks_json,
+        })
+    }
+
+    /// Signs `claims` as a compact JWS of type `typ`.
+    pub fn sign(&self, typ: &str, claims: &serde_json::Value) -> String {
+        jws::sign(&self.signing, &self.kid, typ, claims)
+    }
+
+    /// Verifies a token signed by a published key.
+    pub fn verify(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Result<VerifiedToken, TokenError> {
+        jws::verify(token, &self.jwks, options, now)
+    }
+
+    /// The JWKS document.
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks_json
+    }
+
+    /// The signing key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+}
+
+/// The live keyring, swapped whole on rotation.
+#[derive(Debug)]
+pub struct Keys {
+    ring: RwLock<Arc<Keyring>>,
+}
+
+impl Keys {
+    /// Loads the keys, creating the first one on a new database.
+    pub async fn load(store: &dyn Store, now: i64) -> StoreResult<Self> {
+        let mut rows = store.signing_keys().await?;
+        if rows.is_empty() {
+            store.rotate_signing_key(&new_key(now)).await?;
+            rows = store.signing_keys().await?;
+        }
+        Ok(Self {
+            ring: RwLock::new(Arc::new(Keyring::from_rows(&rows)?)),
+        })
+    }
+
+    /// The keyring in force.
+    pub fn current(&self) -> Arc<Keyring> {
+        match self.ring.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Makes a new key current; the old one stays published.
+    pub async fn rotate(&self, store: &dyn Store, now: i64) -> StoreResult<()> {
+        store.rotate_signing_key(&new_key(now)).await?;
+        let ring = Arc::new(Keyring::from_rows(&store.signing_keys().await?)?);
+        match self.ring.write() {
+            Ok(mut w) => *w = ring,
+            Err(poisoned) => *poisoned.into_inner() = ring,
+        }
+        Ok(())
+    }
+}
+
+fn new_key(now: i64) -> SigningKeyRow {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).expect("the operating system's random source failed");
+    SigningKeyRow {
+        kid: crate::crypto::new_id("kid_"),
+        seed: seed.to_vec(),
+        created_at: now,
+        retired_at: None,
+    }
+}

@@ -1,0 +1,76 @@
+//! Cross-cutting request handling: per-IP rate limits, the request id in
+//! problem bodies, and JSON answers for unknown routes and methods.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, OAuthError};
+use crate::state::AppState;
+
+/// Largest problem body rewritten to carry the request id.
+const MAX_PROBLEM_BYTES: usize = 16 * 1024;
+
+/// 429 with `Retry-After` when the client IP is over its quota.
+pub async fn limit_per_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    if let Err(wait) = state.limits.check_ip(ip) {
+        return if req.uri().path().starts_with("/oauth/") {
+            OAuthError::rate_limited(wait).into_response()
+        } else {
+            ApiError::rate_limited(wait).into_response()
+        };
+    }
+    next.run(req).await
+}
+
+/// Adds `requestId` to RFC 9457 bodies, so error handlers need not thread it.
+pub async fn request_id_in_problems(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(crate::request_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let Some(request_id) = request_id.filter(|_| is_problem) else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await else {
+        return ApiError::internal(&"problem body unreadable").into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut v) => {
+            v["requestId"] = request_id.into();
+            v.to_string().into_bytes()
+        }
+        Err(_) => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// 404 for unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+/// 405 for known paths with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not accept that method",
+    )
+}

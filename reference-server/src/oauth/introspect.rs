@@ -1,0 +1,168 @@
+//! RFC 7662 introspection and RFC 7009 revocation, both client-authenticated.
+//! The token may be an access token (JWS), a refresh token or an API key.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sigil::jws::{TokenType, VerifyOptions};
+
+use super::token::no_store;
+use crate::body::OAuthBody;
+use crate::client_auth;
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::store::App;
+
+/// Introspection and revocation parameters. `token_type_hint` is ignored:
+/// the token's prefix says what it is (RFC 7662 §2.1 makes the hint advisory).
+#[derive(Debug, Deserialize)]
+pub struct TokenParam {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// What the server knows of `token`. Only the caller's own refresh tokens are
+/// disclosed; everything else unknown is `{"active": false}`.
+pub async fn inspect(
+    state: &AppState,
+    token: &str,
+    caller: Option<&App>,
+) -> Result<Value, OAuthError> {
+    let now = state.clock.now();
+    let inactive = json!({ "active": false });
+    if token.starts_with(crypto::REFRESH_PREFIX) {
+        let Some(r) = state.store.refresh_family(&crypto::hash(token)).await? else {
+            return Ok(inactive);
+        };
+        let usable = r.used_at.is_none()
+            && r.expires_at > now
+            && caller.is_none_or(|a| a.id == r.app_id)
+            && !state.store.is_family_revoked(&r.family_id).await?;
+        if !usable {
+            return Ok(inactive);
+        }
+        return Ok(json!({
+            "active": true, "token_type": "refresh_token", "client_id": r.app_id,
+            "scope": r.scope, "exp": r.expires_at, "sid": r.session_id,
+        }));
+    }
+    if token.starts_with("sgl_") {
+        if !crypto::is_well_formed_api_key(token) {
+            return Ok(inactive);
+        }
+        let Some(k) = state.store.api_key_by_hash(&crypto::hash(token)).await? else {
+            return Ok(inactive);
+        };
+        if !k.is_active(now) {
+            return Ok(inactive);
+        }
+        return Ok(json!({
+            "active": true, "token_type": "api_key", "sub": k.owner_id,
+            "scope": k.scopes.join(" "), "exp": k.expires_at, "iat": k.created_at,
+        }));
+    }
+    let options = VerifyOptions {
+        issuer: Some(state.config.issuer()),
+        token_type: TokenType::Access,
+        leeway_secs: 0,
+        ..VerifyOptions::default()
+    };
+    let Ok(verified) = state.keys.current().verify(token, &options, now) else {
+        return Ok(inactive);
+    };
+    let c = verified.claims;
+    if c.jti.as_deref().is_some_and(|j| state.denylist.contains(j)) {
+        return Ok(inactive);
+    }
+    let mut out = json!({
+        "active": true, "token_type": "access_token", "scope": c.scope.join(" "),
+        "client_id": c.client_id, "sub": c.sub, "iss": c.iss, "aud": c.aud,
+        "exp": c.exp, "iat": c.iat, "jti": c.jti, "sid": c.sid,
+        "session_type": c.session_type,
+    });
+    if let Some(obj) = out.as_object_mut() {
+        obj.retain(|_, v| !v.is_null());
+    }
+    Ok(out)
+}
+
+async fn caller(state: &AppState, body: &OAuthBody<TokenParam>) -> Result<App, OAuthError> {
+    let presented = client_auth::presented(
+        body.authorization.as_deref(),
+        body.params.client_id.as_deref(),
+        body.params.client_secret.as_deref(),
+    )?
+    .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    client_auth::authenticate(state, &presented).await
+}
+
+/// `POST /oauth/introspect`: confidential clients only.
+pub async fn introspect(
+    State(state): State<AppState>,
+    body: OAuthBody<TokenParam>,
+) -> Result<Response, OAuthError> {
+    let app = caller(&state, &body).await?;
+    if app.is_public {
+        return Err(OAuthError::invalid_client(
+            "introspection requires a confidential client",
+        ));
+    }
+    let token = body
+        .params
+        .token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    Ok(no_store(inspect(&state, token, Some(&app)).await?))
+}
+
+/// `POST /oauth/revoke`: always 200 for tokens the caller may not revoke or
+/// that do not exist (RFC 7009 §2.2).
+pub async fn revoke(
+    State(state): State<AppState>,
+    body: OAuthBody<TokenParam>,
+) -> Result<Response, OAuthError> {
+    let app = caller(&state, &body).await?;
+    let token = body
+        .params
+        .token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    revoke_token(&state, token, &app.id).await?;
+    Ok(no_store(json!({})))
+}
+
+/// Revokes a refresh token's family or denylists an access token, when it
+/// was issued to `client_id`.
+pub async fn revoke_token(
+    state: &AppState,
+    token: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    let now = state.clock.now();
+    if token.starts_with(crypto::REFRESH_PREFIX) {
+        if let Some(r) = state.store.refresh_family(&crypto::hash(token)).await? {
+            if r.app_id == client_id {
+                state.store.revoke_family(&r.family_id, now).await?;
+            }
+        }
+        return Ok(());
+    }
+    let options = VerifyOptions {
+        token_type: TokenType::Access,
+        require_exp: true,
+        leeway_secs: 0,
+        ..VerifyOptions::default()
+    };
+    if let Ok(v) = state.keys.current().verify(token, &options, now) {
+        if let (Some(jti), Some(exp)) = (v.claims.jti, v.claims.exp) {
+            if v.claims.client_id.as_deref() == Some(client_id) {
+                state.store.revoke_jti(&jti, exp).await?;
+                state.denylist.insert(jti);
+            }
+        }
+    }
+    Ok(())
+}

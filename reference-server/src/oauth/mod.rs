@@ -1,0 +1,18 @@
+//! The OAuth 2.0 endpoints.
+
+pub mod grants;
+pub mod introspect;
+pub mod token;
+
+use axum::routing::post;
+use axum::Router;
+
+use crate::state::AppState;
+
+/// `/oauth` routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token::token))
+        .route("/oauth/introspect", post(introspect::introspect))
+        .route("/oauth/revoke", post(introspect::revoke))
+}

@@ -1,0 +1,133 @@
+//! `POST /oauth/token` (RFC 6749 §3.2), JSON or form bodies.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::grants::{self, Outcome};
+use crate::body::OAuthBody;
+use crate::client_auth;
+use crate::error::OAuthError;
+use crate::state::AppState;
+
+/// The RFC 8693 grant type.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Subject type of a Sigil API key.
+pub const API_KEY_TOKEN_TYPE: &str = "urn:sigil:params:oauth:token-type:api_key";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// Token request parameters; unknown ones are ignored, as RFC 6749 requires.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenParams {
+    grant_type: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    subject_token: Option<String>,
+    subject_token_type: Option<String>,
+    requested_token_type: Option<String>,
+}
+
+/// Adds `Cache-Control: no-store` (RFC 6749 §5.1).
+pub fn no_store(body: serde_json::Value) -> Response {
+    let mut res = Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// The token endpoint.
+pub async fn token(
+    State(state): State<AppState>,
+    body: OAuthBody<TokenParams>,
+) -> Result<Response, OAuthError> {
+    let p = &body.params;
+    let presented = client_auth::presented(
+        body.authorization.as_deref(),
+        p.client_id.as_deref(),
+        p.client_secret.as_deref(),
+    )?;
+    let grant_type = p
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let outcome: Outcome = match grant_type {
+        "client_credentials" => {
+            let presented = presented
+                .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+            let app = client_auth::authenticate(&state, &presented).await?;
+            grants::client_credentials(&state, &app, p.scope.as_deref())?
+        }
+        "refresh_token" => {
+            let presented =
+                presented.ok_or_else(|| OAuthError::invalid_client("client_id is required"))?;
+            let app = client_auth::authenticate(&state, &presented).await?;
+            let rt = required(&p.refresh_token, "refresh_token")?;
+            grants::refresh(&state, &app, rt, p.scope.as_deref()).await?
+        }
+        TOKEN_EXCHANGE => {
+            let client = match &presented {
+                Some(c) => Some(client_auth::authenticate(&state, c).await?),
+                None => None,
+            };
+            let subject = required(&p.subject_token, "subject_token")?;
+            match p.subject_token_type.as_deref() {
+                Some(API_KEY_TOKEN_TYPE) => {}
+                Some(other) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "subject_token_type `{other}` is not supported; use `{API_KEY_TOKEN_TYPE}`"
+                    )))
+                }
+                None => {
+                    return Err(OAuthError::invalid_request(
+                        "subject_token_type is required",
+                    ))
+                }
+            }
+            if let Some(t) = p.requested_token_type.as_deref() {
+                if t != ACCESS_TOKEN_TYPE {
+                    return Err(OAuthError::invalid_request(format!(
+                        "requested_token_type `{t}` is not supported"
+                    )));
+                }
+            }
+            let mut outcome =
+                grants::api_key_exchange(&state, subject, p.scope.as_deref(), client.as_ref())
+                    .await?;
+            outcome.refresh_token = None;
+            let mut body = crate::tokens::response_body(&outcome.access, &outcome.scopes, None);
+            body["issued_token_type"] = ACCESS_TOKEN_TYPE.into();
+            return Ok(no_store(body));
+        }
+        other => {
+            return Err(OAuthError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant_type `{}` is not supported", truncate(other)),
+            ))
+        }
+    };
+    Ok(no_store(crate::tokens::response_body(
+        &outcome.access,
+        &outcome.scopes,
+        outcome.refresh_token.as_deref(),
+    )))
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, OAuthError> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+}
+
+/// Echoed input, bounded so an error message cannot be used to reflect a
+/// large payload.
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}

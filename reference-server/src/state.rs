@@ -1,0 +1,75 @@
+//! What every handler shares: configuration, storage, the clock, signing
+//! keys, the access-token denylist and the rate limiters.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::Keys;
+use crate::ratelimit::Limits;
+use crate::store::{SqliteStore, Store, StoreResult};
+
+/// Revoked access-token ids, kept in memory so verifying a token reads no
+/// database; the store has the durable copy, reloaded at start.
+#[derive(Debug, Default)]
+pub struct Denylist(RwLock<HashSet<String>>);
+
+impl Denylist {
+    /// Whether `jti` was revoked.
+    pub fn contains(&self, jti: &str) -> bool {
+        self.0.read().map(|s| s.contains(jti)).unwrap_or(true)
+    }
+    /// Adds `jti`.
+    pub fn insert(&self, jti: String) {
+        if let Ok(mut s) = self.0.write() {
+            s.insert(jti);
+        }
+    }
+}
+
+/// Shared handler state (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Resolved configuration.
+    pub config: Arc<Config>,
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Server time (shiftable in test mode).
+    pub clock: Arc<Clock>,
+    /// Token-signing keys.
+    pub keys: Arc<Keys>,
+    /// Revoked access tokens.
+    pub denylist: Arc<Denylist>,
+    /// Secret for pairwise subjects.
+    pub pairwise_secret: Arc<Vec<u8>>,
+    /// Rate limiters.
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    /// Opens the store and loads keys and the denylist.
+    pub async fn new(config: Config) -> StoreResult<Self> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database).await?);
+        let clock = Arc::new(Clock::default());
+        let now = clock.now();
+        let keys = Arc::new(Keys::load(store.as_ref(), now).await?);
+        let denylist = Arc::new(Denylist::default());
+        for jti in store.revoked_jtis(now).await? {
+            denylist.insert(jti);
+        }
+        let mut fresh = [0u8; 32];
+        getrandom::getrandom(&mut fresh).expect("the operating system's random source failed");
+        let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);
+        let limits = Arc::new(Limits::new(&config));
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            clock,
+            keys,
+            denylist,
+            pairwise_secret,
+            limits,
+        })
+    }
+}

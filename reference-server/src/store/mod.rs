@@ -1,0 +1,204 @@
+//! The storage layer. Handlers only see [`Store`]; SQLite implements it today
+//! and a PostgreSQL backend can implement it later without touching a
+//! handler. Secrets arrive here already hashed.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// Storage failures. Only real faults reach here; "not found" is `Ok(None)`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be decoded.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// A unique constraint refused the write.
+    #[error("already exists")]
+    Conflict,
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `usr_…`.
+    pub id: String,
+    /// Sign-in address, lowercase.
+    pub email: String,
+    /// Optional display alias shared with apps.
+    pub alias: Option<String>,
+    /// UNIX seconds.
+    pub created_at: i64,
+}
+
+/// A registered OAuth client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// The `client_id` (`app_…`).
+    pub id: String,
+    /// The user who manages it.
+    pub owner_id: String,
+    /// Shown on the consent screen.
+    pub name: String,
+    /// Exact-match redirect URIs (RFC 8252 loopback ports excepted).
+    pub redirect_uris: Vec<String>,
+    /// Origins allowed by CORS.
+    pub allowed_origins: Vec<String>,
+    /// Public clients have no secret and must use PKCE.
+    pub is_public: bool,
+    /// SHA-256 of the client secret.
+    pub secret_hash: Option<Vec<u8>>,
+    /// Scopes the app may be granted.
+    pub scopes: Vec<String>,
+    /// UNIX seconds.
+    pub created_at: i64,
+}
+
+/// An API key or personal access token (the secret itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// `key_…`.
+    pub id: String,
+    /// Whose key it is.
+    pub owner_id: String,
+    /// Set for project-scoped keys.
+    pub app_id: Option<String>,
+    /// Human label.
+    pub name: String,
+    /// First 12 characters of the secret.
+    pub prefix: String,
+    /// Last 4 characters of the secret.
+    pub last4: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// UNIX seconds, if it expires.
+    pub expires_at: Option<i64>,
+    /// UNIX seconds, once revoked.
+    pub revoked_at: Option<i64>,
+    /// UNIX seconds of the last authenticated use.
+    pub last_used_at: Option<i64>,
+    /// UNIX seconds.
+    pub created_at: i64,
+}
+
+impl ApiKey {
+    /// Usable at `now`: not revoked, not expired.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A stored refresh token (looked up by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// Every rotation of one grant shares a family; reuse revokes it whole.
+    pub family_id: String,
+    /// The client it was issued to.
+    pub app_id: String,
+    /// The user, for user sessions.
+    pub user_id: Option<String>,
+    /// Granted scope, space-separated.
+    pub scope: String,
+    /// The `sid` the access tokens carry.
+    pub session_id: String,
+    /// UNIX seconds.
+    pub expires_at: i64,
+    /// UNIX seconds it was spent (rotated), if it was.
+    pub used_at: Option<i64>,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// First use: the token is now spent.
+    Fresh(RefreshToken),
+    /// Already spent: a replay, so the family must be revoked.
+    Reused {
+        /// The family to revoke.
+        family_id: String,
+    },
+    /// Never issued.
+    Unknown,
+}
+
+/// A token-signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    /// Key id in JWS headers and the JWKS.
+    pub kid: String,
+    /// Ed25519 seed.
+    pub seed: Vec<u8>,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// Set once a newer key took over; still published until dropped.
+    pub retired_at: Option<i64>,
+}
+
+/// Everything the handlers persist.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// A named server secret, created with `generate` on first use.
+    async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
+
+    /// Adds a user.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Finds a user by lowercase email.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Finds a user by id.
+    async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+
+    /// Registers an app.
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    /// Finds an app by client id.
+    async fn app(&self, id: &str) -> StoreResult<Option<App>>;
+    /// The apps a user owns, newest first.
+    async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>>;
+    /// Replaces an app's mutable fields.
+    async fn update_app(&self, app: &App) -> StoreResult<()>;
+    /// Deletes an app; false when it was not the owner's.
+    async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+
+    /// Stores a new key with the hash of its secret.
+    async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()>;
+    /// Finds a key by the hash of its secret.
+    async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
+    /// Finds one of the owner's keys.
+    async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>>;
+    /// The owner's keys, newest first.
+    async fn api_keys_of(&self, owner_id: &str) -> StoreResult<Vec<ApiKey>>;
+    /// Renames; false when not found.
+    async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool>;
+    /// Revokes; false when not found.
+    async fn revoke_api_key(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool>;
+    /// Deletes; false when not found.
+    async fn delete_api_key(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+
+    /// Stores a refresh token by hash.
+    async fn insert_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> StoreResult<()>;
+    /// Atomically spends a refresh token.
+    async fn use_refresh_token(&self, hash: &[u8], at: i64) -> StoreResult<RefreshUse>;
+    /// Revokes every refresh token of a family.
+    async fn revoke_family(&self, family_id: &str, at: i64) -> StoreResult<()>;
+    /// Whether a family was revoked.
+    async fn is_family_revoked(&self, family_id: &str) -> StoreResult<bool>;
+    /// The family of a refresh token, spent or not.
+    async fn refresh_family(&self, hash: &[u8]) -> StoreResult<Option<RefreshToken>>;
+
+    /// Denylists an access token id until it would have expired anyway.
+    async fn revoke_jti(&self, jti: &str, expires_at: i64) -> StoreResult<()>;
+    /// The denylisted ids still unexpired at `now`.
+    async fn revoked_jtis(&self, now: i64) -> StoreResult<Vec<String>>;
+
+    /// All signing keys, newest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
+    /// Adds a signing key and retires the previous current one.
+    async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
+}

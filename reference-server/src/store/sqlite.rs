@@ -1,0 +1,459 @@
+//! SQLite storage with versioned sqlx migrations. WAL with
+//! `synchronous = FULL`: a write is acknowledged only once it is on disk, so
+//! it survives `kill -9` (and power loss).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{
+    ApiKey, App, RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
+};
+
+/// A SQLite-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `url`
+    /// (`sqlite://path.db` or `sqlite::memory:`).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let memory = url.contains(":memory:");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        // An in-memory database lives in one connection; keep exactly one
+        // open forever so it is never dropped.
+        let pool = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(8)
+        }
+        .connect_with(options)
+        .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn json_list(text: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::Value::from(list).to_string()
+}
+
+fn scopes(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
+fn conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(e),
+    }
+}
+
+fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        alias: row.try_get("alias")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn app_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<App> {
+    Ok(App {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        name: row.try_get("name")?,
+        redirect_uris: json_list(row.try_get("redirect_uris")?)?,
+        allowed_origins: json_list(row.try_get("allowed_origins")?)?,
+        is_public: row.try_get("is_public")?,
+        secret_hash: row.try_get("secret_hash")?,
+        scopes: scopes(row.try_get("scopes")?),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        app_id: row.try_get("app_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        last4: row.try_get("last4")?,
+        scopes: scopes(row.try_get("scopes")?),
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn refresh_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<RefreshToken> {
+    Ok(RefreshToken {
+        family_id: row.try_get("family_id")?,
+        app_id: row.try_get("app_id")?,
+        user_id: row.try_get("user_id")?,
+        scope: row.try_get("scope")?,
+        session_id: row.try_get("session_id")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+    })
+}
+
+const KEY_COLUMNS: &str = "id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
+                           revoked_at, last_used_at, created_at";
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>> {
+        sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)")
+            .bind(name)
+            .bind(generate)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        sqlx::query("INSERT INTO users (id, email, alias, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&user.id)
+            .bind(&user.email)
+            .bind(&user.alias)
+            .bind(user.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn create_app(&self, app: &App) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO apps (id, owner_id, name, redirect_uris, allowed_origins, is_public, \
+             secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&app.id)
+        .bind(&app.owner_id)
+        .bind(&app.name)
+        .bind(to_json(&app.redirect_uris))
+        .bind(to_json(&app.allowed_origins))
+        .bind(app.is_public)
+        .bind(&app.secret_hash)
+        .bind(app.scopes.join(" "))
+        .bind(app.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn app(&self, id: &str) -> StoreResult<Option<App>> {
+        sqlx::query("SELECT * FROM apps WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(app_from)
+            .transpose()
+    }
+
+    async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>> {
+        sqlx::query("SELECT * FROM apps WHERE owner_id = ? ORDER BY created_at DESC, id")
+            .bind(owner_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(app_from)
+            .collect()
+    }
+
+    async fn update_app(&self, app: &App) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE apps SET name = ?, redirect_uris = ?, allowed_origins = ?, secret_hash = ?, \
+             scopes = ? WHERE id = ?",
+        )
+        .bind(&app.name)
+        .bind(to_json(&app.redirect_uris))
+        .bind(to_json(&app.allowed_origins))
+        .bind(&app.secret_hash)
+        .bind(app.scopes.join(" "))
+        .bind(&app.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE api_keys SET app_id = NULL WHERE app_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM apps WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, owner_id, app_id, name, prefix, last4, secret_hash, \
+             scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.id)
+        .bind(&key.owner_id)
+        .bind(&key.app_id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.last4)
+        .bind(secret_hash)
+        .bind(key.scopes.join(" "))
+        .bind(key.expires_at)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
+        sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?"
+        ))
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(key_from)
+        .transpose()
+    }
+
+    async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>> {
+        sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ? AND owner_id = ?"
+        ))
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(key_from)
+        .transpose()
+    }
+
+    async fn api_keys_of(&self, owner_id: &str) -> StoreResult<Vec<ApiKey>> {
+        sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE owner_id = ? ORDER BY created_at DESC, id"
+        ))
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(key_from)
+        .collect()
+    }
+
+    async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE api_keys SET name = ? WHERE id = ? AND owner_id = ?")
+            .bind(name)
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_api_key(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND owner_id = ?",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_api_key(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, app_id, user_id, scope, session_id, \
+             expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+        )
+        .bind(hash)
+        .bind(&token.family_id)
+        .bind(&token.app_id)
+        .bind(&token.user_id)
+        .bind(&token.scope)
+        .bind(&token.session_id)
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn use_refresh_token(&self, hash: &[u8], at: i64) -> StoreResult<RefreshUse> {
+        // One statement decides the winner under concurrent refresh.
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL \
+             RETURNING family_id, app_id, user_id, scope, session_id, expires_at, used_at",
+        )
+        .bind(at)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = spent {
+            return Ok(RefreshUse::Fresh(refresh_from(&row)?));
+        }
+        let family: Option<String> =
+            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = ?")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match family {
+            Some(family_id) => RefreshUse::Reused { family_id },
+            None => RefreshUse::Unknown,
+        })
+    }
+
+    async fn revoke_family(&self, family_id: &str, at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)")
+            .bind(family_id)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn is_family_revoked(&self, family_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM revoked_families WHERE family_id = ?")
+                .bind(family_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn refresh_family(&self, hash: &[u8]) -> StoreResult<Option<RefreshToken>> {
+        sqlx::query(
+            "SELECT family_id, app_id, user_id, scope, session_id, expires_at, used_at \
+             FROM refresh_tokens WHERE token_hash = ?",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(refresh_from)
+        .transpose()
+    }
+
+    async fn revoke_jti(&self, jti: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)")
+            .bind(jti)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoked_jtis(&self, now: i64) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT jti FROM revoked_jtis WHERE expires_at > ?")
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
+        let rows = sqlx::query(
+            "SELECT kid, seed, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, rowid DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SigningKeyRow {
+                    kid: r.try_get("kid")?,
+                    seed: r.try_get("seed")?,
+                    created_at: r.try_get("created_at")?,
+                    retired_at: r.try_get("retired_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO signing_keys (kid, seed, created_at) VALUES (?, ?, ?)")
+            .bind(&key.kid)
+            .bind(&key.seed)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

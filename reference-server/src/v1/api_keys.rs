@@ -1,0 +1,232 @@
+//! `/v1/api-keys`: API keys and personal access tokens. The secret is shown
+//! once at creation; lists are masked to the 12-character prefix and last 4.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::body::ApiBody;
+use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::state::AppState;
+use crate::store::ApiKey;
+use crate::{crypto, scopes};
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/api-keys", post(create).get(list))
+        .route("/v1/api-keys/{id}", get(read).patch(rename).delete(remove))
+        .route("/v1/api-keys/{id}/revoke", post(revoke))
+}
+
+/// The public view of a key (never the secret).
+pub fn view(k: &ApiKey, now: i64) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "last4": k.last4,
+        "masked": crypto::mask(&k.prefix, &k.last4),
+        "scopes": k.scopes,
+        "appId": k.app_id,
+        "status": if k.revoked_at.is_some() { "revoked" } else if k.is_active(now) { "active" } else { "expired" },
+        "expiresAt": k.expires_at.map(rfc3339),
+        "revokedAt": k.revoked_at.map(rfc3339),
+        "lastUsedAt": k.last_used_at.map(rfc3339),
+        "createdAt": rfc3339(k.created_at),
+    })
+}
+
+/// Creates a key for `owner` and returns it with its secret (shown once).
+pub async fn issue(
+    state: &AppState,
+    owner: &str,
+    name: String,
+    scopes: Vec<String>,
+    expires_at: Option<i64>,
+    app_id: Option<String>,
+) -> Result<(ApiKey, String), crate::store::StoreError> {
+    let secret = crypto::new_api_key(state.config.test_mode);
+    let key = ApiKey {
+        id: crypto::new_id("key_"),
+        owner_id: owner.to_owned(),
+        app_id,
+        name,
+        prefix: secret.chars().take(12).collect(),
+        last4: secret[secret.len() - 4..].to_owned(),
+        scopes,
+        expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        created_at: state.clock.now(),
+    };
+    state
+        .store
+        .create_api_key(&key, &crypto::hash(&secret))
+        .await?;
+    tracing::info!(key = %key.prefix, id = %key.id, "api key created");
+    Ok((key, secret))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    name: String,
+    scopes: Option<Vec<String>>,
+    preset: Option<String>,
+    expires_in_days: Option<u32>,
+    app_id: Option<String>,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::validation("name must be 1-100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    ApiBody(body): ApiBody<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require("keys.write")?;
+    let name = check_name(&body.name)?;
+    let granted = match (&body.scopes, &body.preset) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation("give `scopes` or `preset`, not both"))
+        }
+        (Some(list), None) => scopes::parse_list(list).map_err(ApiError::validation)?,
+        (None, Some(p)) => scopes::preset(p)
+            .ok_or_else(|| ApiError::validation("preset must be read, write or full"))?,
+        (None, None) => scopes::preset("read").unwrap_or_default(),
+    };
+    // A key can never hold more than the credential that created it.
+    if !scopes::is_subset(&granted, &caller.scopes) {
+        return Err(ApiError::insufficient_scope(
+            granted
+                .iter()
+                .find(|s| !caller.scopes.contains(s))
+                .map_or("", |s| s.as_str()),
+        ));
+    }
+    let now = state.clock.now();
+    let expires_at = match body.expires_in_days {
+        None => None,
+        Some(d @ 1..=3650) => Some(now + i64::from(d) * 86_400),
+        Some(_) => return Err(ApiError::validation("expiresInDays must be 1-3650")),
+    };
+    if let Some(app_id) = &body.app_id {
+        let owned = state
+            .store
+            .app(app_id)
+            .await?
+            .is_some_and(|a| a.owner_id == caller.account);
+        if !owned {
+            return Err(ApiError::not_found("app"));
+        }
+    }
+    let (key, secret) = issue(
+        &state,
+        &caller.account,
+        name,
+        granted,
+        expires_at,
+        body.app_id,
+    )
+    .await?;
+    let mut data = view(&key, now);
+    data["key"] = secret.into();
+    Ok((StatusCode::CREATED, envelope(data, &rid, now)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("keys.read")?;
+    let now = state.clock.now();
+    let keys = state.store.api_keys_of(&caller.account).await?;
+    let data: Vec<Value> = keys.iter().map(|k| view(k, now)).collect();
+    Ok(envelope(data.into(), &rid, now))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("keys.read")?;
+    let now = state.clock.now();
+    let key = state
+        .store
+        .api_key(&id, &caller.account)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    Ok(envelope(view(&key, now), &rid, now))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameBody {
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+    ApiBody(body): ApiBody<RenameBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("keys.write")?;
+    let name = check_name(&body.name)?;
+    if !state
+        .store
+        .rename_api_key(&id, &caller.account, &name)
+        .await?
+    {
+        return Err(ApiError::not_found("API key"));
+    }
+    read(State(state), rid, caller, Path(id)).await
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("keys.write")?;
+    let now = state.clock.now();
+    if !state
+        .store
+        .revoke_api_key(&id, &caller.account, now)
+        .await?
+    {
+        return Err(ApiError::not_found("API key"));
+    }
+    tracing::info!(id = %id, "api key revoked");
+    read(State(state), rid, caller, Path(id)).await
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("keys.write")?;
+    if !state.store.delete_api_key(&id, &caller.account).await? {
+        return Err(ApiError::not_found("API key"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

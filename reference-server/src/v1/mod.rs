@@ -1,0 +1,15 @@
+//! The management API under `/v1`.
+
+pub mod api_keys;
+pub mod apps;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every `/v1` route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(api_keys::routes())
+        .merge(apps::routes())
+}
