@@ -20,6 +20,9 @@ pub struct Config {
     /// Test mode for CI: test-clock and fixtures endpoints. Never on by default.
     #[arg(long, env = "SIGIL_TEST_MODE")]
     pub test_mode: bool,
+    /// Test mode only: a JSON file of apps, users and API keys with known values.
+    #[arg(long, env = "SIGIL_FIXTURES", requires = "test_mode")]
+    pub fixtures: Option<std::path::PathBuf>,
     /// Access-token lifetime in seconds.
     #[arg(long, env = "SIGIL_ACCESS_TOKEN_TTL", default_value_t = 600)]
     pub access_token_ttl: u64,
@@ -49,6 +52,7 @@ impl Config {
             database: "sqlite::memory:".into(),
             dev: false,
             test_mode: true,
+            fixtures: None,
             access_token_ttl: 600,
             refresh_token_ttl: 30 * 24 * 3600,
             ip_rate_per_sec: 10_000,

@@ -6,11 +6,13 @@ pub mod body;
 pub mod client_auth;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod crypto;
 pub mod discovery;
 pub mod envelope;
 pub mod error;
 pub mod keys;
+pub mod metrics;
 pub mod middleware;
 pub mod oauth;
 pub mod principal;
@@ -20,6 +22,7 @@ pub mod scopes;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod test_mode;
 pub mod tokens;
 pub mod v1;
 
@@ -40,19 +43,29 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::limit_per_ip,
         ));
-    Router::new()
+    let mut routes = Router::new();
+    if state.config.test_mode {
+        routes = routes.merge(test_mode::routes());
+    }
+    routes
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::export))
         .merge(discovery::routes())
         .merge(per_ip)
         .merge(v1::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
         // Bodies over the limit fail inside the extractor with a typed 413.
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(
             middleware::request_id_in_problems,
         ))
+        .layer(cors::layer(state.store.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(request_id::layer())
 }

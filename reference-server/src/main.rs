@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Serve the API.
     Serve(Config),
+    /// Print a fresh, well-formed test-mode key value for a fixtures file
+    /// (nothing is stored).
+    MintKey,
     /// Create an API key for an account (created if new) and print it once.
     CreateKey {
         /// Database URL.
@@ -44,6 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     match Cli::parse().command {
         Command::Serve(config) => serve(config).await,
+        Command::MintKey => {
+            println!("{}", sigil_server::crypto::new_api_key(true));
+            Ok(())
+        }
         Command::CreateKey {
             database,
             email,
@@ -69,7 +76,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let dev = config.dev;
     let database = config.database.clone();
+    let fixtures = config.fixtures.clone();
     let state = AppState::new(config).await?;
+    if let Some(path) = fixtures {
+        sigil_server::test_mode::load(&state, &path).await?;
+        tracing::info!(path = %path.display(), "fixtures loaded");
+    }
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let issuer = state.config.issuer();
     tracing::info!(%issuer, "sigil-server listening on http://{}", listener.local_addr()?);

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keys;
+use crate::metrics::Metrics;
 use crate::ratelimit::Limits;
 use crate::store::{SqliteStore, Store, StoreResult};
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub pairwise_secret: Arc<Vec<u8>>,
     /// Rate limiters.
     pub limits: Arc<Limits>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             denylist,
             pairwise_secret,
             limits,
+            metrics: Arc::new(Metrics::default()),
         })
     }
 }

@@ -165,6 +165,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn update_app(&self, app: &App) -> StoreResult<()>;
     /// Deletes an app; false when it was not the owner's.
     async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    /// Whether any app registered `origin` for CORS.
+    async fn origin_allowed(&self, origin: &str) -> StoreResult<bool>;
 
     /// Stores a new key with the hash of its secret.
     async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()>;

@@ -243,6 +243,16 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn origin_allowed(&self, origin: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM apps, json_each(apps.allowed_origins) WHERE json_each.value = ? LIMIT 1",
+        )
+        .bind(origin)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, owner_id, app_id, name, prefix, last4, secret_hash, \
