@@ -53,14 +53,21 @@ fn tokens(outcome: &Outcome) -> Value {
     data
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ExchangeBody {
+pub(crate) struct ExchangeBody {
     api_key: String,
     scopes: Option<Vec<String>>,
 }
 
-async fn exchange(
+#[utoipa::path(
+    post,
+    path = "/auth/token/exchange",
+    tag = "session",
+    request_body = ExchangeBody,
+    responses((status = 200, description = "`{data:{accessToken, expiresIn}, meta}`"), (status = 401, description = "Unknown, revoked or expired key"), (status = 429, description = "Rate limited"))
+)]
+pub(crate) async fn exchange(
     State(state): State<AppState>,
     rid: RequestId,
     ApiBody(body): ApiBody<ExchangeBody>,
@@ -80,15 +87,22 @@ async fn exchange(
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ClientTokenBody {
+pub(crate) struct ClientTokenBody {
     client_id: String,
     client_secret: String,
     scopes: Option<Vec<String>>,
 }
 
-async fn client_token(
+#[utoipa::path(
+    post,
+    path = "/auth/client-token",
+    tag = "session",
+    request_body = ClientTokenBody,
+    responses((status = 200, description = "`{data:{accessToken, expiresIn}, meta}`"), (status = 401, description = "Client authentication failed"))
+)]
+pub(crate) async fn client_token(
     State(state): State<AppState>,
     rid: RequestId,
     ApiBody(body): ApiBody<ClientTokenBody>,
@@ -105,13 +119,21 @@ async fn client_token(
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct IntrospectBody {
+pub(crate) struct IntrospectBody {
     token: String,
 }
 
-async fn introspect(
+#[utoipa::path(
+    post,
+    path = "/auth/introspect",
+    tag = "session",
+    request_body = IntrospectBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "RFC 7662 fields in the envelope"), (status = 401, description = "Missing credentials"))
+)]
+pub(crate) async fn introspect(
     State(state): State<AppState>,
     rid: RequestId,
     _caller: Principal,
@@ -121,15 +143,22 @@ async fn introspect(
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
+pub(crate) struct RefreshBody {
     refresh_token: String,
     client_id: String,
     client_secret: Option<String>,
 }
 
-async fn refresh(
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "session",
+    request_body = RefreshBody,
+    responses((status = 200, description = "Rotated tokens in the envelope"), (status = 400, description = "invalid_grant (reuse revokes the family)"))
+)]
+pub(crate) async fn refresh(
     State(state): State<AppState>,
     rid: RequestId,
     ApiBody(body): ApiBody<RefreshBody>,

@@ -16,11 +16,23 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/jwks.json", get(jwks))
 }
 
-async fn jwks(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "oauth",
+    responses((status = 200, description = "Current and previous signing keys"))
+)]
+pub(crate) async fn jwks(State(state): State<AppState>) -> Json<Value> {
     Json(state.keys.current().jwks().clone())
 }
 
-async fn metadata(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "oauth",
+    responses((status = 200, description = "RFC 8414 metadata (also at /.well-known/openid-configuration)"))
+)]
+pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Value> {
     let issuer = state.config.issuer();
     Json(json!({
         "issuer": issuer,

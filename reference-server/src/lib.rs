@@ -15,6 +15,7 @@ pub mod keys;
 pub mod metrics;
 pub mod middleware;
 pub mod oauth;
+pub mod openapi;
 pub mod principal;
 pub mod ratelimit;
 pub mod request_id;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::export))
+        .route("/openapi.json", get(openapi::serve))
         .merge(discovery::routes())
         .merge(per_ip)
         .merge(v1::routes())

@@ -20,16 +20,23 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/_test/clock", post(clock))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ClockBody {
+pub(crate) struct ClockBody {
     /// Seconds to move forward (or back, if negative).
     advance: Option<i64>,
     /// An absolute UNIX time to jump to.
     set: Option<i64>,
 }
 
-async fn clock(
+#[utoipa::path(
+    post,
+    path = "/_test/clock",
+    tag = "test-mode",
+    request_body = ClockBody,
+    responses((status = 200, description = "`{now}`"), (status = 404, description = "Not in test mode"))
+)]
+pub(crate) async fn clock(
     State(state): State<AppState>,
     ApiBody(body): ApiBody<ClockBody>,
 ) -> Result<Json<Value>, ApiError> {

@@ -100,7 +100,13 @@ async fn caller(state: &AppState, body: &OAuthBody<TokenParam>) -> Result<App, O
 }
 
 /// `POST /oauth/introspect`: confidential clients only.
-pub async fn introspect(
+#[utoipa::path(
+    post,
+    path = "/oauth/introspect",
+    tag = "oauth",
+    responses((status = 200, description = "RFC 7662 response"), (status = 401, description = "invalid_client"))
+)]
+pub(crate) async fn introspect(
     State(state): State<AppState>,
     body: OAuthBody<TokenParam>,
 ) -> Result<Response, OAuthError> {
@@ -120,7 +126,13 @@ pub async fn introspect(
 
 /// `POST /oauth/revoke`: always 200 for tokens the caller may not revoke or
 /// that do not exist (RFC 7009 §2.2).
-pub async fn revoke(
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "oauth",
+    responses((status = 200, description = "RFC 7009: always 200 for a valid client"), (status = 401, description = "invalid_client"))
+)]
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     body: OAuthBody<TokenParam>,
 ) -> Result<Response, OAuthError> {

@@ -73,9 +73,9 @@ pub async fn issue(
     Ok((key, secret))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: String,
     scopes: Option<Vec<String>>,
     preset: Option<String>,
@@ -91,7 +91,15 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    request_body = CreateBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Created; `data.key` is the secret, shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -147,7 +155,14 @@ async fn create(
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Masked keys"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -159,7 +174,15 @@ async fn list(
     Ok(envelope(data.into(), &rid, now))
 }
 
-async fn read(
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One masked key"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn read(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -175,13 +198,22 @@ async fn read(
     Ok(envelope(view(&key, now), &rid, now))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RenameBody {
+pub(crate) struct RenameBody {
     name: String,
 }
 
-async fn rename(
+#[utoipa::path(
+    patch,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    params(("id" = String, Path, description = "Resource id")),
+    request_body = RenameBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Renamed"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn rename(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -200,7 +232,15 @@ async fn rename(
     read(State(state), rid, caller, Path(id)).await
 }
 
-async fn revoke(
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys/{id}/revoke",
+    tag = "api-keys",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Revoked at once"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -219,7 +259,15 @@ async fn revoke(
     read(State(state), rid, caller, Path(id)).await
 }
 
-async fn remove(
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Principal,
     Path(id): Path<String>,

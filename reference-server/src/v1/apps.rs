@@ -91,9 +91,9 @@ fn validate(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: String,
     redirect_uris: Vec<String>,
     #[serde(default)]
@@ -103,7 +103,15 @@ struct CreateBody {
     scopes: Option<Vec<String>>,
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/v1/apps",
+    tag = "apps",
+    request_body = CreateBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Created; `data.clientSecret` shown once for confidential apps"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -149,7 +157,14 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<App, Ap
         .ok_or_else(|| ApiError::not_found("app"))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/v1/apps",
+    tag = "apps",
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The caller's apps"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -160,7 +175,15 @@ async fn list(
     Ok(envelope(data.into(), &rid, state.clock.now()))
 }
 
-async fn read(
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{id}",
+    tag = "apps",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One app"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn read(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -171,16 +194,25 @@ async fn read(
     Ok(envelope(view(&app), &rid, state.clock.now()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct UpdateBody {
+pub(crate) struct UpdateBody {
     name: Option<String>,
     redirect_uris: Option<Vec<String>>,
     allowed_origins: Option<Vec<String>>,
     scopes: Option<Vec<String>>,
 }
 
-async fn update(
+#[utoipa::path(
+    patch,
+    path = "/v1/apps/{id}",
+    tag = "apps",
+    params(("id" = String, Path, description = "Resource id")),
+    request_body = UpdateBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Updated"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn update(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -210,7 +242,15 @@ async fn update(
     Ok(envelope(view(&app), &rid, state.clock.now()))
 }
 
-async fn rotate_secret(
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{id}/secret",
+    tag = "apps",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "New secret, shown once"), (status = 409, description = "Public app"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
@@ -233,7 +273,15 @@ async fn rotate_secret(
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
-async fn remove(
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{id}",
+    tag = "apps",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Principal,
     Path(id): Path<String>,

@@ -1,0 +1,68 @@
+//! `GET /openapi.json`, generated from the handlers' annotations (utoipa), so
+//! the document cannot drift from the code that serves it.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Sigil reference server",
+        description = "OAuth 2.0 authorization server, API keys and management API. Errors are RFC 6749 on /oauth/* and RFC 9457 problem+json (with `code` and `requestId`) elsewhere."
+    ),
+    paths(
+        crate::discovery::metadata,
+        crate::discovery::jwks,
+        crate::oauth::introspect::introspect,
+        crate::oauth::introspect::revoke,
+        crate::auth_api::exchange,
+        crate::auth_api::client_token,
+        crate::auth_api::introspect,
+        crate::auth_api::refresh,
+        crate::v1::api_keys::create,
+        crate::v1::api_keys::list,
+        crate::v1::api_keys::read,
+        crate::v1::api_keys::rename,
+        crate::v1::api_keys::revoke,
+        crate::v1::api_keys::remove,
+        crate::v1::apps::create,
+        crate::v1::apps::list,
+        crate::v1::apps::read,
+        crate::v1::apps::update,
+        crate::v1::apps::rotate_secret,
+        crate::v1::apps::remove,
+        crate::test_mode::clock,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "oauth", description = "RFC 6749 / 7662 / 7009 / 8414 endpoints"),
+        (name = "session", description = "Seed session endpoints in the {data, meta} envelope"),
+        (name = "api-keys", description = "API keys and personal access tokens"),
+        (name = "apps", description = "OAuth apps"),
+        (name = "test-mode", description = "Only with --test-mode"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+/// Serves the document.
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
