@@ -35,10 +35,24 @@ function call(fn) {
   try {
     return fn();
   } catch (e) {
+    // napi rejects a wrongly typed argument before our code runs; it is the
+    // caller's input error all the same.
+    if (e && typeof e.code === 'string' && /^(InvalidArg|\w+Expected)$/.test(e.code)) {
+      throw new InvalidInputError(e.message, { code: 'invalid_input' });
+    }
     const Cls = e && typeof e.sigilClass === 'string' ? (errors[e.sigilClass] ?? SigilError) : null;
     if (!Cls) throw e;
     throw new Cls(e.message, e);
   }
+}
+
+function bytes(body) {
+  return body instanceof ArrayBuffer ? new Uint8Array(body) : body;
+}
+
+function plainHeaders(headers) {
+  const iterable = headers instanceof globalThis.Headers || headers instanceof Map;
+  return iterable ? Object.fromEntries(headers) : headers;
 }
 
 class Webhook {
@@ -47,11 +61,10 @@ class Webhook {
     this.#inner = call(() => new native.Webhook(secrets, toleranceSeconds));
   }
   verify(headers, body, options) {
-    const plain = headers instanceof globalThis.Headers ? Object.fromEntries(headers) : headers;
-    return call(() => this.#inner.verify(plain, body, options));
+    return call(() => this.#inner.verify(plainHeaders(headers), bytes(body), options));
   }
   sign(id, timestamp, body) {
-    return call(() => this.#inner.sign(id, timestamp, body));
+    return call(() => this.#inner.sign(id, timestamp, bytes(body)));
   }
 }
 

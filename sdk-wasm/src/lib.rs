@@ -81,8 +81,9 @@ pub fn pkce() -> Result<Object, JsValue> {
 /// The S256 challenge of `verifier`; throws `InvalidInputError` when the
 /// verifier is not 43-128 unreserved characters.
 #[wasm_bindgen(js_name = pkceChallenge)]
-pub fn pkce_challenge(verifier: &str) -> Result<String, JsValue> {
-    sigil::pkce::challenge(verifier).map_err(to_js)
+pub fn pkce_challenge(verifier: JsValue) -> Result<String, JsValue> {
+    let verifier = string_arg(&verifier, "verifier")?;
+    sigil::pkce::challenge(&verifier).map_err(to_js)
 }
 
 /// Standard Webhooks verifier and signer.
@@ -155,12 +156,13 @@ impl Webhook {
     }
 
     /// The `webhook-signature` header value for a message.
-    pub fn sign(&self, id: &str, timestamp: f64, body: JsValue) -> Result<String, JsValue> {
+    pub fn sign(&self, id: JsValue, timestamp: f64, body: JsValue) -> Result<String, JsValue> {
+        let id = string_arg(&id, "id")?;
         if !timestamp.is_finite() {
             return Err(invalid_input("timestamp must be UNIX seconds"));
         }
         let body = body_bytes(&body)?;
-        Ok(self.inner.sign(id, timestamp as i64, &body))
+        Ok(self.inner.sign(&id, timestamp as i64, &body))
     }
 }
 
@@ -187,6 +189,14 @@ fn header_pairs(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
 
 /// Raw body bytes from a `Uint8Array` (including Node's `Buffer`), an
 /// `ArrayBuffer`, or a string (UTF-8).
+/// A string argument, checked here: wasm-bindgen's `&str` conversion does
+/// not type-check in release builds, so a number would corrupt memory.
+fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| invalid_input(&format!("{name} must be a string")))
+}
+
 fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
     if let Some(s) = body.as_string() {
         Ok(s.into_bytes())

@@ -124,6 +124,24 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
         assert.deepEqual([e.code, e.status, e.requestId, e.retryAfter], ['c', 400, 'r', 1]);
       }
     });
+
+    test('verify also takes an ArrayBuffer body and Map headers', () => {
+      const wh = new sigil.Webhook([spec.secret]);
+      const h = headersOf(spec);
+      const now = { now: spec.now };
+      assert.equal(wh.verify(h, new TextEncoder().encode(spec.body).buffer, now).id, spec.id);
+      assert.equal(wh.verify(new Map(Object.entries(h)), spec.body, now).id, spec.id);
+      dispose(wh);
+    });
+
+    test('wrongly typed arguments are InvalidInputError', () => {
+      assert.throws(() => new sigil.Webhook(42), { name: 'InvalidInputError', code: 'invalid_input' });
+      const wh = new sigil.Webhook(spec.secret);
+      assert.throws(() => wh.verify(headersOf(spec), 42), sigil.InvalidInputError);
+      assert.throws(() => wh.sign('id', 'not a number', 'x'), sigil.InvalidInputError);
+      assert.throws(() => sigil.pkceChallenge(42), sigil.InvalidInputError);
+      dispose(wh);
+    });
   });
 
   return { vectors, cases, spec, headersOf };
