@@ -16,11 +16,13 @@ pub mod metrics;
 pub mod middleware;
 pub mod oauth;
 pub mod openapi;
+pub mod pages;
 pub mod principal;
 pub mod ratelimit;
 pub mod request_id;
 pub mod scopes;
 pub mod seed;
+pub mod signin;
 pub mod state;
 pub mod store;
 pub mod test_mode;
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let per_ip = Router::new()
         .merge(oauth::routes())
         .merge(auth_api::routes())
+        .merge(signin::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::limit_per_ip,

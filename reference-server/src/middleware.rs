@@ -38,7 +38,7 @@ pub async fn request_id_in_problems(req: Request, next: Next) -> Response {
         .get(crate::request_id::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let res = next.run(req).await;
+    let res = plain_rejection_as_problem(next.run(req).await).await;
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -59,6 +59,33 @@ pub async fn request_id_in_problems(req: Request, next: Next) -> Response {
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+/// axum's own extractor rejections (a path segment that is not UTF-8, say)
+/// are `text/plain`; outside `/oauth` every error is a problem, so these are
+/// rewritten as one, keeping their status and message.
+async fn plain_rejection_as_problem(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !res.status().is_client_error() {
+        return res;
+    }
+    let status = res.status();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        _ => "invalid_request",
+    };
+    let detail = match axum::body::to_bytes(res.into_body(), MAX_PROBLEM_BYTES).await {
+        Ok(b) => String::from_utf8_lossy(&b).chars().take(200).collect(),
+        Err(_) => String::new(),
+    };
+    ApiError::new(status, code, detail).into_response()
 }
 
 /// 404 for unknown paths.

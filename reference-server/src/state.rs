@@ -48,6 +48,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Sign-in emails, readable in dev and test mode (`GET /dev/mailbox`).
+    pub mailbox: Arc<crate::signin::Mailbox>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             pairwise_secret,
             limits,
             metrics: Arc::new(Metrics::default()),
+            mailbox: Arc::default(),
         })
     }
 }

@@ -128,6 +128,7 @@ pub async fn refresh(
             tracing::warn!(family = %family_id, "refresh token reuse: family revoked");
             return Err(OAuthError::invalid_grant("refresh token was already used"));
         }
+        RefreshUse::Revoked => return Err(OAuthError::invalid_grant("refresh token was revoked")),
         RefreshUse::Unknown => return Err(OAuthError::invalid_grant("unknown refresh token")),
     };
     if record.app_id != app.id {
@@ -137,9 +138,6 @@ pub async fn refresh(
     }
     if record.expires_at <= now {
         return Err(OAuthError::invalid_grant("refresh token expired"));
-    }
-    if state.store.is_family_revoked(&record.family_id).await? {
-        return Err(OAuthError::invalid_grant("refresh token was revoked"));
     }
     let granted: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
     let scopes = narrow(scope, &granted)?;

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
+use super::code;
 use super::grants::{self, Outcome};
 use crate::body::OAuthBody;
 use crate::client_auth;
@@ -22,6 +23,9 @@ const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenParams {
     grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
     refresh_token: Option<String>,
     scope: Option<String>,
     client_id: Option<String>,
@@ -62,6 +66,20 @@ pub async fn token(
                 .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
             let app = client_auth::authenticate(&state, &presented).await?;
             grants::client_credentials(&state, &app, p.scope.as_deref())?
+        }
+        "authorization_code" => {
+            let presented =
+                presented.ok_or_else(|| OAuthError::invalid_client("client_id is required"))?;
+            let app = client_auth::authenticate(&state, &presented).await?;
+            let c = required(&p.code, "code")?;
+            code::exchange(
+                &state,
+                &app,
+                c,
+                p.redirect_uri.as_deref(),
+                p.code_verifier.as_deref(),
+            )
+            .await?
         }
         "refresh_token" => {
             let presented =

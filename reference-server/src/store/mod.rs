@@ -125,6 +125,8 @@ pub enum RefreshUse {
         /// The family to revoke.
         family_id: String,
     },
+    /// Unspent, but its family was revoked (logout, reuse, code replay).
+    Revoked,
     /// Never issued.
     Unknown,
 }
@@ -140,6 +142,38 @@ pub struct SigningKeyRow {
     pub created_at: i64,
     /// Set once a newer key took over; still published until dropped.
     pub retired_at: Option<i64>,
+}
+
+/// An authorization code awaiting exchange (looked up by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// The client it was issued to.
+    pub app_id: String,
+    /// The user who approved it.
+    pub user_id: String,
+    /// The redirect URI of the authorization request, repeated at the token endpoint.
+    pub redirect_uri: String,
+    /// The S256 PKCE challenge; `None` only for codes made outside `/oauth/authorize`.
+    pub code_challenge: Option<String>,
+    /// Granted scope, space-separated.
+    pub scope: String,
+    /// UNIX seconds.
+    pub expires_at: i64,
+    /// UNIX seconds it was exchanged, if it was.
+    pub used_at: Option<i64>,
+    /// What the exchange issued, so a replay can revoke it.
+    pub issued: Option<CodeIssue>,
+}
+
+/// The tokens an authorization code was exchanged for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeIssue {
+    /// The refresh-token family it started.
+    pub family_id: String,
+    /// The access token's `jti`.
+    pub access_jti: String,
+    /// When that access token expires (how long its denylist entry must live).
+    pub access_expires_at: i64,
 }
 
 /// Everything the handlers persist.
@@ -203,4 +237,58 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
     /// Adds a signing key and retires the previous current one.
     async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
+
+    /// Stores an emailed sign-in code by hash; the address's earlier unused
+    /// codes stop working, so each code request buys a fresh attempt budget.
+    async fn insert_signin_code(
+        &self,
+        hash: &[u8],
+        email: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// Redeems `email`'s live code when `hash` matches it and fewer than
+    /// `max_attempts` wrong codes were tried; otherwise counts a wrong try.
+    async fn redeem_signin_code(
+        &self,
+        email: &str,
+        hash: &[u8],
+        at: i64,
+        max_attempts: i64,
+    ) -> StoreResult<bool>;
+
+    /// Stores a browser session by the hash of its cookie value.
+    async fn insert_browser_session(
+        &self,
+        hash: &[u8],
+        user_id: &str,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The user of an unexpired browser session.
+    async fn browser_session_user(&self, hash: &[u8], at: i64) -> StoreResult<Option<String>>;
+
+    /// Stores an authorization code by hash.
+    async fn insert_authorization_code(
+        &self,
+        hash: &[u8],
+        code: &AuthorizationCode,
+    ) -> StoreResult<()>;
+    /// Finds an authorization code, used or not.
+    async fn authorization_code(&self, hash: &[u8]) -> StoreResult<Option<AuthorizationCode>>;
+    /// Atomically marks a code used and records what it issued; false when
+    /// another exchange got there first.
+    async fn claim_authorization_code(
+        &self,
+        hash: &[u8],
+        at: i64,
+        issued: &CodeIssue,
+    ) -> StoreResult<bool>;
+    /// Adds `scopes` to what the user granted the app.
+    async fn record_consent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        scopes: &[String],
+        at: i64,
+    ) -> StoreResult<()>;
 }

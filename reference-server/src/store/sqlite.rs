@@ -9,7 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    ApiKey, App, RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
+    ApiKey, App, AuthorizationCode, CodeIssue, RefreshToken, RefreshUse, SigningKeyRow, Store,
+    StoreError, StoreResult, User,
 };
 
 /// A SQLite-backed [`Store`].
@@ -118,6 +119,30 @@ fn refresh_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<RefreshToken> {
         session_id: row.try_get("session_id")?,
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
+    })
+}
+
+fn code_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuthorizationCode> {
+    let family_id: Option<String> = row.try_get("family_id")?;
+    let access_jti: Option<String> = row.try_get("access_jti")?;
+    let access_expires_at: Option<i64> = row.try_get("access_expires_at")?;
+    let issued = match (family_id, access_jti, access_expires_at) {
+        (Some(family_id), Some(access_jti), Some(access_expires_at)) => Some(CodeIssue {
+            family_id,
+            access_jti,
+            access_expires_at,
+        }),
+        _ => None,
+    };
+    Ok(AuthorizationCode {
+        app_id: row.try_get("app_id")?,
+        user_id: row.try_get("user_id")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        code_challenge: row.try_get("code_challenge")?,
+        scope: row.try_get("scope")?,
+        expires_at: row.try_get("expires_at")?,
+        used_at: row.try_get("used_at")?,
+        issued,
     })
 }
 
@@ -361,9 +386,11 @@ impl Store for SqliteStore {
     }
 
     async fn use_refresh_token(&self, hash: &[u8], at: i64) -> StoreResult<RefreshUse> {
-        // One statement decides the winner under concurrent refresh.
+        // One statement decides the winner under concurrent refresh, and a
+        // revoked family can never be spent, whatever the interleaving.
         let spent = sqlx::query(
             "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL \
+             AND family_id NOT IN (SELECT family_id FROM revoked_families) \
              RETURNING family_id, app_id, user_id, scope, session_id, expires_at, used_at",
         )
         .bind(at)
@@ -373,13 +400,18 @@ impl Store for SqliteStore {
         if let Some(row) = spent {
             return Ok(RefreshUse::Fresh(refresh_from(&row)?));
         }
-        let family: Option<String> =
-            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = ?")
+        let found =
+            sqlx::query("SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = ?")
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(match family {
-            Some(family_id) => RefreshUse::Reused { family_id },
+        Ok(match found {
+            Some(row) => match row.try_get::<Option<i64>, _>("used_at")? {
+                Some(_) => RefreshUse::Reused {
+                    family_id: row.try_get("family_id")?,
+                },
+                None => RefreshUse::Revoked,
+            },
             None => RefreshUse::Unknown,
         })
     }
@@ -463,6 +495,192 @@ impl Store for SqliteStore {
             .bind(key.created_at)
             .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_signin_code(
+        &self,
+        hash: &[u8],
+        email: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE signin_codes SET used_at = ? WHERE email = ? AND used_at IS NULL")
+            .bind(at)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO signin_codes (code_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(hash)
+        .bind(email)
+        .bind(expires_at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn redeem_signin_code(
+        &self,
+        email: &str,
+        hash: &[u8],
+        at: i64,
+        max_attempts: i64,
+    ) -> StoreResult<bool> {
+        // One statement each, so two guesses racing cannot both pass the
+        // attempt limit and a code cannot be redeemed twice.
+        let redeemed = sqlx::query(
+            "UPDATE signin_codes SET used_at = ? WHERE email = ? AND code_hash = ? \
+             AND used_at IS NULL AND expires_at > ? AND attempts < ?",
+        )
+        .bind(at)
+        .bind(email)
+        .bind(hash)
+        .bind(at)
+        .bind(max_attempts)
+        .execute(&self.pool)
+        .await?;
+        if redeemed.rows_affected() > 0 {
+            return Ok(true);
+        }
+        sqlx::query(
+            "UPDATE signin_codes SET attempts = attempts + 1 WHERE email = ? \
+             AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(email)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(false)
+    }
+
+    async fn insert_browser_session(
+        &self,
+        hash: &[u8],
+        user_id: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO browser_sessions (token_hash, user_id, expires_at, created_at) \
+             VALUES (?, ?, ?, strftime('%s','now'))",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn browser_session_user(&self, hash: &[u8], at: i64) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM browser_sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(hash)
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        hash: &[u8],
+        code: &AuthorizationCode,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, \
+             code_challenge, scope, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+        )
+        .bind(hash)
+        .bind(&code.app_id)
+        .bind(&code.user_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.code_challenge)
+        .bind(&code.scope)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn authorization_code(&self, hash: &[u8]) -> StoreResult<Option<AuthorizationCode>> {
+        sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(code_from)
+            .transpose()
+    }
+
+    async fn claim_authorization_code(
+        &self,
+        hash: &[u8],
+        at: i64,
+        issued: &CodeIssue,
+    ) -> StoreResult<bool> {
+        // One statement decides the winner when the same code races itself.
+        let claimed = sqlx::query(
+            "UPDATE authorization_codes SET used_at = ?, family_id = ?, access_jti = ?, \
+             access_expires_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING code_hash",
+        )
+        .bind(at)
+        .bind(&issued.family_id)
+        .bind(&issued.access_jti)
+        .bind(issued.access_expires_at)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(claimed.is_some())
+    }
+
+    async fn record_consent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        scopes: &[String],
+        at: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        // Write first: the transaction takes SQLite's write lock before it
+        // reads, so a concurrent grant cannot be lost between read and write.
+        sqlx::query("UPDATE consents SET granted_at = ? WHERE user_id = ? AND app_id = ?")
+            .bind(at)
+            .bind(user_id)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = ? AND app_id = ?")
+                .bind(user_id)
+                .bind(app_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut granted = before.as_deref().map(self::scopes).unwrap_or_default();
+        for s in scopes {
+            if !granted.contains(s) {
+                granted.push(s.clone());
+            }
+        }
+        sqlx::query(
+            "INSERT INTO consents (user_id, app_id, scope, granted_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (user_id, app_id) DO UPDATE SET scope = excluded.scope, \
+             granted_at = excluded.granted_at",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .bind(granted.join(" "))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
