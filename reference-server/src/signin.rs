@@ -253,7 +253,7 @@ fn with_form_cookie(state: &AppState, mut res: Response, binding: &str, fresh: b
 }
 
 #[derive(Debug, Deserialize)]
-struct SigninQuery {
+pub(crate) struct SigninQuery {
     return_to: Option<String>,
     email: Option<String>,
 }
@@ -266,7 +266,8 @@ fn return_to_of(state: &AppState, raw: Option<&str>) -> Result<String, PageError
 }
 
 /// `GET /signin`: the email form.
-async fn signin_form(
+#[utoipa::path(get, path = "/signin", tag = "sign-in", params(("return_to" = Option<String>, Query, description = "Same-origin path to return to")), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub(crate) async fn signin_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<SigninQuery>,
@@ -289,7 +290,7 @@ async fn signin_form(
 }
 
 #[derive(Debug, Deserialize)]
-struct EmailForm {
+pub(crate) struct EmailForm {
     email: Option<String>,
     return_to: Option<String>,
     csrf: Option<String>,
@@ -308,7 +309,8 @@ fn check_form_token(headers: &HeaderMap, presented: Option<&str>) -> Result<(), 
 
 /// `POST /signin`: sends a code, then shows the code form (by redirect, so a
 /// reload does not send another).
-async fn send_code(
+#[utoipa::path(post, path = "/signin", tag = "sign-in", responses((status = 303, description = "Code sent to the mailbox; on to /signin/verify"), (status = 403, description = "Missing form token")))]
+pub(crate) async fn send_code(
     State(state): State<AppState>,
     headers: HeaderMap,
     HtmlForm(form): HtmlForm<EmailForm>,
@@ -335,7 +337,8 @@ async fn send_code(
 }
 
 /// `GET /signin/verify`: the code form.
-async fn verify_form(
+#[utoipa::path(get, path = "/signin/verify", tag = "sign-in", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub(crate) async fn verify_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<SigninQuery>,
@@ -361,7 +364,7 @@ async fn verify_form(
 }
 
 #[derive(Debug, Deserialize)]
-struct CodeForm {
+pub(crate) struct CodeForm {
     email: Option<String>,
     code: Option<String>,
     return_to: Option<String>,
@@ -370,7 +373,8 @@ struct CodeForm {
 
 /// `POST /signin/verify`: a right code starts a session and returns to
 /// `return_to` (same origin only).
-async fn verify(
+#[utoipa::path(post, path = "/signin/verify", tag = "sign-in", responses((status = 303, description = "Signed in: session cookie set"), (status = 400, description = "Wrong or expired code")))]
+pub(crate) async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,
     HtmlForm(form): HtmlForm<CodeForm>,
@@ -415,12 +419,13 @@ async fn verify(
 }
 
 #[derive(Debug, Deserialize)]
-struct MailboxQuery {
+pub(crate) struct MailboxQuery {
     to: Option<String>,
 }
 
 /// `GET /dev/mailbox`: dev and test mode only.
-async fn mailbox(
+#[utoipa::path(get, path = "/dev/mailbox", tag = "sign-in", params(("to" = Option<String>, Query, description = "Filter by recipient")), responses((status = 200, description = "Sign-in emails, newest first (dev and test mode only)"), (status = 404, description = "Not in dev or test mode")))]
+pub(crate) async fn mailbox(
     State(state): State<AppState>,
     rid: RequestId,
     Query(q): Query<MailboxQuery>,
@@ -444,14 +449,15 @@ async fn mailbox(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExchangeCodeBody {
+pub(crate) struct ExchangeCodeBody {
     email: String,
     code: String,
 }
 
 /// `POST /auth/exchange-code`: the emailed code becomes a first-party user
 /// token (dev and test mode only, like the mailbox it pairs with).
-async fn exchange_code(
+#[utoipa::path(post, path = "/auth/exchange-code", tag = "session", responses((status = 200, description = "`{data:{accessToken, expiresIn, user}, meta}`"), (status = 400, description = "Wrong, used or expired code", content_type = "application/problem+json")))]
+pub(crate) async fn exchange_code(
     State(state): State<AppState>,
     rid: RequestId,
     ApiBody(body): ApiBody<ExchangeCodeBody>,

@@ -260,6 +260,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 
 /// `GET /oauth/authorize`: a browser goes on to the consent screen with the
 /// same query; `Accept: application/json` gets the consent metadata instead.
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", responses((status = 302, description = "Browser: to /oauth/consent, or back to the client with an error"), (status = 200, description = "`Accept: application/json`: consent metadata"), (status = 400, description = "Unknown client or unregistered redirect URI (never redirected)")))]
 pub async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -304,6 +305,7 @@ fn metadata(auth: &Authorization) -> Value {
 }
 
 /// `GET /oauth/consent`: signs the user in first if needed, then asks.
+#[utoipa::path(get, path = "/oauth/consent", tag = "oauth", responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "Not signed in: to /signin")))]
 pub async fn consent_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -360,6 +362,7 @@ fn render_consent(auth: &Authorization, session: &BrowserSession) -> Response {
 
 /// `POST /oauth/consent`: approve or deny. Needs the session and its form
 /// token; approval records the consent and sends a code back.
+#[utoipa::path(post, path = "/oauth/consent", tag = "oauth", responses((status = 303, description = "Back to the client with `code` (or `error=access_denied`), `state` and `iss`"), (status = 403, description = "Missing or wrong CSRF token")))]
 pub async fn consent(
     State(state): State<AppState>,
     headers: HeaderMap,

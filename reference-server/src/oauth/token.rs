@@ -46,6 +46,7 @@ pub fn no_store(body: serde_json::Value) -> Response {
 }
 
 /// The token endpoint.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth", responses((status = 200, description = "RFC 6749 token response"), (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type"), (status = 401, description = "invalid_client"), (status = 429, description = "slow_down with Retry-After")))]
 pub async fn token(
     State(state): State<AppState>,
     body: OAuthBody<TokenParams>,
