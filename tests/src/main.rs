@@ -17,6 +17,9 @@ struct Args {
     /// Path to the sigil-server binary.
     #[arg(long)]
     server: PathBuf,
+    /// Fixtures the server starts with (known keys and client secrets).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../reference-server/fixtures.example.json"))]
+    fixtures: PathBuf,
     /// Path to the scenario catalog.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios.json"))]
     catalog: PathBuf,
@@ -32,14 +35,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match server::Server::start(&args.server).await {
+    let server = match server::Server::start(&args.server, &args.fixtures).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cannot start sigil-server: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let (passed, failed) = scenarios::run_rust(&catalog, &server.issuer).await;
+    let (passed, failed) = scenarios::run_rust(&catalog, &server.issuer, &args.fixtures).await;
     drop(server);
     println!("conformance: {passed} passed, {failed} failed");
     if failed == 0 && passed > 0 {

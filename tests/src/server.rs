@@ -14,15 +14,25 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary and waits until `/healthz` answers (10 s at most).
-    pub async fn start(binary: &Path) -> Result<Self, String> {
+    /// Starts the binary in test mode with `fixtures` and waits until it
+    /// listens (10 s at most).
+    pub async fn start(binary: &Path, fixtures: &Path) -> Result<Self, String> {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
             l.local_addr().map_err(|e| e.to_string())?.port()
         };
         let bind = format!("127.0.0.1:{port}");
         let child = Command::new(binary)
-            .args(["serve", "--bind", &bind, "--database", "sqlite::memory:"])
+            .args([
+                "serve",
+                "--bind",
+                &bind,
+                "--database",
+                "sqlite::memory:",
+                "--test-mode",
+            ])
+            .arg("--fixtures")
+            .arg(fixtures)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("{}: {e}", binary.display()))?;
