@@ -63,6 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let scopes = scopes::preset(&preset).ok_or("preset must be read, write or full")?;
             let state = AppState::new(Config {
                 database,
+                test_mode: false,
                 ..Config::for_tests()
             })
             .await?;
@@ -92,6 +93,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let app = seed::dev(&state).await?;
         println!(
             "\nDev mode. Account {email}, public app `{app}` (redirect {redirect}).\n\
+             Sign in:             {issuer}/signin as {email}; the code is at {issuer}/dev/mailbox\n\
              Create an API key:   sigil-server create-key --database {database} --email {email}\n\
              Exchange it:         curl -s {issuer}/auth/token/exchange -H 'content-type: application/json' -d '{{\"apiKey\":\"<key>\"}}'\n",
             email = seed::DEV_EMAIL,
