@@ -126,3 +126,238 @@ impl TestServer {
         )
     }
 }
+
+// ---------------------------------------------------------------------------
+// The real `sigil-server` binary as a child process, for tests that need a
+// restart, a `kill -9` or the process's own log output.
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "sigil-{tag}-{}-{}",
+            std::process::id(),
+            sigil_server::crypto::random_base62(8)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// `sqlite://<dir>/sigil.db`.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.0.join("sigil.db").display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A plain HTTP client for a server at `base` (no retries).
+#[derive(Clone)]
+pub struct Http {
+    pub base: String,
+}
+
+impl Http {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, http::HeaderMap) {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(a) = auth {
+            b = b.header("authorization", format!("Bearer {a}"));
+        }
+        let bytes = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                serde_json::to_vec(&v).unwrap()
+            }
+            None => Vec::new(),
+        };
+        send(b.body(bytes).unwrap()).await
+    }
+
+    pub async fn form(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> (u16, Value, http::HeaderMap) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut b = http::Request::post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            b = b.header("authorization", basic_auth(id, secret));
+        }
+        send(b.body(body.into_bytes()).unwrap()).await
+    }
+}
+
+/// `Basic base64(id:secret)`.
+pub fn basic_auth(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
+
+/// Sends one request without retries; the body is parsed as JSON (`Null`
+/// when it is not JSON).
+pub async fn send(req: http::Request<Vec<u8>>) -> (u16, Value, http::HeaderMap) {
+    let res = sigil::Runtime::native()
+        .with_retry(sigil::RetryPolicy::NONE)
+        .transport
+        .send(req)
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let json = serde_json::from_slice(res.body()).unwrap_or(Value::Null);
+    (status, json, headers)
+}
+
+/// The `sigil-server` binary Cargo built for these tests.
+pub fn server_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sigil-server")
+}
+
+/// `sigil-server create-key --database <url> --preset <preset>`; returns the
+/// printed key. The child's stderr (its logs) is appended to `log` if given.
+pub fn create_key_cli(
+    database: &str,
+    email: &str,
+    preset: &str,
+    envs: &[(&str, &str)],
+    log: Option<&std::path::Path>,
+) -> String {
+    let mut cmd = std::process::Command::new(server_bin());
+    cmd.args([
+        "create-key",
+        "--database",
+        database,
+        "--email",
+        email,
+        "--preset",
+        preset,
+    ])
+    .envs(envs.iter().copied())
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped());
+    cmd.stderr(match log {
+        Some(path) => std::process::Stdio::from(append(path)),
+        None => std::process::Stdio::null(),
+    });
+    let out = cmd.output().expect("run sigil-server create-key");
+    assert!(out.status.success(), "create-key failed: {:?}", out.status);
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("sgl_"), "create-key printed {key:?}");
+    key
+}
+
+fn append(path: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+}
+
+/// A running `sigil-server serve`, SIGKILLed and reaped on drop.
+pub struct BinServer {
+    pub child: std::process::Child,
+    pub http: Http,
+}
+
+impl BinServer {
+    /// Starts `serve` on a free loopback port over `database`, with `envs`
+    /// set and stdout/stderr appended to `log` (discarded without one).
+    /// Waits (bounded) until `/healthz` answers.
+    pub async fn start(
+        database: &str,
+        envs: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> BinServer {
+        for _attempt in 0..5 {
+            // Another process can take the port between this probe and the
+            // server's bind; the server then exits and we try another.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let bind = format!("127.0.0.1:{port}");
+            let mut cmd = std::process::Command::new(server_bin());
+            cmd.args(["serve", "--bind", &bind, "--database", database])
+                .envs(envs.iter().copied())
+                .stdin(std::process::Stdio::null());
+            match log {
+                Some(path) => {
+                    cmd.stdout(append(path)).stderr(append(path));
+                }
+                None => {
+                    cmd.stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::null());
+                }
+            }
+            let child = cmd.spawn().expect("spawn sigil-server serve");
+            let mut server = BinServer {
+                child,
+                http: Http {
+                    base: format!("http://{bind}"),
+                },
+            };
+            if server.wait_ready().await {
+                return server;
+            }
+            server.kill();
+        }
+        panic!("sigil-server did not start");
+    }
+
+    async fn wait_ready(&mut self) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            let req = http::Request::get(format!("{}/healthz", self.http.base))
+                .body(Vec::new())
+                .unwrap();
+            let res = sigil::Runtime::native()
+                .with_retry(sigil::RetryPolicy::NONE)
+                .transport
+                .send(req)
+                .await;
+            if res.is_ok_and(|r| r.status().is_success()) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    /// SIGKILL (`kill -9`) and reap. Idempotent.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for BinServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Load-tests the reference server on loopback with oha and prints req/s,
+# p50, p99 and HTTP success rate for client_credentials, API-key exchange
+# and introspection, plus idle and peak RSS, beside the targets (printed,
+# not asserted). A release build on a temp-file SQLite database; rate limits
+# are raised so the limiter still runs on every request without capping the
+# run. Bounded: BENCH_DURATION (default 10s) per endpoint, BENCH_CONNECTIONS
+# (default 64) connections. Not part of scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+
+for tool in curl jq; do
+  command -v "$tool" >/dev/null || { echo "bench-server: $tool is required" >&2; exit 1; }
+done
+if ! oha --version >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/oha" ]; then
+    :
+  else
+    echo "bench-server: installing oha 1.16.0" >&2
+    cargo install oha --version 1.16.0 --locked
+  fi
+fi
+OHA="$(command -v oha || echo "$HOME/.cargo/bin/oha")"
+
+cargo build --release -p sigil-server --bin sigil-server >&2
+BIN="$PWD/target/release/sigil-server"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+DB="sqlite://$WORK/sigil.db"
+PORT="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18787)}"
+BASE="http://127.0.0.1:$PORT"
+
+# Limits far above what one machine can send, so they never bind.
+export SIGIL_IP_RATE=100000000 SIGIL_IP_BURST=100000000
+export SIGIL_KEY_RATE=100000000 SIGIL_KEY_BURST=100000000
+export SIGIL_LOG="${SIGIL_LOG:-warn}"
+
+KEY="$("$BIN" create-key --database "$DB" --email bench@sigil.local --preset full 2>>"$WORK/server.log")"
+"$BIN" serve --bind "127.0.0.1:$PORT" --database "$DB" >>"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -fsS "$BASE/healthz" >/dev/null
+
+APP="$(curl -fsS "$BASE/v1/apps" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+  -d '{"name":"bench","redirectUris":["https://bench.example/cb"],"scopes":["keys.read"]}')"
+CLIENT_ID="$(jq -r .data.clientId <<<"$APP")"
+CLIENT_SECRET="$(jq -r .data.clientSecret <<<"$APP")"
+TOKEN="$(curl -fsS "$BASE/oauth/token" -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials | jq -r .access_token)"
+# The token must be valid for the whole run (default lifetime 600 s).
+[ "$(curl -fsS "$BASE/oauth/introspect" -u "$CLIENT_ID:$CLIENT_SECRET" -d "token=$TOKEN" | jq -r .active)" = true ]
+
+rss_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$SERVER_PID/status"; }
+sleep 1
+IDLE_RSS_KB="$(rss_kb VmRSS)"
+
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+run() { # name, then oha arguments
+  local name="$1"; shift
+  echo "bench-server: $name for $DURATION with $CONNECTIONS connections" >&2
+  "$OHA" -z "$DURATION" -c "$CONNECTIONS" --no-tui --output-format json "$@" >"$WORK/$name.json"
+  jq -r --arg name "$name" '
+    (.statusCodeDistribution // {}) as $codes
+    | ([$codes | to_entries[] | .value] | add // 0) as $total
+    | ([$codes | to_entries[] | select(.key | startswith("2")) | .value] | add // 0) as $ok
+    | [$name,
+       (.summary.requestsPerSec | floor),
+       ((.latencyPercentiles.p50 // 0) * 1000 * 100 | round / 100),
+       ((.latencyPercentiles.p99 // 0) * 1000 * 100 | round / 100),
+       (if $total > 0 then ($ok / $total * 10000 | round / 100) else 0 end),
+       $total]
+    | @tsv' "$WORK/$name.json" >>"$RESULTS"
+}
+
+run client_credentials -m POST -a "$CLIENT_ID:$CLIENT_SECRET" \
+  -T application/x-www-form-urlencoded -d 'grant_type=client_credentials' "$BASE/oauth/token"
+run api_key_exchange -m POST -T application/json -d "{\"apiKey\":\"$KEY\"}" "$BASE/auth/token/exchange"
+run introspection -m POST -a "$CLIENT_ID:$CLIENT_SECRET" \
+  -T application/x-www-form-urlencoded -d "token=$TOKEN" "$BASE/oauth/introspect"
+
+PEAK_RSS_KB="$(rss_kb VmHWM)"
+
+target() {
+  case "$1" in
+    client_credentials) echo ">= 15000" ;;
+    introspection) echo ">= 25000" ;;
+    *) echo "-" ;;
+  esac
+}
+echo
+printf '%-20s %10s %10s %10s %9s %10s   %s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' '2xx %' requests 'target (req/s; p99 < 10 ms)'
+while IFS=$'\t' read -r name rps p50 p99 ok total; do
+  printf '%-20s %10s %10s %10s %9s %10s   %s\n' "$name" "$rps" "$p50" "$p99" "$ok" "$total" "$(target "$name")"
+done <"$RESULTS"
+echo
+printf 'idle RSS  %6.1f MB   (target < 30 MB)\n' "$(awk -v k="$IDLE_RSS_KB" 'BEGIN { print k / 1024 }')"
+printf 'peak RSS  %6.1f MB\n' "$(awk -v k="$PEAK_RSS_KB" 'BEGIN { print k / 1024 }')"
+echo "($(nproc) CPUs shared by server and load generator; $DURATION per endpoint, $CONNECTIONS connections)"
