@@ -75,10 +75,24 @@ impl Keyring {
     }
 }
 
-/// The live keyring, swapped whole on rotation.
-#[derive(Debug)]
+/// How many verified tokens are remembered.
+const VERIFIED_CACHE: usize = 16_384;
+
+/// The live keyring, swapped whole on rotation, and a cache of tokens whose
+/// signature already verified: resource servers introspect the same token
+/// many times in its life, and the Ed25519 check is the costly part.
 pub struct Keys {
     ring: RwLock<Arc<Keyring>>,
+    verified: quick_cache::sync::Cache<String, Arc<VerifiedToken>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("kid", &self.current().kid())
+            .field("verified_cached", &self.verified.len())
+            .finish()
+    }
 }
 
 impl Keys {
@@ -91,7 +105,25 @@ impl Keys {
         }
         Ok(Self {
             ring: RwLock::new(Arc::new(Keyring::from_rows(&rows)?)),
+            verified: quick_cache::sync::Cache::new(VERIFIED_CACHE),
         })
+    }
+
+    /// Verifies a token signed by a published key. A cache hit skips only the
+    /// signature: type, time and claims are checked again on every call.
+    pub fn verify(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Result<Arc<VerifiedToken>, TokenError> {
+        if let Some(hit) = self.verified.get(token) {
+            hit.check(options, now)?;
+            return Ok(hit);
+        }
+        let verified = Arc::new(self.current().verify(token, options, now)?);
+        self.verified.insert(token.to_owned(), verified.clone());
+        Ok(verified)
     }
 
     /// The keyring in force.
@@ -110,6 +142,8 @@ impl Keys {
             Ok(mut w) => *w = ring,
             Err(poisoned) => *poisoned.into_inner() = ring,
         }
+        // A key can drop out of the published set; forget what it verified.
+        self.verified.clear();
         Ok(())
     }
 }

@@ -79,7 +79,6 @@ pub async fn resolve(state: &AppState, credential: &str) -> Result<Principal, Ap
     };
     let verified = state
         .keys
-        .current()
         .verify(credential, &options, now)
         .map_err(|e| ApiError::invalid_token(e.to_string()))?;
     if verified

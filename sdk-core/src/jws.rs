@@ -490,6 +490,21 @@ pub struct VerifiedToken {
     pub claims: Claims,
 }
 
+impl VerifiedToken {
+    /// Re-runs every check that depends on the options or the time (type,
+    /// expiry, issuer, audience, scopes), so a cached verified token is never
+    /// trusted beyond what a fresh verification would allow.
+    pub fn check(&self, opts: &VerifyOptions, now: i64) -> Result<(), TokenError> {
+        if !opts.token_type.accepts(self.header.typ.as_deref()) {
+            return Err(TokenError::UnexpectedType {
+                expected: opts.token_type.expected().to_owned(),
+                actual: self.header.typ.clone(),
+            });
+        }
+        check_claims(&self.claims, opts, now)
+    }
+}
+
 /// Verifies a token against a key set, selecting the key by `kid`.
 ///
 /// Checks run cheapest and most fundamental first: structure, algorithm, `typ`,
@@ -1388,5 +1403,41 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(err.code(), code, "{err:?}");
         }
+    }
+
+    #[test]
+    fn check_revalidates_a_cached_token() {
+        let claims = json!({"iss": ISS, "aud": AUD, "exp": NOW + 60, "scope": "a"});
+        let token = sign(&key(1), "k1", "at+jwt", &claims);
+        let verified = verify(&token, &jwks(), &VerifyOptions::default(), NOW).unwrap();
+        verified.check(&VerifyOptions::default(), NOW).unwrap();
+        let later = verified
+            .check(&VerifyOptions::default(), NOW + 120)
+            .unwrap_err();
+        assert_eq!(later.code(), "token_expired");
+        let other_issuer = VerifyOptions {
+            issuer: Some("https://other".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            verified.check(&other_issuer, NOW).unwrap_err().code(),
+            "invalid_issuer"
+        );
+        let agent = VerifyOptions {
+            token_type: TokenType::Agent,
+            ..Default::default()
+        };
+        assert_eq!(
+            verified.check(&agent, NOW).unwrap_err().code(),
+            "invalid_token_type"
+        );
+        let scoped = VerifyOptions {
+            required_scopes: vec!["b".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            verified.check(&scoped, NOW).unwrap_err().code(),
+            "insufficient_scope"
+        );
     }
 }

@@ -70,10 +70,10 @@ pub async fn inspect(
         leeway_secs: 0,
         ..VerifyOptions::default()
     };
-    let Ok(verified) = state.keys.current().verify(token, &options, now) else {
+    let Ok(verified) = state.keys.verify(token, &options, now) else {
         return Ok(inactive);
     };
-    let c = verified.claims;
+    let c = &verified.claims;
     if c.jti.as_deref().is_some_and(|j| state.denylist.contains(j)) {
         return Ok(inactive);
     }
@@ -168,8 +168,8 @@ pub async fn revoke_token(
         leeway_secs: 0,
         ..VerifyOptions::default()
     };
-    if let Ok(v) = state.keys.current().verify(token, &options, now) {
-        if let (Some(jti), Some(exp)) = (v.claims.jti, v.claims.exp) {
+    if let Ok(v) = state.keys.verify(token, &options, now) {
+        if let (Some(jti), Some(exp)) = (v.claims.jti.clone(), v.claims.exp) {
             if v.claims.client_id.as_deref() == Some(client_id) {
                 state.store.revoke_jti(&jti, exp).await?;
                 state.denylist.insert(jti);

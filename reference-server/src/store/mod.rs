@@ -2,6 +2,7 @@
 //! and a PostgreSQL backend can implement it later without touching a
 //! handler. Secrets arrive here already hashed.
 
+mod cache;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

@@ -3,20 +3,43 @@
 //! it survives `kill -9` (and power loss).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::cache::CoherentCache;
 use super::{
     ApiKey, App, AuthorizationCode, CodeIssue, RefreshToken, RefreshUse, SigningKeyRow, Store,
     StoreError, StoreResult, User,
 };
 
+/// How many apps and API keys the lookup caches hold.
+const LOOKUP_CACHE: usize = 4096;
+
 /// A SQLite-backed [`Store`].
-#[derive(Debug, Clone)]
+///
+/// App and API-key lookups (every client authentication and API-key request)
+/// are cached in memory. SQLite is a single-process backend, so every write
+/// passes through this value and clears the cache: a revoked key is refused
+/// on the very next request. A backend shared by several nodes must not copy
+/// this without a cross-node invalidation.
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    apps: Arc<CoherentCache<String, Option<App>>>,
+    keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("pool", &self.pool)
+            .field("cached_apps", &self.apps.len())
+            .field("cached_keys", &self.keys.len())
+            .finish()
+    }
 }
 
 impl SqliteStore {
@@ -48,7 +71,11 @@ impl SqliteStore {
         .connect_with(options)
         .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            apps: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            keys: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+        })
     }
 }
 
@@ -214,17 +241,24 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(conflict)?;
+        self.apps.invalidate();
         Ok(())
     }
 
     async fn app(&self, id: &str) -> StoreResult<Option<App>> {
-        sqlx::query("SELECT * FROM apps WHERE id = ?")
+        if let Some(hit) = self.apps.get(id) {
+            return Ok(hit);
+        }
+        let generation = self.apps.generation();
+        let app = sqlx::query("SELECT * FROM apps WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
             .map(app_from)
-            .transpose()
+            .transpose()?;
+        self.apps.insert(generation, id.to_owned(), app.clone());
+        Ok(app)
     }
 
     async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>> {
@@ -250,6 +284,7 @@ impl Store for SqliteStore {
         .bind(&app.id)
         .execute(&self.pool)
         .await?;
+        self.apps.invalidate();
         Ok(())
     }
 
@@ -265,6 +300,8 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.apps.invalidate();
+        self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -296,11 +333,16 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(conflict)?;
+        self.keys.invalidate();
         Ok(())
     }
 
     async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-        sqlx::query(&format!(
+        if let Some(hit) = self.keys.get(secret_hash) {
+            return Ok(hit);
+        }
+        let generation = self.keys.generation();
+        let key = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?"
         ))
         .bind(secret_hash)
@@ -308,7 +350,10 @@ impl Store for SqliteStore {
         .await?
         .as_ref()
         .map(key_from)
-        .transpose()
+        .transpose()?;
+        self.keys
+            .insert(generation, secret_hash.to_vec(), key.clone());
+        Ok(key)
     }
 
     async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>> {
@@ -343,6 +388,7 @@ impl Store for SqliteStore {
             .bind(owner_id)
             .execute(&self.pool)
             .await?;
+        self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -355,6 +401,7 @@ impl Store for SqliteStore {
         .bind(owner_id)
         .execute(&self.pool)
         .await?;
+        self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -364,6 +411,7 @@ impl Store for SqliteStore {
             .bind(owner_id)
             .execute(&self.pool)
             .await?;
+        self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
