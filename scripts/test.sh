@@ -2,7 +2,8 @@
 # Installs everything this repository needs (idempotently: whatever is present
 # is skipped) and runs every test of every SDK: lints, the Rust core and server
 # suites with the published vectors, the wasm32 build check, the conformance
-# runner against a real sigil-server process, the WASM / Node / Python
+# runner against a real sigil-server process, standard OAuth clients
+# (oauth4webapi, authlib) against it, the WASM / Node / Python
 # bindings (headless Chromium included), and bounded fuzzing of each parser.
 #
 #   ./scripts/test.sh            everything
@@ -49,6 +50,9 @@ RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
 section "Conformance: the Rust SDK against a real sigil-server process"
 cargo build -p sigil-server -p sigil-conformance
 ./target/debug/sigil-conformance --server ./target/debug/sigil-server
+
+section "Interop: oauth4webapi + jose (Node) and authlib (Python) against the server"
+./scripts/test-interop.sh
 
 section "Bindings"
 ./scripts/test-wasm.sh

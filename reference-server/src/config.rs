@@ -23,6 +23,10 @@ pub struct Config {
     /// Test mode only: a JSON file of apps, users and API keys with known values.
     #[arg(long, env = "SIGIL_FIXTURES", requires = "test_mode")]
     pub fixtures: Option<std::path::PathBuf>,
+    /// Days a signing key signs before a new one takes over (the old one
+    /// stays in the JWKS for one more period).
+    #[arg(long, env = "SIGIL_SIGNING_KEY_MAX_AGE_DAYS", default_value_t = 30)]
+    pub signing_key_max_age_days: u32,
     /// Access-token lifetime in seconds.
     #[arg(long, env = "SIGIL_ACCESS_TOKEN_TTL", default_value_t = 600)]
     pub access_token_ttl: u64,
@@ -53,6 +57,7 @@ impl Config {
             dev: false,
             test_mode: true,
             fixtures: None,
+            signing_key_max_age_days: 30,
             access_token_ttl: 600,
             refresh_token_ttl: 30 * 24 * 3600,
             ip_rate_per_sec: 10_000,

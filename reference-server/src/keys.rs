@@ -13,6 +13,7 @@ use crate::store::{SigningKeyRow, Store, StoreError, StoreResult};
 #[derive(Debug)]
 pub struct Keyring {
     kid: String,
+    created_at: i64,
     signing: SigningKey,
     jwks: Jwks,
     jwks_json: serde_json::Value,
@@ -43,6 +44,7 @@ impl Keyring {
             serde_json::to_value(&jwks).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Self {
             kid: current.kid.clone(),
+            created_at: current.created_at,
             signing,
             jwks,
             jwks_json,
@@ -132,6 +134,21 @@ impl Keys {
             Ok(r) => r.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Rotates when the current key is older than `max_age_secs`; true when
+    /// it did.
+    pub async fn rotate_if_older(
+        &self,
+        store: &dyn Store,
+        now: i64,
+        max_age_secs: i64,
+    ) -> StoreResult<bool> {
+        if now - self.current().created_at < max_age_secs {
+            return Ok(false);
+        }
+        self.rotate(store, now).await?;
+        Ok(true)
     }
 
     /// Makes a new key current; the old one stays published.

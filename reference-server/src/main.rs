@@ -86,6 +86,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         sigil_server::test_mode::load(&state, &path).await?;
         tracing::info!(path = %path.display(), "fixtures loaded");
     }
+    state.spawn_key_rotation();
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let issuer = state.config.issuer();
     tracing::info!(%issuer, "sigil-server listening on http://{}", listener.local_addr()?);

@@ -53,12 +53,39 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Rotates the signing key whenever it outlives its configured age,
+    /// checking hourly, for as long as the server runs.
+    pub fn spawn_key_rotation(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let max_age = i64::from(state.config.signing_key_max_age_days) * 86_400;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let now = state.clock.now();
+                match state
+                    .keys
+                    .rotate_if_older(state.store.as_ref(), now, max_age)
+                    .await
+                {
+                    Ok(true) => {
+                        tracing::info!(kid = %state.keys.current().kid(), "signing key rotated")
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "signing key rotation failed"),
+                }
+            }
+        })
+    }
+
     /// Opens the store and loads keys and the denylist.
     pub async fn new(config: Config) -> StoreResult<Self> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database).await?);
         let clock = Arc::new(Clock::default());
         let now = clock.now();
         let keys = Arc::new(Keys::load(store.as_ref(), now).await?);
+        let max_age = i64::from(config.signing_key_max_age_days) * 86_400;
+        keys.rotate_if_older(store.as_ref(), now, max_age).await?;
         let denylist = Arc::new(Denylist::default());
         for jti in store.revoked_jtis(now).await? {
             denylist.insert(jti);

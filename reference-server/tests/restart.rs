@@ -80,3 +80,59 @@ async fn refresh_reuse_revokes_the_family_after_a_restart() {
     assert_eq!(body["active"], true, "{body}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn an_old_signing_key_is_rotated_and_stays_published() {
+    let s = common::start().await;
+    let old_kid = s.state.keys.current().kid().to_owned();
+    let (_, key) = s.account("rotate@example.com").await;
+    let (_, body, _) = s
+        .call(
+            "POST",
+            "/auth/token/exchange",
+            None,
+            Some(serde_json::json!({"apiKey": key})),
+        )
+        .await;
+    let old_token = body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let (store, now, max_age) = (s.state.store.as_ref(), s.state.clock.now(), 30 * 86_400);
+
+    assert!(
+        !s.state
+            .keys
+            .rotate_if_older(store, now, max_age)
+            .await
+            .unwrap(),
+        "new key: not due"
+    );
+    assert!(s
+        .state
+        .keys
+        .rotate_if_older(store, now + 31 * 86_400, max_age)
+        .await
+        .unwrap());
+    let new_kid = s.state.keys.current().kid().to_owned();
+    assert_ne!(new_kid, old_kid);
+    assert!(!s
+        .state
+        .keys
+        .rotate_if_older(store, now + 31 * 86_400, max_age)
+        .await
+        .unwrap());
+
+    let (_, jwks, _) = s.call("GET", "/.well-known/jwks.json", None, None).await;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kids,
+        [new_kid.as_str(), old_kid.as_str()],
+        "current first, previous kept"
+    );
+    // A token signed before the rotation still authenticates.
+    let (status, _, _) = s.call("GET", "/v1/api-keys", Some(&old_token), None).await;
+    assert_eq!(status, 200);
+}
