@@ -216,3 +216,91 @@ async fn api_key_session_renews_and_calls_the_management_api() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn typed_management_clients_drive_keys_and_apps() {
+    use sigil::api::{AppUpdate, NewApiKey, NewApp};
+    let s = common::start().await;
+    let (_, key) = s.account("typed@example.com").await;
+    let session = Session::new(
+        client(&s.base, "cli", ClientAuth::None).await,
+        Arc::new(MemoryStorage::default()),
+        Renewal::ApiKey {
+            key: key.into(),
+            scopes: vec![],
+        },
+    );
+    let m = sigil::Management::new(Arc::new(session), &s.base).unwrap();
+
+    let created = m
+        .api_keys()
+        .create(&NewApiKey {
+            name: "ci".into(),
+            preset: Some("read".into()),
+            expires_in_days: Some(7),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.info.status, "active");
+    assert!(created.info.expires_at.is_some());
+    let listed = m.api_keys().list().await.unwrap();
+    assert!(listed
+        .iter()
+        .any(|k| k.id == created.info.id && k.masked.ends_with(&k.last4)));
+    assert_eq!(
+        m.api_keys()
+            .rename(&created.info.id, "ci-2")
+            .await
+            .unwrap()
+            .name,
+        "ci-2"
+    );
+    assert_eq!(
+        m.api_keys().revoke(&created.info.id).await.unwrap().status,
+        "revoked"
+    );
+    m.api_keys().delete(&created.info.id).await.unwrap();
+    let e = m.api_keys().get(&created.info.id).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(404), "not_found"));
+
+    let app = m
+        .apps()
+        .create(&NewApp {
+            name: "svc".into(),
+            redirect_uris: vec!["https://svc.example/cb".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let first_secret = app.client_secret.clone().expect("confidential app secret");
+    let rotated = m.apps().rotate_secret(&app.app.id).await.unwrap();
+    assert_ne!(
+        rotated.client_secret.unwrap().expose(),
+        first_secret.expose()
+    );
+    let updated = m
+        .apps()
+        .update(
+            &app.app.id,
+            &AppUpdate {
+                name: Some("svc-2".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "svc-2");
+    assert_eq!(
+        m.apps().get(&app.app.id).await.unwrap().redirect_uris,
+        ["https://svc.example/cb"]
+    );
+    // The old secret stopped working at rotation.
+    let old = client(&s.base, &app.app.id, ClientAuth::Basic(first_secret)).await;
+    assert_eq!(
+        old.client_credentials(&[]).await.unwrap_err().code(),
+        "invalid_client"
+    );
+    m.apps().delete(&app.app.id).await.unwrap();
+    assert!(m.apps().list().await.unwrap().is_empty());
+}

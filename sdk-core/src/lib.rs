@@ -7,6 +7,7 @@
 //! through the [`Clock`] trait, so the same code runs natively and in a
 //! browser.
 
+pub mod api;
 pub mod authorize;
 pub mod client;
 pub mod discovery;
@@ -27,6 +28,7 @@ pub mod tokens;
 pub mod transport;
 pub mod webhook;
 
+pub use api::Management;
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use client::{ClientAuth, OAuthClient, TokenExchangeRequest};
 pub use discovery::ServerMetadata;
