@@ -2,7 +2,9 @@
 # Interoperability: standard, independent OAuth clients, exactly as published,
 # against a real sigil-server process (test mode, in-memory store, the example
 # fixtures):
-#   tests/interop/node    oauth4webapi + jose, run by node --test
+#   tests/interop/node    oauth4webapi + jose, run by node --test; plus headless
+#                         Chromium (/usr/bin/chromium, driven by playwright-core,
+#                         JavaScript off) on the sign-in and consent pages
 #   tests/interop/python  Authlib (httpx client, authlib.jose), run by pytest
 # Installs only what is missing or stale: npm ci when node_modules does not
 # match package-lock.json, the venv when it is missing or its pins changed.
@@ -26,7 +28,10 @@ fi
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip
 fi
-node --version; python3 --version
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update && apt-get install -y --no-install-recommends chromium
+fi
+node --version; python3 --version; /usr/bin/chromium --version 2>/dev/null
 
 section "sigil-server (debug)"
 if [ -n "${SIGIL_SERVER:-}" ]; then
@@ -47,7 +52,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
 else
   echo "node_modules matches package-lock.json"
 fi
-(cd "$NODE_DIR" && node -p '["oauth4webapi", "jose"].map((p) => p + " " + require("./node_modules/" + p + "/package.json").version).join(", ")')
+(cd "$NODE_DIR" && node -p '["oauth4webapi", "jose", "playwright-core"].map((p) => p + " " + require("./node_modules/" + p + "/package.json").version).join(", ")')
 
 section "Python venv (created when missing)"
 req_sum=$(sha256sum "$PY_DIR/requirements.txt" | cut -d' ' -f1)
@@ -67,8 +72,8 @@ fi
 # Both suites run even if the first fails; the script fails if either did.
 status=0
 
-section "Node: oauth4webapi + jose (node --test)"
-(cd "$NODE_DIR" && node --test --test-timeout=120000 interop.test.mjs) || status=1
+section "Node: oauth4webapi + jose, Chromium (node --test)"
+(cd "$NODE_DIR" && node --test --test-timeout=120000 interop.test.mjs browser.test.mjs) || status=1
 
 section "Python: Authlib (pytest)"
 (cd "$PY_DIR" && "$VENV/bin/python" -m pytest -v) || status=1

@@ -336,15 +336,19 @@ fn render_consent(auth: &Authorization, session: &BrowserSession) -> Response {
     if let Some(s) = &auth.state {
         hidden.push(("state", s.as_str()));
     }
-    let target = url::Url::parse(&auth.redirect_uri).ok();
-    let redirect_host = target
-        .as_ref()
-        .map(|u| u.host_str().unwrap_or(u.scheme()))
+    // Host and port: on loopback the port is what tells programs apart.
+    let redirect_host = url::Url::parse(&auth.redirect_uri)
+        .ok()
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => u.scheme().to_owned(),
+        })
         .unwrap_or_default();
     let page = ConsentPage {
         title: "Authorize",
         app_name: &auth.app.name,
-        redirect_host,
+        redirect_host: &redirect_host,
         email: &session.user.email,
         scopes: auth
             .scopes

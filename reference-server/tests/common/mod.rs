@@ -52,6 +52,13 @@ impl TestServer {
         (user.id, key)
     }
 
+    /// A plain HTTP client for this server.
+    pub fn http(&self) -> Http {
+        Http {
+            base: self.base.clone(),
+        }
+    }
+
     pub async fn call(
         &self,
         method: &str,
@@ -59,20 +66,7 @@ impl TestServer {
         auth: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value, http::HeaderMap) {
-        let mut b = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if let Some(a) = auth {
-            b = b.header("authorization", format!("Bearer {a}"));
-        }
-        let bytes = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                serde_json::to_vec(&v).unwrap()
-            }
-            None => Vec::new(),
-        };
-        self.raw(b.body(bytes).unwrap()).await
+        self.http().call(method, path, auth, body).await
     }
 
     pub async fn form(
@@ -81,30 +75,11 @@ impl TestServer {
         basic: Option<(&str, &str)>,
         form: &[(&str, &str)],
     ) -> (u16, Value, http::HeaderMap) {
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut b = http::Request::post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded");
-        if let Some((id, secret)) = basic {
-            use base64::Engine;
-            let enc = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-            b = b.header("authorization", format!("Basic {enc}"));
-        }
-        self.raw(b.body(body.into_bytes()).unwrap()).await
+        self.http().form(path, basic, form).await
     }
 
     pub async fn raw(&self, req: http::Request<Vec<u8>>) -> (u16, Value, http::HeaderMap) {
-        let res = sigil::Runtime::native()
-            .with_retry(sigil::RetryPolicy::NONE)
-            .transport
-            .send(req)
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let json = serde_json::from_slice(res.body()).unwrap_or(Value::Null);
-        (status, json, headers)
+        send(req).await
     }
 
     /// Creates a confidential app and returns (client_id, client_secret).
