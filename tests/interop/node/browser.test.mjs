@@ -180,10 +180,11 @@ describe('Chromium (JavaScript off) on the sign-in and consent pages', () => {
         await main.getByText('See your basic profile').isVisible(),
         'profile.basic is described in words',
       );
-      // It names the redirect URI's host, without the port.
+      // It names the redirect URI's host and port: on loopback the port is
+      // what tells one local program from another.
       assert.equal(
         await main.getByText('Either way you will be sent back to').locator('strong').innerText(),
-        new URL(redirectUri).hostname,
+        new URL(redirectUri).host,
       );
       assert.ok(await page.getByRole('button', { name: 'Approve', exact: true }).isVisible());
       assert.ok(await page.getByRole('button', { name: 'Deny', exact: true }).isVisible());
