@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the sigil-sdk wheel (sdk-python, pyo3 + maturin) in sdk-python/.venv,
-# installs it, and runs pytest on the shared vectors, mypy --strict and stubtest.
+# installs it, and runs ruff (format check + lint), mypy --strict, stubtest and pytest
+# on the shared vectors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -15,12 +16,23 @@ section "Prerequisites"
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip
 fi
+RUFF_VERSION=0.17.6
 if [ ! -x "$VENV/bin/maturin" ] || [ ! -x "$VENV/bin/pytest" ] || [ ! -x "$VENV/bin/mypy" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --upgrade pip
-  "$VENV/bin/pip" install --quiet maturin pytest mypy
+  "$VENV/bin/pip" install --quiet maturin pytest mypy "ruff==$RUFF_VERSION"
+fi
+if [ "$("$VENV/bin/ruff" --version 2>/dev/null)" != "ruff $RUFF_VERSION" ]; then
+  "$VENV/bin/pip" install --quiet "ruff==$RUFF_VERSION"
 fi
 cargo --version; "$VENV/bin/python" --version; "$VENV/bin/maturin" --version
+
+# Hand-written Python only; ruff.toml at the repo root. To fix: `ruff format` and
+# `ruff check --fix` on the same paths.
+section "Lint: ruff"
+"$VENV/bin/ruff" --version
+"$VENV/bin/ruff" format --check sdk-python/python/sigil sdk-python/tests tests/interop/python
+"$VENV/bin/ruff" check sdk-python/python/sigil sdk-python/tests tests/interop/python
 
 section "Build the wheel (maturin, release, abi3)"
 start=$SECONDS

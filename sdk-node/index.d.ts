@@ -25,8 +25,15 @@ export interface VerifiedWebhook<T = unknown> {
   payload: T;
 }
 
-/** Header values that are not strings (e.g. repeated headers as arrays) are ignored. */
-export type WebhookHeaders = Record<string, string | string[] | undefined> | Headers;
+/**
+ * `req.headers`, any plain object, a fetch `Headers` or a `Map`. Header values that are
+ * not strings (e.g. repeated headers as arrays) are ignored.
+ */
+export type WebhookHeaders =
+  Record<string, string | string[] | undefined> | Headers | Map<string, string>;
+
+/** Raw body bytes (a `Buffer` is a `Uint8Array`); a string is taken as UTF-8. */
+export type WebhookBody = Uint8Array | ArrayBuffer | string;
 
 /** Standard Webhooks verifier and signer. */
 export class Webhook {
@@ -36,9 +43,13 @@ export class Webhook {
    */
   constructor(secrets: string | string[], toleranceSeconds?: number);
   /** Verifies the raw body; throws `WebhookVerificationError` with a `code`. */
-  verify<T = unknown>(headers: WebhookHeaders, body: Uint8Array | string, options?: VerifyOptions): VerifiedWebhook<T>;
+  verify<T = unknown>(
+    headers: WebhookHeaders,
+    body: WebhookBody,
+    options?: VerifyOptions,
+  ): VerifiedWebhook<T>;
   /** The `webhook-signature` header value for a message. */
-  sign(id: string, timestamp: number, body: Uint8Array | string): string;
+  sign(id: string, timestamp: number, body: WebhookBody): string;
 }
 
 export interface SigilErrorFields {

@@ -24,8 +24,16 @@ class SignatureError extends SigilError {}
 class InvalidInputError extends SigilError {}
 
 const errors = {
-  SigilError, OAuthError, ApiError, RateLimitError, TransportError,
-  WebhookVerificationError, TokenError, TokenExpiredError, SignatureError, InvalidInputError,
+  SigilError,
+  OAuthError,
+  ApiError,
+  RateLimitError,
+  TransportError,
+  WebhookVerificationError,
+  TokenError,
+  TokenExpiredError,
+  SignatureError,
+  InvalidInputError,
 };
 for (const [name, cls] of Object.entries(errors)) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });

@@ -27,9 +27,7 @@ export interface VerifiedWebhook<T = unknown> {
 
 /** A plain object, a `Headers` or a `Map`; non-string values are ignored. */
 export type WebhookHeaders =
-  | Headers
-  | Map<string, string>
-  | Record<string, string | string[] | undefined>;
+  Headers | Map<string, string> | Record<string, string | string[] | undefined>;
 
 /** Raw body bytes; a string is taken as UTF-8. */
 export type WebhookBody = Uint8Array | ArrayBuffer | string;
@@ -42,7 +40,11 @@ export class Webhook {
    */
   constructor(secrets: string | string[], toleranceSeconds?: number);
   /** Verifies the raw body; throws `WebhookVerificationError` with a `code`. */
-  verify<T = unknown>(headers: WebhookHeaders, body: WebhookBody, options?: VerifyOptions): VerifiedWebhook<T>;
+  verify<T = unknown>(
+    headers: WebhookHeaders,
+    body: WebhookBody,
+    options?: VerifyOptions,
+  ): VerifiedWebhook<T>;
   /** The `webhook-signature` header value for a message. */
   sign(id: string, timestamp: number, body: WebhookBody): string;
   /** Releases the WebAssembly memory now instead of at garbage collection. */

@@ -21,8 +21,16 @@ export class SignatureError extends SigilError {}
 export class InvalidInputError extends SigilError {}
 
 const classes = {
-  SigilError, OAuthError, ApiError, RateLimitError, TransportError,
-  WebhookVerificationError, TokenError, TokenExpiredError, SignatureError, InvalidInputError,
+  SigilError,
+  OAuthError,
+  ApiError,
+  RateLimitError,
+  TransportError,
+  WebhookVerificationError,
+  TokenError,
+  TokenExpiredError,
+  SignatureError,
+  InvalidInputError,
 };
 for (const [name, cls] of Object.entries(classes)) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });

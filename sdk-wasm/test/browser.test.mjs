@@ -10,7 +10,12 @@ import { chromium } from 'playwright-core';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const vectorsFile = path.join(root, '..', 'tests', 'vectors', 'standards.json');
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
+const types = {
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.html': 'text/html',
+};
 
 const page = `<!doctype html><meta charset="utf-8"><title>sigil web test</title>
 <script type="module">
@@ -45,9 +50,11 @@ function serve() {
     try {
       let body, file;
       if (url.pathname === '/') {
-        body = page; file = 'index.html';
+        body = page;
+        file = 'index.html';
       } else if (url.pathname === '/vectors/standards.json') {
-        file = vectorsFile; body = await fs.readFile(file);
+        file = vectorsFile;
+        body = await fs.readFile(file);
       } else if (url.pathname.startsWith('/pkg/web/')) {
         file = path.join(root, path.normalize(url.pathname));
         if (!file.startsWith(path.join(root, 'pkg', 'web'))) throw new Error('outside');
@@ -55,7 +62,9 @@ function serve() {
       } else {
         throw new Error('not found');
       }
-      res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -69,8 +78,14 @@ test('web build in headless Chromium: pkce() and the spec webhook vector', async
   t.after(() => server.close());
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   t.after(() => browser.close());
   const tab = await browser.newPage();
@@ -89,5 +104,10 @@ test('web build in headless Chromium: pkce() and the spec webhook vector', async
   assert.equal(r.verified.timestamp, r.spec.timestamp);
   assert.deepEqual(r.verified.payload, r.expectedPayload);
   assert.ok(r.signed);
-  assert.deepEqual(r.tampered, { webhookError: true, sigilError: true, name: 'WebhookVerificationError', code: 'invalid_signature' });
+  assert.deepEqual(r.tampered, {
+    webhookError: true,
+    sigilError: true,
+    name: 'WebhookVerificationError',
+    code: 'invalid_signature',
+  });
 });

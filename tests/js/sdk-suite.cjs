@@ -48,15 +48,18 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
     });
 
     test('pkceChallenge rejects an invalid verifier with InvalidInputError', () => {
-      assert.throws(() => sigil.pkceChallenge('too-short'), (e) => {
-        assert.ok(e instanceof sigil.InvalidInputError);
-        assert.ok(e instanceof sigil.SigilError);
-        assert.ok(e instanceof Error);
-        assert.equal(e.name, 'InvalidInputError');
-        assert.equal(e.code, 'invalid_input');
-        assert.equal(e.status, undefined);
-        return true;
-      });
+      assert.throws(
+        () => sigil.pkceChallenge('too-short'),
+        (e) => {
+          assert.ok(e instanceof sigil.InvalidInputError);
+          assert.ok(e instanceof sigil.SigilError);
+          assert.ok(e instanceof Error);
+          assert.equal(e.name, 'InvalidInputError');
+          assert.equal(e.code, 'invalid_input');
+          assert.equal(e.status, undefined);
+          return true;
+        },
+      );
     });
 
     test('there are 9 standard_webhooks vectors', () => assert.equal(cases.length, 9));
@@ -73,12 +76,15 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
               assert.equal(v.timestamp, c.timestamp, kind);
               assert.deepEqual(v.payload, JSON.parse(c.body), kind);
             } else {
-              assert.throws(() => wh.verify(headersOf(c), body, { now: c.now }), (e) => {
-                assert.ok(e instanceof sigil.WebhookVerificationError, `${kind}: ${e}`);
-                assert.ok(e instanceof sigil.SigilError, kind);
-                assert.equal(e.code, c.error, kind);
-                return true;
-              });
+              assert.throws(
+                () => wh.verify(headersOf(c), body, { now: c.now }),
+                (e) => {
+                  assert.ok(e instanceof sigil.WebhookVerificationError, `${kind}: ${e}`);
+                  assert.ok(e instanceof sigil.SigilError, kind);
+                  assert.equal(e.code, c.error, kind);
+                  return true;
+                },
+              );
             }
           }
         } finally {
@@ -102,22 +108,39 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       const other = 'whsec_YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtbG9uZyE=';
       const wh = new sigil.Webhook([other, spec.secret]);
       assert.equal(wh.verify(headersOf(spec), spec.body, { now: spec.now }).id, spec.id);
-      assert.throws(() => wh.verify(headersOf(spec), spec.body), { code: 'timestamp_out_of_tolerance' });
+      assert.throws(() => wh.verify(headersOf(spec), spec.body), {
+        code: 'timestamp_out_of_tolerance',
+      });
     });
 
     test('bad secrets and inputs are typed errors', () => {
-      assert.throws(() => new sigil.Webhook('whsec_!!!'), (e) => e instanceof sigil.WebhookVerificationError && e.code === 'invalid_secret');
+      assert.throws(
+        () => new sigil.Webhook('whsec_!!!'),
+        (e) => e instanceof sigil.WebhookVerificationError && e.code === 'invalid_secret',
+      );
       assert.throws(() => new sigil.Webhook(spec.secret, -1), sigil.InvalidInputError);
       const wh = new sigil.Webhook(spec.secret);
       const sig = wh.sign('msg_1', 1000, 'not json');
       const h = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1000', 'webhook-signature': sig };
-      assert.throws(() => wh.verify(h, 'not json', { now: 1000 }), { name: 'WebhookVerificationError', code: 'invalid_payload' });
+      assert.throws(() => wh.verify(h, 'not json', { now: 1000 }), {
+        name: 'WebhookVerificationError',
+        code: 'invalid_payload',
+      });
     });
 
     test('error class hierarchy', () => {
       assert.ok(new sigil.RateLimitError('x') instanceof sigil.ApiError);
       assert.ok(new sigil.TokenExpiredError('x') instanceof sigil.TokenError);
-      for (const cls of ['OAuthError', 'ApiError', 'TransportError', 'WebhookVerificationError', 'TokenError', 'SignatureError', 'InvalidInputError']) {
+      const subclasses = [
+        'OAuthError',
+        'ApiError',
+        'TransportError',
+        'WebhookVerificationError',
+        'TokenError',
+        'SignatureError',
+        'InvalidInputError',
+      ];
+      for (const cls of subclasses) {
         const e = new sigil[cls]('m', { code: 'c', status: 400, requestId: 'r', retryAfter: 1 });
         assert.ok(e instanceof sigil.SigilError, cls);
         assert.equal(e.name, cls);
@@ -135,7 +158,10 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
     });
 
     test('wrongly typed arguments are InvalidInputError', () => {
-      assert.throws(() => new sigil.Webhook(42), { name: 'InvalidInputError', code: 'invalid_input' });
+      assert.throws(() => new sigil.Webhook(42), {
+        name: 'InvalidInputError',
+        code: 'invalid_input',
+      });
       const wh = new sigil.Webhook(spec.secret);
       assert.throws(() => wh.verify(headersOf(spec), 42), sigil.InvalidInputError);
       assert.throws(() => wh.sign('id', 'not a number', 'x'), sigil.InvalidInputError);

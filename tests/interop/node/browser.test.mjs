@@ -143,7 +143,9 @@ async function signInToConsent(page, authorizationUrl, email) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 
   await page.waitForURL((u) => u.pathname === '/oauth/consent');
-  await page.getByRole('heading', { name: `${SPA_NAME} wants to access your Sigil account` }).waitFor();
+  await page
+    .getByRole('heading', { name: `${SPA_NAME} wants to access your Sigil account` })
+    .waitFor();
 }
 
 /** Clicks `button` on the consent page; resolves to the callback URL. */
@@ -227,11 +229,14 @@ describe('Chromium (JavaScript off) on the sign-in and consent pages', () => {
       assert.equal(callback.searchParams.get('state'), state);
       assert.equal(callback.searchParams.get('iss'), as.issuer);
       assert.equal(callback.searchParams.get('code'), null);
-      assert.throws(() => oauth.validateAuthResponse(as, SPA, callback, state), (err) => {
-        assert.ok(err instanceof oauth.AuthorizationResponseError, err);
-        assert.equal(err.error, 'access_denied');
-        return true;
-      });
+      assert.throws(
+        () => oauth.validateAuthResponse(as, SPA, callback, state),
+        (err) => {
+          assert.ok(err instanceof oauth.AuthorizationResponseError, err);
+          assert.equal(err.error, 'access_denied');
+          return true;
+        },
+      );
     } finally {
       await context.close();
     }

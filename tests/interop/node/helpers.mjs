@@ -47,17 +47,24 @@ export async function startServer() {
     bin,
     [
       'serve',
-      '--bind', `127.0.0.1:${port}`,
-      '--database', 'sqlite::memory:',
+      '--bind',
+      `127.0.0.1:${port}`,
+      '--database',
+      'sqlite::memory:',
       '--test-mode',
-      '--fixtures', path.join(repoRoot, 'reference-server/fixtures.example.json'),
+      '--fixtures',
+      path.join(repoRoot, 'reference-server/fixtures.example.json'),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIGIL_LOG: 'warn' } },
   );
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
 
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -67,7 +74,9 @@ export async function startServer() {
     try {
       const res = await fetch(`${base}/healthz`);
       if (res.ok) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`sigil-server did not become healthy in 20 s:\n${stderr}`);
@@ -75,12 +84,15 @@ export async function startServer() {
     await new Promise((r) => setTimeout(r, 50));
   }
 
-  const stop = () => new Promise((resolve) => {
-    if (exited) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3_000).unref();
-  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+      }, 3_000).unref();
+    });
   return { base, stop };
 }
 
@@ -95,7 +107,9 @@ export function hiddenFields(html) {
 function decode(s) {
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, e) => {
     if (e[0] === '#') {
-      return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+      return String.fromCodePoint(
+        e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10),
+      );
     }
     return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[e];
   });
@@ -135,9 +149,13 @@ export class Browser {
     return { status: res.status, location: res.headers.get('location'), body: await res.text() };
   }
 
-  get(pathOrUrl) { return this.request('GET', pathOrUrl); }
+  get(pathOrUrl) {
+    return this.request('GET', pathOrUrl);
+  }
 
-  post(pathOrUrl, form) { return this.request('POST', pathOrUrl, form); }
+  post(pathOrUrl, form) {
+    return this.request('POST', pathOrUrl, form);
+  }
 
   /** The newest sign-in code the dev mailbox holds for `email`. */
   async mailboxCode(email) {
@@ -176,7 +194,10 @@ export class Browser {
       page = await this.get(signedIn.location);
     }
     expectStatus(page, 200, 'GET /oauth/consent');
-    const back = await this.post('/oauth/consent', [...hiddenFields(page.body), ['decision', decision]]);
+    const back = await this.post('/oauth/consent', [
+      ...hiddenFields(page.body),
+      ['decision', decision],
+    ]);
     expectStatus(back, 302, 'POST /oauth/consent');
     return back.location;
   }

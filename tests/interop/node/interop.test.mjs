@@ -225,7 +225,15 @@ describe('oauth4webapi', () => {
     const tokens = await oauth.processAuthorizationCodeResponse(
       as,
       BACKEND,
-      await oauth.authorizationCodeGrantRequest(as, BACKEND, post, params, redirectUri, codeVerifier, insecure),
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        BACKEND,
+        post,
+        params,
+        redirectUri,
+        codeVerifier,
+        insecure,
+      ),
     );
     assert.equal(tokens.scope, 'profile.basic keys.read');
     assert.equal(typeof tokens.refresh_token, 'string');
@@ -238,7 +246,13 @@ describe('oauth4webapi', () => {
         ...insecure,
       }),
     );
-    const res = await oauth.refreshTokenGrantRequest(as, BACKEND, post, tokens.refresh_token, insecure);
+    const res = await oauth.refreshTokenGrantRequest(
+      as,
+      BACKEND,
+      post,
+      tokens.refresh_token,
+      insecure,
+    );
     await assert.rejects(oauth.processRefreshTokenResponse(as, BACKEND, res), (err) => {
       assert.ok(err instanceof oauth.ResponseBodyError, err);
       assert.equal(err.error, 'invalid_grant');
@@ -299,11 +313,14 @@ describe('oauth4webapi', () => {
     }
     const browser = new Browser(server.base);
     const location = await browser.authorize(authorizationUrl.href, USER, 'deny');
-    assert.throws(() => oauth.validateAuthResponse(as, SPA, new URL(location), state), (err) => {
-      assert.ok(err instanceof oauth.AuthorizationResponseError, err);
-      assert.equal(err.error, 'access_denied');
-      return true;
-    });
+    assert.throws(
+      () => oauth.validateAuthResponse(as, SPA, new URL(location), state),
+      (err) => {
+        assert.ok(err instanceof oauth.AuthorizationResponseError, err);
+        assert.equal(err.error, 'access_denied');
+        return true;
+      },
+    );
   });
 });
 
@@ -317,7 +334,8 @@ describe('jose', () => {
     assert.equal(payload.iss, as.issuer);
     assert.equal(payload.client_id, BACKEND.client_id);
     assert.equal(payload.scope, 'keys.read');
-    for (const claim of ['sub', 'exp', 'iat', 'jti']) assert.ok(payload[claim] !== undefined, claim);
+    for (const claim of ['sub', 'exp', 'iat', 'jti'])
+      assert.ok(payload[claim] !== undefined, claim);
   });
 
   test('a tampered access token fails verification', async () => {
@@ -326,6 +344,8 @@ describe('jose', () => {
     const claims = JSON.parse(Buffer.from(p, 'base64url'));
     claims.scope = 'keys.read apps.read';
     const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
-    await assert.rejects(verifyAccessToken(forged), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    await assert.rejects(verifyAccessToken(forged), {
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
   });
 });

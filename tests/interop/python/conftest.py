@@ -40,11 +40,15 @@ def base() -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [
-            str(binary), "serve",
-            "--bind", f"127.0.0.1:{port}",
-            "--database", "sqlite::memory:",
+            str(binary),
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--database",
+            "sqlite::memory:",
             "--test-mode",
-            "--fixtures", str(REPO / "reference-server/fixtures.example.json"),
+            "--fixtures",
+            str(REPO / "reference-server/fixtures.example.json"),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

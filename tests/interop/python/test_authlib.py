@@ -102,7 +102,9 @@ class Browser:
             assert done.status_code == 303, done.text
             page = self.http.get(done.headers["location"])
         assert page.status_code == 200, page.text
-        back = self.post_form("/oauth/consent", [*self.hidden_fields(page.text), ("decision", decision)])
+        back = self.post_form(
+            "/oauth/consent", [*self.hidden_fields(page.text), ("decision", decision)]
+        )
         assert back.status_code == 302, back.text
         return back.headers["location"]
 
@@ -123,7 +125,9 @@ def test_metadata_validates_as_rfc8414(base: str, meta: dict) -> None:
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
 def test_client_credentials(meta: dict, method: str) -> None:
     with OAuth2Client(BACKEND, BACKEND_SECRET, token_endpoint_auth_method=method) as c:
-        token = c.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="keys.read")
+        token = c.fetch_token(
+            meta["token_endpoint"], grant_type="client_credentials", scope="keys.read"
+        )
     assert token["token_type"].lower() == "bearer"
     assert token["scope"] == "keys.read"
     assert token["expires_in"] > 0
@@ -158,7 +162,9 @@ def test_introspection_then_revocation(meta: dict, backend: OAuth2Client) -> Non
 
 
 def test_access_token_verifies_with_authlib_jose(meta: dict, backend: OAuth2Client) -> None:
-    token = backend.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="keys.read")
+    token = backend.fetch_token(
+        meta["token_endpoint"], grant_type="client_credentials", scope="keys.read"
+    )
     claims = verify_access_token(token["access_token"], meta)
     assert claims["client_id"] == BACKEND
     assert claims["scope"] == "keys.read"
@@ -169,7 +175,9 @@ def test_tampered_access_token_fails_authlib_jose(meta: dict, backend: OAuth2Cli
     token = backend.fetch_token(meta["token_endpoint"], grant_type="client_credentials")
     h, _, s = token["access_token"].split(".")
     # The same header and signature over different claims.
-    other = backend.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="keys.read")
+    other = backend.fetch_token(
+        meta["token_endpoint"], grant_type="client_credentials", scope="keys.read"
+    )
     forged = f"{h}.{other['access_token'].split('.')[1]}.{s}"
     with pytest.raises(BadSignatureError):
         verify_access_token(forged, meta)
@@ -184,7 +192,9 @@ def test_authorization_code_pkce_then_refresh(meta: dict, browser: Browser) -> N
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
     ) as client:
-        url, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
+        url, state = client.create_authorization_url(
+            meta["authorization_endpoint"], code_verifier=verifier
+        )
         query = parse_qs(urlsplit(url).query)
         assert query["code_challenge"] == [create_s256_code_challenge(verifier)]
         assert query["code_challenge_method"] == ["S256"]
@@ -226,7 +236,9 @@ def test_authorization_code_wrong_verifier_is_invalid_grant(meta: dict, browser:
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
     ) as client:
-        url, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
+        url, state = client.create_authorization_url(
+            meta["authorization_endpoint"], code_verifier=verifier
+        )
         callback = browser.authorize(url, USER)
         with pytest.raises(OAuthError) as err:
             client.fetch_token(
@@ -240,7 +252,10 @@ def test_authorization_code_wrong_verifier_is_invalid_grant(meta: dict, browser:
 
 def test_denied_consent_is_access_denied(meta: dict, browser: Browser) -> None:
     with OAuth2Client(
-        SPA, redirect_uri=SPA_REDIRECT, code_challenge_method="S256", token_endpoint_auth_method="none"
+        SPA,
+        redirect_uri=SPA_REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
     ) as client:
         url, state = client.create_authorization_url(
             meta["authorization_endpoint"], code_verifier=generate_token(48)

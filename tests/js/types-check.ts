@@ -1,0 +1,187 @@
+// Compile-only check of the public types of @sigil/web and @sigil/node: `tsc -p tests/js`
+// (run by scripts/test-node.sh). Every export is used the way the README shows, and each
+// `@ts-expect-error` proves a misuse is rejected (tsc fails if the line compiles).
+// Nothing here runs.
+
+import init, * as web from '@sigil/web';
+import { initSync } from '@sigil/web';
+import * as webNode from '../../sdk-wasm/node';
+import * as node from '@sigil/node';
+
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const rotation = [secret, 'whsec_YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtbG9uZyE='];
+const headers = {
+  'webhook-id': 'msg_1',
+  'webhook-timestamp': '1000',
+  'webhook-signature': 'v1,x',
+};
+const body = '{"type":"user.created"}';
+
+interface UserCreated {
+  type: 'user.created';
+}
+
+/** `instanceof` narrows `unknown` to each class, with the typed fields. */
+function errorFields(
+  e: unknown,
+  sdk: typeof web | typeof webNode | typeof node,
+): string | number | undefined {
+  if (e instanceof sdk.RateLimitError) return e.retryAfter;
+  if (e instanceof sdk.ApiError) return e.status;
+  if (e instanceof sdk.OAuthError) return e.requestId;
+  if (e instanceof sdk.TransportError) return e.message;
+  if (e instanceof sdk.WebhookVerificationError) return e.code;
+  if (e instanceof sdk.TokenExpiredError) return e.name;
+  if (e instanceof sdk.TokenError) return e.code;
+  if (e instanceof sdk.SignatureError) return e.code;
+  if (e instanceof sdk.InvalidInputError) return e.code;
+  if (e instanceof sdk.SigilError) {
+    const error: Error = e;
+    return error.stack;
+  }
+  return undefined;
+}
+
+/** The error classes are constructible with and without fields, and form a hierarchy. */
+function errorClasses(sdk: typeof web | typeof webNode | typeof node): void {
+  const fields: web.SigilErrorFields & node.SigilErrorFields = {
+    code: 'rate_limited',
+    status: 429,
+    requestId: 'req_1',
+    retryAfter: 1.5,
+  };
+  const all: InstanceType<typeof sdk.SigilError>[] = [
+    new sdk.SigilError('m'),
+    new sdk.SigilError('m', {}),
+    new sdk.OAuthError('m', { code: 'invalid_grant', status: 400 }),
+    new sdk.ApiError('m', fields),
+    new sdk.RateLimitError('m', fields),
+    new sdk.TransportError('m'),
+    new sdk.WebhookVerificationError('m', { code: 'invalid_signature' }),
+    new sdk.TokenError('m'),
+    new sdk.TokenExpiredError('m'),
+    new sdk.SignatureError('m'),
+    new sdk.InvalidInputError('m', { code: 'invalid_input' }),
+  ];
+  const code: string = all[0].code;
+  const status: number | undefined = all[0].status;
+  const requestId: string | undefined = all[0].requestId;
+  const retryAfter: number | undefined = all[0].retryAfter;
+  const asError: Error = new sdk.TokenExpiredError('m');
+  void [code, status, requestId, retryAfter, asError, errorFields(all[0], sdk)];
+
+  // @ts-expect-error: the message is required.
+  new sdk.SigilError();
+  // @ts-expect-error: status is a number.
+  new sdk.ApiError('m', { status: '400' });
+  // @ts-expect-error: the fields are named, not positional.
+  new sdk.SigilError('m', 'invalid_input');
+}
+
+/** The @sigil/web API, identical in its browser (index.d.ts) and Node (node.d.ts) entries. */
+function webApi(sdk: typeof web | typeof webNode): void {
+  const pair: web.Pkce = sdk.pkce();
+  const method: 'S256' = pair.method;
+  const challenge: string = sdk.pkceChallenge(pair.verifier);
+
+  const one = new sdk.Webhook(secret);
+  const many = new sdk.Webhook(rotation, 300);
+  const verified: web.VerifiedWebhook = one.verify(headers, body);
+  const payload: unknown = verified.payload;
+  const typed = many.verify<UserCreated>(new Headers(headers), new Uint8Array(8), { now: 1000 });
+  const type: 'user.created' = typed.payload.type;
+  const id: string = typed.id;
+  const timestamp: number = typed.timestamp;
+  many.verify(new Map(Object.entries(headers)), new ArrayBuffer(8), {});
+  many.verify({ 'webhook-id': 'msg_1', 'set-cookie': ['a', 'b'], absent: undefined }, body);
+  const options: web.VerifyOptions = { now: 1000 };
+  const bodies: web.WebhookBody[] = [body, new TextEncoder().encode(body), new ArrayBuffer(0)];
+  const headerForms: web.WebhookHeaders[] = [headers, new Headers(), new Map()];
+  const signature: string = one.sign('msg_1', 1000, body);
+  one.sign('msg_1', 1000, new Uint8Array(0));
+  one.free();
+  many[Symbol.dispose]();
+  void [method, challenge, payload, type, id, timestamp, options, bodies, headerForms, signature];
+
+  // @ts-expect-error: a secret is a string, not a number.
+  new sdk.Webhook(42);
+  // @ts-expect-error: rotation takes an array of strings.
+  new sdk.Webhook([secret, 42]);
+  // @ts-expect-error: the tolerance is a number of seconds.
+  new sdk.Webhook(secret, '300');
+  // @ts-expect-error: the verifier is a string.
+  sdk.pkceChallenge(42);
+  // @ts-expect-error: the method is always S256.
+  const plain: 'plain' = pair.method;
+  // @ts-expect-error: the body is bytes or a string.
+  one.verify(headers, 42);
+  // @ts-expect-error: headers are an object, Headers or Map, not a string.
+  one.verify('webhook-id: msg_1', body);
+  // @ts-expect-error: `now` is UNIX seconds, not a Date.
+  one.verify(headers, body, { now: new Date() });
+  // @ts-expect-error: the payload is unknown until narrowed or typed.
+  one.verify(headers, body).payload.type;
+  // @ts-expect-error: the timestamp is UNIX seconds.
+  one.sign('msg_1', '1000', body);
+  void plain;
+
+  errorClasses(sdk);
+}
+
+/** Browser / bundler entry: init() before use. */
+async function webInit(): Promise<void> {
+  await init();
+  await init({ module_or_path: new URL('https://example.test/sigil_wasm_bg.wasm') });
+  await init({ module_or_path: fetch('/sigil_wasm_bg.wasm') });
+  initSync({ module: new Uint8Array(8) });
+  // (WebAssembly.Module is an empty interface in lib.dom, so the values themselves are
+  // loosely typed; the option names are not.)
+  // @ts-expect-error: init takes `{ module_or_path }`, initSync `{ module }`.
+  await init({ module: new Uint8Array(8) });
+  // @ts-expect-error: initSync takes `{ module }`.
+  initSync({ module_or_path: new Uint8Array(8) });
+}
+
+/** @sigil/node: the same API, except that its Webhook holds no WebAssembly memory. */
+function nodeApi(): void {
+  const pair: node.Pkce = node.pkce();
+  const method: 'S256' = pair.method;
+  const challenge: string = node.pkceChallenge(pair.verifier);
+
+  const one = new node.Webhook(secret);
+  const many = new node.Webhook(rotation, 300);
+  const verified: node.VerifiedWebhook = one.verify(headers, body);
+  const typed = many.verify<UserCreated>(new Headers(headers), new Uint8Array(8), { now: 1000 });
+  const type: 'user.created' = typed.payload.type;
+  const id: string = typed.id;
+  const timestamp: number = typed.timestamp;
+  many.verify(new Map(Object.entries(headers)), new ArrayBuffer(8), {});
+  // Node's IncomingHttpHeaders: repeated headers are arrays, absent ones undefined.
+  many.verify({ 'webhook-id': 'msg_1', 'set-cookie': ['a', 'b'], absent: undefined }, body);
+  const options: node.VerifyOptions = { now: 1000 };
+  const bodies: node.WebhookBody[] = [body, new TextEncoder().encode(body), new ArrayBuffer(0)];
+  const headerForms: node.WebhookHeaders[] = [headers, new Headers(), new Map()];
+  const signature: string = one.sign('msg_1', 1000, body);
+  one.sign('msg_1', 1000, new Uint8Array(0));
+  void [method, challenge, verified, type, id, timestamp, options, bodies, headerForms, signature];
+
+  // @ts-expect-error: a secret is a string, not a number.
+  new node.Webhook(42);
+  // @ts-expect-error: rotation takes an array of strings.
+  new node.Webhook([secret, 42]);
+  // @ts-expect-error: the verifier is a string.
+  node.pkceChallenge(42);
+  // @ts-expect-error: the body is bytes or a string.
+  one.verify(headers, 42);
+  // @ts-expect-error: the timestamp is UNIX seconds.
+  one.sign('msg_1', '1000', body);
+  // @ts-expect-error: napi objects are garbage-collected; there is no free().
+  one.free();
+
+  errorClasses(node);
+}
+
+webApi(web);
+webApi(webNode);
+void webInit();
+nodeApi();
