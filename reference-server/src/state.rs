@@ -11,8 +11,9 @@ use crate::metrics::Metrics;
 use crate::ratelimit::Limits;
 use crate::store::{SqliteStore, Store, StoreResult};
 
-/// Revoked access-token ids, kept in memory so verifying a token reads no
-/// database; the store has the durable copy, reloaded at start.
+/// Revoked token ids (access and agent tokens), or blocked agent ids, kept
+/// in memory so verifying a token reads no database; the store has the
+/// durable copy, reloaded at start.
 #[derive(Debug, Default)]
 pub struct Denylist(RwLock<HashSet<String>>);
 
@@ -25,6 +26,12 @@ impl Denylist {
     pub fn insert(&self, jti: String) {
         if let Ok(mut s) = self.0.write() {
             s.insert(jti);
+        }
+    }
+    /// Removes `jti`.
+    pub fn remove(&self, jti: &str) {
+        if let Ok(mut s) = self.0.write() {
+            s.remove(jti);
         }
     }
 }
@@ -40,8 +47,10 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// Token-signing keys.
     pub keys: Arc<Keys>,
-    /// Revoked access tokens.
+    /// Revoked access and agent tokens.
     pub denylist: Arc<Denylist>,
+    /// Paused or revoked agents, whose tokens no longer verify.
+    pub blocked_agents: Arc<Denylist>,
     /// Secret for pairwise subjects.
     pub pairwise_secret: Arc<Vec<u8>>,
     /// Rate limiters.
@@ -90,6 +99,10 @@ impl AppState {
         for jti in store.revoked_jtis(now).await? {
             denylist.insert(jti);
         }
+        let blocked_agents = Arc::new(Denylist::default());
+        for id in store.blocked_agents().await? {
+            blocked_agents.insert(id);
+        }
         let mut fresh = [0u8; 32];
         getrandom::getrandom(&mut fresh).expect("the operating system's random source failed");
         let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);
@@ -100,6 +113,7 @@ impl AppState {
             clock,
             keys,
             denylist,
+            blocked_agents,
             pairwise_secret,
             limits,
             metrics: Arc::new(Metrics::default()),

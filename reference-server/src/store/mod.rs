@@ -177,6 +177,71 @@ pub struct CodeIssue {
     pub access_expires_at: i64,
 }
 
+/// Where an agent stands; only an active agent's tokens verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentStatus {
+    /// Can obtain and use tokens.
+    Active,
+    /// Temporarily blocked; can be resumed.
+    Paused,
+    /// Blocked for good.
+    Revoked,
+}
+
+impl AgentStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Paused => "paused",
+            Self::Revoked => "revoked",
+        }
+    }
+    /// Parses a stored or wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "active" => Some(Self::Active),
+            "paused" => Some(Self::Paused),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// An AI agent identity (only the public half of its key is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// `agt_…`, also the RFC 9421 `keyid`.
+    pub id: String,
+    /// The user who manages it.
+    pub owner_id: String,
+    /// Human label.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Ed25519 public key (32 bytes).
+    pub public_key: Vec<u8>,
+    /// Active, paused or revoked.
+    pub status: AgentStatus,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// UNIX seconds of the last change.
+    pub updated_at: i64,
+}
+
+/// An issued agent token's record (the token itself is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentToken {
+    /// The token's `jti`.
+    pub jti: String,
+    /// The agent it was issued to.
+    pub agent_id: String,
+    /// UNIX seconds.
+    pub issued_at: i64,
+    /// UNIX seconds.
+    pub expires_at: i64,
+}
+
 /// Everything the handlers persist.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -292,4 +357,40 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scopes: &[String],
         at: i64,
     ) -> StoreResult<()>;
+    /// Adds an agent.
+    async fn create_agent(&self, agent: &Agent) -> StoreResult<()>;
+    /// Finds an agent by id, whoever owns it.
+    async fn agent(&self, id: &str) -> StoreResult<Option<Agent>>;
+    /// The owner's agents, newest first, optionally of one status.
+    async fn agents_of(
+        &self,
+        owner_id: &str,
+        status: Option<AgentStatus>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Agent>>;
+    /// Sets the status of one of the owner's agents unless it is revoked;
+    /// false when not found or already revoked.
+    async fn set_agent_status(
+        &self,
+        id: &str,
+        owner_id: &str,
+        status: AgentStatus,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// Ids of every agent that is not active (paused or revoked).
+    async fn blocked_agents(&self) -> StoreResult<Vec<String>>;
+    /// Records an issued agent token.
+    async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()>;
+    /// Finds an issued agent token by `jti`.
+    async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>>;
+    /// Records a signed-request nonce of `agent_id` until `expires_at`; false
+    /// when it was already seen (a replay). Forgets expired nonces.
+    async fn use_nonce(
+        &self,
+        agent_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
 }

@@ -11,8 +11,8 @@ use sqlx::{Row, SqlitePool};
 
 use super::cache::CoherentCache;
 use super::{
-    ApiKey, App, AuthorizationCode, CodeIssue, RefreshToken, RefreshUse, SigningKeyRow, Store,
-    StoreError, StoreResult, User,
+    Agent, AgentStatus, AgentToken, ApiKey, App, AuthorizationCode, CodeIssue, RefreshToken,
+    RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
 
 /// How many apps and API keys the lookup caches hold.
@@ -120,6 +120,24 @@ fn app_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<App> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
+    let status: String = row.try_get("status")?;
+    Ok(Agent {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        public_key: row.try_get("public_key")?,
+        status: AgentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("agent status {status:?}")))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+const AGENT_COLUMNS: &str =
+    "id, owner_id, name, description, public_key, status, created_at, updated_at";
 
 fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
@@ -731,5 +749,139 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+    async fn create_agent(&self, agent: &Agent) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO agents ({AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&agent.id)
+        .bind(&agent.owner_id)
+        .bind(&agent.name)
+        .bind(&agent.description)
+        .bind(&agent.public_key)
+        .bind(agent.status.as_str())
+        .bind(agent.created_at)
+        .bind(agent.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn agent(&self, id: &str) -> StoreResult<Option<Agent>> {
+        sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(agent_from)
+            .transpose()
+    }
+
+    async fn agents_of(
+        &self,
+        owner_id: &str,
+        status: Option<AgentStatus>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Agent>> {
+        sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE owner_id = ? \
+             AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        ))
+        .bind(owner_id)
+        .bind(status.map(AgentStatus::as_str))
+        .bind(status.map(AgentStatus::as_str))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(agent_from)
+        .collect()
+    }
+
+    async fn set_agent_status(
+        &self,
+        id: &str,
+        owner_id: &str,
+        status: AgentStatus,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE agents SET status = ?, updated_at = ? \
+             WHERE id = ? AND owner_id = ? AND status != 'revoked'",
+        )
+        .bind(status.as_str())
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn blocked_agents(&self) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM agents WHERE status != 'active'")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&token.jti)
+        .bind(&token.agent_id)
+        .bind(token.issued_at)
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>> {
+        let row = sqlx::query(
+            "SELECT jti, agent_id, issued_at, expires_at FROM agent_tokens WHERE jti = ?",
+        )
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(AgentToken {
+                jti: row.try_get("jti")?,
+                agent_id: row.try_get("agent_id")?,
+                issued_at: row.try_get("issued_at")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn use_nonce(
+        &self,
+        agent_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM agent_nonces WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO agent_nonces (agent_id, nonce, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(agent_id)
+        .bind(nonce)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -1,5 +1,7 @@
 //! The management API under `/v1`.
 
+pub mod agent_tokens;
+pub mod agents;
 pub mod api_keys;
 pub mod apps;
 
@@ -12,4 +14,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(api_keys::routes())
         .merge(apps::routes())
+        .merge(agents::routes())
+        .merge(agent_tokens::routes())
 }

@@ -1,0 +1,438 @@
+//! `/v1/tokens`: short-lived agent tokens (EdDSA JWS, `typ: agent+jwt`).
+//!
+//! Issuance is authenticated by an RFC 9421 signature from the agent key
+//! (sdk-core's `sigil::httpsig`), or by an API key / access token with
+//! `tokens.issue` for an agent the caller owns. Verification needs no
+//! credential and reads no database: the signature is checked against the
+//! in-memory keyring (with its verified-token cache), then the in-memory
+//! denylists of revoked token ids and paused or revoked agents. Batches are
+//! verified token by token (each one through that cache).
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sigil::httpsig::{self, SignatureError};
+use sigil::jws::{TokenType, VerifyOptions};
+
+use crate::body::{ApiBody, BodyError, MAX_BODY_BYTES};
+use crate::envelope::{envelope, RequestId};
+use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::state::AppState;
+use crate::store::{Agent, AgentStatus, AgentToken};
+use crate::{crypto, scopes};
+
+/// Default token lifetime, seconds.
+const DEFAULT_TTL: u64 = 300;
+/// Longest token lifetime, seconds.
+const MAX_TTL: u64 = 86_400;
+/// Most tokens in one batch verification.
+const MAX_BATCH: usize = 100;
+/// Oldest acceptable signed request (from its `created`), seconds.
+const SIGNATURE_MAX_AGE: u64 = 60;
+/// Longest acceptable `expires - created` of a signed request, seconds.
+const SIGNATURE_MAX_WINDOW: i64 = 300;
+/// Clock skew tolerated on signed requests, seconds.
+const SIGNATURE_LEEWAY: u64 = 5;
+/// Components a signed token request must cover.
+const REQUIRED_COMPONENTS: [&str; 3] = ["@method", "@target-uri", "content-digest"];
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tokens", post(issue))
+        .route("/v1/tokens/verify", post(verify))
+        .route("/v1/tokens/verify/batch", post(verify_batch))
+        .route("/v1/tokens/{id}/revoke", post(revoke))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssueBody {
+    agent_id: String,
+    scope: Vec<String>,
+    ttl: Option<u64>,
+    target_service: Option<String>,
+    intent: Option<String>,
+}
+
+fn signature_refused(e: &SignatureError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_signature",
+        format!("request signature refused: {e}"),
+    )
+}
+
+/// Authenticates an RFC 9421-signed request from an agent key; returns the
+/// agent named by `keyid`.
+async fn signed_agent(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    bytes: &[u8],
+) -> Result<Agent, ApiError> {
+    let input = parts
+        .headers
+        .get_all("signature-input")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (label, first) = httpsig::parse_signature_input(&input)
+        .map_err(|e| signature_refused(&e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| signature_refused(&SignatureError::MissingSignature))?;
+    let keyid = first
+        .keyid
+        .ok_or_else(|| signature_refused(&SignatureError::MissingParameter("keyid")))?;
+    let unknown = || signature_refused(&SignatureError::UnknownKey(keyid.clone()));
+    let agent = state.store.agent(&keyid).await?.ok_or_else(unknown)?;
+    let public: [u8; 32] = agent
+        .public_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| unknown())?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| unknown())?;
+
+    // Verify against the URI the client addressed: the public issuer URL plus
+    // the path and query, never a Host header the client chose.
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |p| p.as_str());
+    let mut request = axum::http::Request::new(bytes.to_vec());
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = format!("{}{path}", state.config.issuer())
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid request target"))?;
+    *request.headers_mut() = parts.headers.clone();
+    let options = httpsig::VerifyOptions {
+        label: Some(label),
+        required_components: REQUIRED_COMPONENTS.iter().map(|c| c.to_string()).collect(),
+        max_age_secs: Some(SIGNATURE_MAX_AGE),
+        leeway_secs: SIGNATURE_LEEWAY,
+        require_created: true,
+        require_expires: true,
+        require_nonce: true,
+    };
+    let now = state.clock.now();
+    let verified = httpsig::verify_request(
+        &request,
+        |_, _| Ok(httpsig::VerifyingKey::Ed25519(key)),
+        &options,
+        now,
+    )
+    .map_err(|e| signature_refused(&e))?;
+    let (Some(created), Some(expires), Some(nonce)) =
+        (verified.created, verified.expires, verified.nonce)
+    else {
+        return Err(signature_refused(&SignatureError::MissingParameter(
+            "created, expires and nonce",
+        )));
+    };
+    if expires - created > SIGNATURE_MAX_WINDOW || expires < created {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            format!("a signature may be valid for at most {SIGNATURE_MAX_WINDOW} s"),
+        ));
+    }
+    if nonce.is_empty() || nonce.len() > 256 {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "the nonce must be 1-256 characters",
+        ));
+    }
+    // Remember the nonce for as long as this signature could be accepted.
+    let keep_until = expires.max(created + SIGNATURE_MAX_AGE as i64) + SIGNATURE_LEEWAY as i64;
+    if !state
+        .store
+        .use_nonce(&agent.id, &nonce, keep_until, now)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "replayed_nonce",
+            "this signature nonce was already used",
+        ));
+    }
+    Ok(agent)
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/tokens",
+    tag = "agent-tokens",
+    request_body = IssueBody,
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Issued: `{token, tokenType, expiresIn, jti}`. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`"),
+        (status = 401, description = "Missing or invalid signature or credentials", content_type = "application/problem+json"),
+        (status = 403, description = "Insufficient scope, another agent, or the agent is not active", content_type = "application/problem+json"),
+        (status = 404, description = "Agent not found", content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (ttl 1-86400, known scopes)", content_type = "application/problem+json")
+    )
+)]
+pub(crate) async fn issue(
+    State(state): State<AppState>,
+    rid: RequestId,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::from(BodyError::TooLarge))?;
+    let headers = parts.headers.clone();
+    let parse = || {
+        let mut copy = Request::new(Body::from(bytes.clone()));
+        *copy.headers_mut() = headers.clone();
+        ApiBody::<IssueBody>::from_request(copy, &state)
+    };
+
+    let signed =
+        parts.headers.contains_key("signature-input") || parts.headers.contains_key("signature");
+    let (agent, caller_scopes, body) = if signed {
+        let agent = signed_agent(&state, &parts, &bytes).await?;
+        state
+            .limits
+            .check_key(&agent.id)
+            .map_err(ApiError::rate_limited)?;
+        let ApiBody(body) = parse().await?;
+        if body.agent_id != agent.id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "agent_mismatch",
+                "agent_id must be the signing key's keyid",
+            ));
+        }
+        (agent, None, body)
+    } else {
+        let caller = Principal::from_request_parts(&mut parts, &state).await?;
+        caller.require("tokens.issue")?;
+        let ApiBody(body) = parse().await?;
+        let agent = state
+            .store
+            .agent(&body.agent_id)
+            .await?
+            .filter(|a| a.owner_id == caller.account)
+            .ok_or_else(|| ApiError::not_found("agent"))?;
+        (agent, Some(caller.scopes), body)
+    };
+
+    let ttl = body.ttl.unwrap_or(DEFAULT_TTL);
+    if !(1..=MAX_TTL).contains(&ttl) {
+        return Err(ApiError::validation(format!(
+            "ttl must be 1-{MAX_TTL} seconds"
+        )));
+    }
+    if body.scope.is_empty() {
+        return Err(ApiError::validation("scope must name at least one scope"));
+    }
+    let scope = scopes::parse_list(&body.scope).map_err(ApiError::validation)?;
+    let target = body.target_service.unwrap_or_else(|| "any".into());
+    if target.is_empty() || target.len() > 200 {
+        return Err(ApiError::validation(
+            "target_service must be 1-200 characters",
+        ));
+    }
+    if body
+        .intent
+        .as_ref()
+        .is_some_and(|i| i.chars().count() > 500)
+    {
+        return Err(ApiError::validation("intent is limited to 500 characters"));
+    }
+    // A credential can never hand an agent more than it holds itself.
+    if let Some(held) = &caller_scopes {
+        if let Some(missing) = scope.iter().find(|s| !held.contains(s)) {
+            return Err(ApiError::insufficient_scope(missing));
+        }
+    }
+    if agent.status != AgentStatus::Active || state.blocked_agents.contains(&agent.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "agent_inactive",
+            format!("the agent is {}", agent.status.as_str()),
+        ));
+    }
+
+    let now = state.clock.now();
+    let ttl = ttl as i64;
+    let jti = crypto::new_id("atk_");
+    let claims = json!({
+        "iss": state.config.issuer(),
+        "sub": agent.id,
+        "agent_id": agent.id,
+        "scope": scope,
+        "aud": target,
+        "intent": body.intent,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": jti,
+    });
+    state
+        .store
+        .record_agent_token(&AgentToken {
+            jti: jti.clone(),
+            agent_id: agent.id.clone(),
+            issued_at: now,
+            expires_at: now + ttl,
+        })
+        .await?;
+    let token = state.keys.current().sign("agent+jwt", &claims);
+    tracing::info!(agent = %agent.id, jti = %jti, "agent token issued");
+    let data = json!({ "token": token, "tokenType": "Bearer", "expiresIn": ttl, "jti": jti });
+    Ok((StatusCode::CREATED, envelope(data, &rid, now)))
+}
+
+/// Checks one token without touching the database: signature and claims
+/// against the in-memory keyring, then the in-memory denylists.
+fn check(state: &AppState, token: &str, required_scope: Option<&str>) -> Value {
+    let options = VerifyOptions {
+        issuer: Some(state.config.issuer()),
+        token_type: TokenType::Agent,
+        leeway_secs: 0,
+        ..VerifyOptions::default()
+    };
+    let invalid = |reason: &str| json!({ "valid": false, "reason": reason });
+    let verified = match state.keys.verify(token, &options, state.clock.now()) {
+        Ok(v) => v,
+        Err(e) => return invalid(e.code()),
+    };
+    let claims = &verified.claims;
+    let (Some(agent_id), Some(jti)) = (claims.agent_id.as_deref(), claims.jti.as_deref()) else {
+        return invalid("missing_claim");
+    };
+    if state.denylist.contains(jti) {
+        return invalid("token_revoked");
+    }
+    if state.blocked_agents.contains(agent_id) {
+        return invalid("agent_inactive");
+    }
+    if let Some(required) = required_scope {
+        if !claims.has_scope(required) {
+            return invalid("insufficient_scope");
+        }
+    }
+    json!({
+        "valid": true,
+        "agent_id": agent_id,
+        "scope": claims.scope,
+        "aud": claims.aud.first(),
+        "intent": claims.intent,
+        "exp": claims.exp,
+        "jti": jti,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyBody {
+    token: String,
+    required_scope: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/verify",
+    tag = "agent-tokens",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "`{valid: true, agent_id, scope, aud, intent, exp, jti}`, or `{valid: false, reason}` for a bad, expired or revoked token, a paused or revoked agent, or a missing `required_scope`. No authentication; no database read"),
+        (status = 422, description = "Malformed request body", content_type = "application/problem+json")
+    )
+)]
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    rid: RequestId,
+    ApiBody(body): ApiBody<VerifyBody>,
+) -> Json<Value> {
+    let result = check(&state, &body.token, body.required_scope.as_deref());
+    envelope(result, &rid, state.clock.now())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchBody {
+    tokens: Vec<String>,
+    required_scope: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/verify/batch",
+    tag = "agent-tokens",
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "One result per token, in order, each as from `/v1/tokens/verify`"),
+        (status = 422, description = "Malformed body, or not 1-100 tokens", content_type = "application/problem+json")
+    )
+)]
+pub(crate) async fn verify_batch(
+    State(state): State<AppState>,
+    rid: RequestId,
+    ApiBody(body): ApiBody<BatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    if body.tokens.is_empty() || body.tokens.len() > MAX_BATCH {
+        return Err(ApiError::validation(format!(
+            "tokens must hold 1-{MAX_BATCH} tokens"
+        )));
+    }
+    let results: Vec<Value> = body
+        .tokens
+        .iter()
+        .map(|t| check(&state, t, body.required_scope.as_deref()))
+        .collect();
+    Ok(envelope(
+        json!({ "results": results }),
+        &rid,
+        state.clock.now(),
+    ))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/{id}/revoke",
+    tag = "agent-tokens",
+    params(("id" = String, Path, description = "The token's jti")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Revoked; it stops verifying at once"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(jti): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if caller.require("agents.write").is_err() {
+        caller.require("tokens.issue")?;
+    }
+    let record = state
+        .store
+        .agent_token(&jti)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token"))?;
+    let owned = state
+        .store
+        .agent(&record.agent_id)
+        .await?
+        .is_some_and(|a| a.owner_id == caller.account);
+    if !owned {
+        return Err(ApiError::not_found("token"));
+    }
+    state.denylist.insert(jti.clone());
+    state.store.revoke_jti(&jti, record.expires_at).await?;
+    tracing::info!(jti = %jti, "agent token revoked");
+    let now = state.clock.now();
+    Ok(envelope(
+        json!({ "jti": jti, "agentId": record.agent_id, "revoked": true }),
+        &rid,
+        now,
+    ))
+}
