@@ -38,6 +38,6 @@ cargo build --release -p sigil-node
 cp "$TARGET_DIR/release/libsigil_node.so" sdk-node/sigil.node
 echo "cargo build: $((SECONDS - start)) s; sdk-node/sigil.node: $(stat -c %s sdk-node/sigil.node) bytes"
 
-section "Tests: node --test"
+section "Tests: node --test (shared vectors + README quick start)"
 cd sdk-node
 node --test test/*.test.js

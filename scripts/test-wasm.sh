@@ -61,6 +61,6 @@ for out in node web; do
   echo "pkg/$out/sigil_wasm_bg.wasm: $before bytes -> $(stat -c %s "$f") bytes after wasm-opt -Oz"
 done
 
-section "Tests: node --test (pkg/node vectors + headless Chromium on pkg/web)"
+section "Tests: node --test (pkg/node vectors, README quick starts, headless Chromium on pkg/web)"
 cd sdk-wasm
-node --test test/node.test.cjs test/browser.test.mjs
+node --test test/node.test.cjs test/readme.test.cjs test/browser.test.mjs

@@ -1,12 +1,16 @@
 // The web build (pkg/web) in real headless Chromium: pkce() and the Standard
-// Webhooks spec vector, run inside the page.
+// Webhooks spec vector, run inside the page; and the README's browser quick start,
+// unchanged (an import map resolves '@sigil/web' to pkg/web), whose console output
+// must be the README's ```text block after it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { readmeBlock } from '../../tests/js/readme.cjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const vectorsFile = path.join(root, '..', 'tests', 'vectors', 'standards.json');
@@ -44,6 +48,17 @@ try {
 }
 </script>`;
 
+const readme = readmeBlock(
+  readFileSync(path.join(root, 'README.md'), 'utf8'),
+  '### Browser (ES modules)',
+  'js',
+);
+const readmePage = `<!doctype html><meta charset="utf-8"><title>sigil README quick start</title><link rel="icon" href="data:,">
+<script type="importmap">{ "imports": { "@sigil/web": "/pkg/web/sigil_wasm.js" } }</script>
+<script type="module">
+${readme.code.replaceAll('</script', '<\\/script')}
+</script>`;
+
 function serve() {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -52,6 +67,9 @@ function serve() {
       if (url.pathname === '/') {
         body = page;
         file = 'index.html';
+      } else if (url.pathname === '/readme') {
+        body = readmePage;
+        file = 'readme.html';
       } else if (url.pathname === '/vectors/standards.json') {
         file = vectorsFile;
         body = await fs.readFile(file);
@@ -73,7 +91,7 @@ function serve() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-test('web build in headless Chromium: pkce() and the spec webhook vector', async (t) => {
+async function launch(t) {
   const server = await serve();
   t.after(() => server.close());
   const browser = await chromium.launch({
@@ -92,7 +110,12 @@ test('web build in headless Chromium: pkce() and the spec webhook vector', async
   const logs = [];
   tab.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   tab.on('pageerror', (e) => logs.push(`pageerror: ${e}`));
-  await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+  return { tab, logs, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+test('web build in headless Chromium: pkce() and the spec webhook vector', async (t) => {
+  const { tab, logs, origin } = await launch(t);
+  await tab.goto(`${origin}/`);
   await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 20000 });
   const r = await tab.evaluate(() => window.__result);
   assert.equal(r.error, undefined, `${r.error}\n${logs.join('\n')}`);
@@ -110,4 +133,22 @@ test('web build in headless Chromium: pkce() and the spec webhook vector', async
     name: 'WebhookVerificationError',
     code: 'invalid_signature',
   });
+});
+
+test('README browser quick start in headless Chromium prints what the README shows', async (t) => {
+  assert.ok(readme.output, 'the README shows no ```text output block after the browser code');
+  const expected = readme.output.trimEnd().split('\n');
+  const { tab, logs, origin } = await launch(t);
+  await tab.goto(`${origin}/readme`);
+  const done = () =>
+    logs.some((l) => l.startsWith('pageerror:') || l.startsWith('error:')) ||
+    logs.length >= expected.length;
+  for (let waited = 0; !done() && waited < 20000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual(
+    logs,
+    expected.map((line) => `log: ${line}`),
+    logs.join('\n'),
+  );
 });
