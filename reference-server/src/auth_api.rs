@@ -28,10 +28,8 @@ pub fn routes() -> Router<AppState> {
 impl From<OAuthError> for ApiError {
     fn from(e: OAuthError) -> Self {
         ApiError {
-            status: e.status,
-            code: e.error,
-            detail: e.description,
             retry_after: e.retry_after,
+            ..ApiError::new(e.status, e.error, e.description)
         }
     }
 }
@@ -115,7 +113,8 @@ pub(crate) async fn client_token(
         },
     )
     .await?;
-    let outcome = grants::client_credentials(&state, &app, scope_param(&body.scopes).as_deref())?;
+    let outcome =
+        grants::client_credentials(&state, &app, scope_param(&body.scopes).as_deref()).await?;
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))
 }
 

@@ -20,6 +20,8 @@ pub struct ApiError {
     pub detail: String,
     /// Seconds, for 429.
     pub retry_after: Option<u64>,
+    /// Extra problem members (RFC 9457 extensions), e.g. `policyId`.
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -30,7 +32,13 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            extensions: serde_json::Map::new(),
         }
+    }
+    /// Adds an extension member to the problem.
+    pub fn with(mut self, member: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extensions.insert(member.to_owned(), value.into());
+        self
     }
     /// 400 `invalid_request`.
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -114,6 +122,9 @@ impl IntoResponse for ApiError {
         });
         if let Some(after) = self.retry_after {
             body["retryAfter"] = after.into();
+        }
+        for (member, value) in self.extensions {
+            body[member] = value;
         }
         let mut res = (self.status, body.to_string()).into_response();
         let h = res.headers_mut();

@@ -1,6 +1,7 @@
 //! The Sigil reference server as a library, so tests drive the same router
 //! in-process that the binary serves.
 
+pub mod audit;
 pub mod auth_api;
 pub mod body;
 pub mod client_auth;
@@ -17,6 +18,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod openapi;
 pub mod pages;
+pub mod policy;
 pub mod principal;
 pub mod ratelimit;
 pub mod request_id;
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discovery::routes())
         .merge(per_ip)
         .merge(v1::routes())
+        .merge(audit::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state.clone())

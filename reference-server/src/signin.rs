@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::audit::Event;
 use crate::body::ApiBody;
 use crate::envelope::{envelope, rfc3339, RequestId};
 use crate::error::ApiError;
@@ -232,9 +233,26 @@ async fn redeem(state: &AppState, email: &str, code: &str) -> StoreResult<Option
         .redeem_signin_code(email, &crypto::hash(code), state.clock.now(), MAX_ATTEMPTS)
         .await?;
     if !redeemed {
+        // The email is no secret; the code tried is never recorded.
+        let mut event = Event::new("signin.failed").data(json!({ "email": email }));
+        if let Some(user) = state.store.user_by_email(email).await? {
+            event = event.account(&user.id).subject(&user.id);
+        }
+        state.audit.record(event).await?;
         return Ok(None);
     }
-    Ok(Some(seed::user(state, email).await?))
+    let user = seed::user(state, email).await?;
+    state
+        .audit
+        .record(
+            Event::new("signin.succeeded")
+                .account(&user.id)
+                .actor(&user.id)
+                .subject(&user.id)
+                .data(json!({ "method": "email_code" })),
+        )
+        .await?;
+    Ok(Some(user))
 }
 
 /// The pre-session cookie, and whether it must be set on the response.

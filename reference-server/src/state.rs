@@ -59,6 +59,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Sign-in emails, readable in dev and test mode (`GET /dev/mailbox`).
     pub mailbox: Arc<crate::signin::Mailbox>,
+    /// The hash-chained audit log (group-committed writes).
+    pub audit: crate::audit::AuditLog,
+    /// Per-(policy, agent) counters of throttle rules, on the server clock.
+    pub policy_throttle: Arc<crate::policy::Throttle>,
 }
 
 impl AppState {
@@ -107,6 +111,7 @@ impl AppState {
         getrandom::getrandom(&mut fresh).expect("the operating system's random source failed");
         let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);
         let limits = Arc::new(Limits::new(&config));
+        let audit = crate::audit::AuditLog::spawn(store.clone(), clock.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -118,6 +123,8 @@ impl AppState {
             limits,
             metrics: Arc::new(Metrics::default()),
             mailbox: Arc::default(),
+            audit,
+            policy_throttle: Arc::default(),
         })
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::code;
 use super::grants;
+use crate::audit::Event;
 use crate::error::OAuthError;
 use crate::pages::{self, ConsentPage, HtmlForm, PageError, ScopeLine};
 use crate::signin::{self, BrowserSession};
@@ -398,9 +399,29 @@ pub async fn consent(
                 )
                 .await?;
             code = code::issue(&state, &auth, &session.user.id).await?;
+            state
+                .audit
+                .record(
+                    Event::new("consent.granted")
+                        .account(&session.user.id)
+                        .actor(&session.user.id)
+                        .subject(&auth.app.id)
+                        .data(json!({ "scopes": auth.scopes })),
+                )
+                .await?;
             back.push(("code", &code));
         }
         Some("deny") => {
+            state
+                .audit
+                .record(
+                    Event::new("consent.denied")
+                        .account(&session.user.id)
+                        .actor(&session.user.id)
+                        .subject(&auth.app.id)
+                        .data(json!({ "scopes": auth.scopes })),
+                )
+                .await?;
             back.push(("error", "access_denied"));
             back.push(("error_description", "the user denied the request"));
         }

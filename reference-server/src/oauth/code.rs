@@ -158,11 +158,15 @@ pub async fn exchange(
         &sid,
     )
     .await?;
-    Ok(Outcome {
+    let outcome = Outcome {
         access,
         scopes,
         refresh_token: Some(refresh),
-    })
+    };
+    let event = crate::audit::Event::new("token.issued")
+        .account(&record.user_id)
+        .actor(&app.id);
+    super::grants::audited(state, event, "authorization_code", &app.id, outcome).await
 }
 
 #[cfg(test)]

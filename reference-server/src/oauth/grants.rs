@@ -1,6 +1,9 @@
 //! The grants, shared by `/oauth/token` (RFC 6749 shapes) and the seed
 //! endpoints under `/auth` (envelope shapes).
 
+use serde_json::json;
+
+use crate::audit::Event;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::scopes;
@@ -17,6 +20,28 @@ pub struct Outcome {
     pub scopes: Vec<String>,
     /// A rotated or new refresh token.
     pub refresh_token: Option<String>,
+}
+
+/// Records `token.issued` for `outcome` (`event` already names the account
+/// and actor): the grant type, client and `jti`, never the token itself.
+pub async fn audited(
+    state: &AppState,
+    event: Event,
+    grant_type: &str,
+    client_id: &str,
+    outcome: Outcome,
+) -> Result<Outcome, OAuthError> {
+    state
+        .audit
+        .record(event.subject(&outcome.access.jti).data(json!({
+            "grantType": grant_type,
+            "clientId": client_id,
+            "jti": outcome.access.jti,
+            "scope": outcome.scopes.join(" "),
+            "refreshToken": outcome.refresh_token.is_some(),
+        })))
+        .await?;
+    Ok(outcome)
 }
 
 /// Narrows `requested` (a `scope` parameter) to what `allowed` permits;
@@ -38,7 +63,7 @@ pub fn narrow(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>
 }
 
 /// `client_credentials` for an authenticated confidential app.
-pub fn client_credentials(
+pub async fn client_credentials(
     state: &AppState,
     app: &App,
     scope: Option<&str>,
@@ -60,11 +85,15 @@ pub fn client_credentials(
             account: Some(&app.owner_id),
         },
     );
-    Ok(Outcome {
+    let outcome = Outcome {
         access,
         scopes,
         refresh_token: None,
-    })
+    };
+    let event = Event::new("token.issued")
+        .account(&app.owner_id)
+        .actor(&app.id);
+    audited(state, event, "client_credentials", &app.id, outcome).await
 }
 
 /// API key → short-lived access token (RFC 8693 and `/auth/token/exchange`).
@@ -104,11 +133,15 @@ pub async fn api_key_exchange(
             account: Some(&key.owner_id),
         },
     );
-    Ok(Outcome {
+    let outcome = Outcome {
         access,
         scopes,
         refresh_token: None,
-    })
+    };
+    let event = Event::new("token.issued")
+        .account(&key.owner_id)
+        .actor(&key.id);
+    audited(state, event, "token_exchange", client_id, outcome).await
 }
 
 /// `refresh_token`: rotates within the family; a second use of any member
@@ -170,9 +203,13 @@ pub async fn refresh(
         &record.session_id,
     )
     .await?;
-    Ok(Outcome {
+    let outcome = Outcome {
         access,
         scopes,
         refresh_token: Some(rotated),
-    })
+    };
+    let event = Event::new("token.issued")
+        .account(record.user_id.as_deref().unwrap_or(&app.owner_id))
+        .actor(&app.id);
+    audited(state, event, "refresh_token", &app.id, outcome).await
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use sigil::jws::{TokenType, VerifyOptions};
 
 use super::token::no_store;
+use crate::audit::Event;
 use crate::body::OAuthBody;
 use crate::client_auth;
 use crate::crypto;
@@ -158,6 +159,8 @@ pub async fn revoke_token(
         if let Some(r) = state.store.refresh_family(&crypto::hash(token)).await? {
             if r.app_id == client_id {
                 state.store.revoke_family(&r.family_id, now).await?;
+                let data = json!({ "kind": "refresh_token", "clientId": client_id, "familyId": r.family_id });
+                audit_revoked(state, client_id, r.user_id.as_deref(), &r.family_id, data).await?;
             }
         }
         return Ok(());
@@ -172,9 +175,35 @@ pub async fn revoke_token(
         if let (Some(jti), Some(exp)) = (v.claims.jti.clone(), v.claims.exp) {
             if v.claims.client_id.as_deref() == Some(client_id) {
                 state.store.revoke_jti(&jti, exp).await?;
-                state.denylist.insert(jti);
+                state.denylist.insert(jti.clone());
+                let account = v.claims.extra.get("acct").and_then(|a| a.as_str());
+                let data = json!({ "kind": "access_token", "clientId": client_id, "jti": jti });
+                audit_revoked(state, client_id, account, &jti, data).await?;
             }
         }
     }
+    Ok(())
+}
+
+/// Records `token.revoked` in `account`'s log, or else the client owner's.
+async fn audit_revoked(
+    state: &AppState,
+    client_id: &str,
+    account: Option<&str>,
+    subject: &str,
+    data: Value,
+) -> Result<(), OAuthError> {
+    let account = match account {
+        Some(a) => Some(a.to_owned()),
+        None => state.store.app(client_id).await?.map(|a| a.owner_id),
+    };
+    let mut event = Event::new("token.revoked")
+        .actor(client_id)
+        .subject(subject)
+        .data(data);
+    if let Some(a) = &account {
+        event = event.account(a);
+    }
+    state.audit.record(event).await?;
     Ok(())
 }

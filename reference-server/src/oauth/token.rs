@@ -66,7 +66,7 @@ pub async fn token(
             let presented = presented
                 .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
             let app = client_auth::authenticate(&state, &presented).await?;
-            grants::client_credentials(&state, &app, p.scope.as_deref())?
+            grants::client_credentials(&state, &app, p.scope.as_deref()).await?
         }
         "authorization_code" => {
             let presented =

@@ -22,10 +22,79 @@ pub enum StoreError {
     /// A unique constraint refused the write.
     #[error("already exists")]
     Conflict,
+    /// A background service the write depends on has stopped.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
 }
 
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+pub use crate::policy::Policy;
+
+/// Where an approval stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    /// Awaiting the owner's decision.
+    Pending,
+    /// Granted; the agent may collect its token once.
+    Granted,
+    /// Rejected.
+    Rejected,
+    /// Granted and its token collected.
+    Collected,
+}
+
+impl ApprovalStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Granted => "granted",
+            Self::Rejected => "rejected",
+            Self::Collected => "collected",
+        }
+    }
+    /// Parses a stored or wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "pending" => Some(Self::Pending),
+            "granted" => Some(Self::Granted),
+            "rejected" => Some(Self::Rejected),
+            "collected" => Some(Self::Collected),
+            _ => None,
+        }
+    }
+}
+
+/// An issuance held by a `require_approval` rule, with the request as made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// `apv_…`.
+    pub id: String,
+    /// The agent's owner, who decides.
+    pub owner_id: String,
+    /// The requesting agent.
+    pub agent_id: String,
+    /// The policy that held it.
+    pub policy_id: String,
+    /// Requested scopes (canonical).
+    pub scope: Vec<String>,
+    /// Requested lifetime, seconds.
+    pub ttl: i64,
+    /// Requested audience.
+    pub target_service: String,
+    /// Requested intent.
+    pub intent: Option<String>,
+    /// Where it stands.
+    pub status: ApprovalStatus,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// UNIX seconds of the grant or rejection.
+    pub decided_at: Option<i64>,
+    /// UNIX seconds the token was collected.
+    pub collected_at: Option<i64>,
+}
 
 /// A person who signs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,6 +311,66 @@ pub struct AgentToken {
     pub expires_at: i64,
 }
 
+/// An audit event on its way into the chain (`seq` and hashes are assigned
+/// when it is appended).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    /// `aud_…`.
+    pub id: String,
+    /// UNIX seconds.
+    pub ts: i64,
+    /// Event type, e.g. `key.created`.
+    pub kind: String,
+    /// The user whose log shows the entry.
+    pub account: Option<String>,
+    /// Who acted: a user, key, agent or app id (or an email for a failed sign-in).
+    pub actor: Option<String>,
+    /// What was acted on.
+    pub subject: Option<String>,
+    /// Event details as JSON text (never secrets).
+    pub data: String,
+}
+
+/// A stored audit-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: i64,
+    /// `aud_…`.
+    pub id: String,
+    /// UNIX seconds.
+    pub ts: i64,
+    /// Event type.
+    pub kind: String,
+    /// The user whose log shows the entry.
+    pub account: Option<String>,
+    /// Who acted.
+    pub actor: Option<String>,
+    /// What was acted on.
+    pub subject: Option<String>,
+    /// Event details as stored JSON text.
+    pub data: String,
+    /// The previous entry's hash (64 zeros for the first).
+    pub prev_hash: String,
+    /// This entry's hash (see [`crate::audit::entry_hash`]).
+    pub hash: String,
+}
+
+/// Which audit entries a query returns; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this account's entries (`None`: every entry, for verification).
+    pub account: Option<String>,
+    /// Only this type.
+    pub kind: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only entries at or after (UNIX seconds).
+    pub since: Option<i64>,
+    /// Only entries at or before (UNIX seconds).
+    pub until: Option<i64>,
+}
+
 /// Everything the handlers persist.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -384,6 +513,38 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()>;
     /// Finds an issued agent token by `jti`.
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>>;
+
+    /// Adds a policy.
+    async fn create_policy(&self, policy: &Policy) -> StoreResult<()>;
+    /// Finds one of the owner's policies.
+    async fn policy(&self, id: &str, owner_id: &str) -> StoreResult<Option<Policy>>;
+    /// The owner's policies, highest priority first, then newest; only the
+    /// active ones when `active_only`.
+    async fn policies_of(&self, owner_id: &str, active_only: bool) -> StoreResult<Vec<Policy>>;
+    /// Replaces a policy's mutable fields; false when not the owner's.
+    async fn update_policy(&self, policy: &Policy) -> StoreResult<bool>;
+    /// Deletes; false when not the owner's.
+    async fn delete_policy(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    /// Adds an approval.
+    async fn create_approval(&self, approval: &Approval) -> StoreResult<()>;
+    /// Finds an approval by id, whoever owns it.
+    async fn approval(&self, id: &str) -> StoreResult<Option<Approval>>;
+    /// The owner's approvals, newest first, optionally of one status.
+    async fn approvals_of(
+        &self,
+        owner_id: &str,
+        status: Option<ApprovalStatus>,
+    ) -> StoreResult<Vec<Approval>>;
+    /// Moves one of the owner's approvals from `from` to `to` atomically;
+    /// false when it was not in `from` (or not the owner's).
+    async fn move_approval(
+        &self,
+        id: &str,
+        owner_id: &str,
+        from: ApprovalStatus,
+        to: ApprovalStatus,
+        at: i64,
+    ) -> StoreResult<bool>;
     /// Records a signed-request nonce of `agent_id` until `expires_at`; false
     /// when it was already seen (a replay). Forgets expired nonces.
     async fn use_nonce(
@@ -393,4 +554,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<bool>;
+
+    /// Appends `events` to the audit chain in one write transaction, reading
+    /// the chain head inside it; returns the entries as stored.
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<Vec<AuditEntry>>;
+    /// Up to `limit` entries matching `filter` with `seq > after`, by `seq`.
+    async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
 }

@@ -11,8 +11,9 @@ use sqlx::{Row, SqlitePool};
 
 use super::cache::CoherentCache;
 use super::{
-    Agent, AgentStatus, AgentToken, ApiKey, App, AuthorizationCode, CodeIssue, RefreshToken,
-    RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
+    Agent, AgentStatus, AgentToken, ApiKey, App, AuditEntry, AuditFilter, AuthorizationCode,
+    CodeIssue, NewAuditEvent, RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError,
+    StoreResult, User,
 };
 
 /// How many apps and API keys the lookup caches hold.
@@ -188,6 +189,67 @@ fn code_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuthorizationCode> {
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
         issued,
+    })
+}
+
+fn audit_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        ts: row.try_get("ts")?,
+        kind: row.try_get("type")?,
+        account: row.try_get("account")?,
+        actor: row.try_get("actor")?,
+        subject: row.try_get("subject")?,
+        data: row.try_get("data")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+const AUDIT_COLUMNS: &str = "seq, id, ts, type, account, actor, subject, data, prev_hash, hash";
+
+const POLICY_COLUMNS: &str =
+    "id, owner_id, name, description, priority, rules, is_active, created_at, updated_at";
+
+fn rules_json(rules: &[crate::policy::Rule]) -> StoreResult<String> {
+    serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
+    let rules: String = row.try_get("rules")?;
+    Ok(super::Policy {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        priority: row.try_get("priority")?,
+        rules: serde_json::from_str(&rules).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        is_active: row.try_get("is_active")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+const APPROVAL_COLUMNS: &str = "id, owner_id, agent_id, policy_id, scope, ttl, target_service, \
+                                intent, status, created_at, decided_at, collected_at";
+
+fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> {
+    let status: String = row.try_get("status")?;
+    Ok(super::Approval {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        agent_id: row.try_get("agent_id")?,
+        policy_id: row.try_get("policy_id")?,
+        scope: scopes(row.try_get("scope")?),
+        ttl: row.try_get("ttl")?,
+        target_service: row.try_get("target_service")?,
+        intent: row.try_get("intent")?,
+        status: super::ApprovalStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("approval status {status:?}")))?,
+        created_at: row.try_get("created_at")?,
+        decided_at: row.try_get("decided_at")?,
+        collected_at: row.try_get("collected_at")?,
     })
 }
 
@@ -861,6 +923,164 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn create_policy(&self, policy: &super::Policy) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO policies ({POLICY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&policy.id)
+        .bind(&policy.owner_id)
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(policy.priority)
+        .bind(rules_json(&policy.rules)?)
+        .bind(policy.is_active)
+        .bind(policy.created_at)
+        .bind(policy.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn policy(&self, id: &str, owner_id: &str) -> StoreResult<Option<super::Policy>> {
+        sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = ? AND owner_id = ?"
+        ))
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(policy_from)
+        .transpose()
+    }
+
+    async fn policies_of(
+        &self,
+        owner_id: &str,
+        active_only: bool,
+    ) -> StoreResult<Vec<super::Policy>> {
+        sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM policies WHERE owner_id = ? AND (? = 0 OR is_active = 1) \
+             ORDER BY priority DESC, created_at DESC, id"
+        ))
+        .bind(owner_id)
+        .bind(active_only)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(policy_from)
+        .collect()
+    }
+
+    async fn update_policy(&self, policy: &super::Policy) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE policies SET name = ?, description = ?, priority = ?, rules = ?, \
+             is_active = ?, updated_at = ? WHERE id = ? AND owner_id = ?",
+        )
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(policy.priority)
+        .bind(rules_json(&policy.rules)?)
+        .bind(policy.is_active)
+        .bind(policy.updated_at)
+        .bind(&policy.id)
+        .bind(&policy.owner_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_policy(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM policies WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_approval(&self, a: &super::Approval) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&a.id)
+        .bind(&a.owner_id)
+        .bind(&a.agent_id)
+        .bind(&a.policy_id)
+        .bind(a.scope.join(" "))
+        .bind(a.ttl)
+        .bind(&a.target_service)
+        .bind(&a.intent)
+        .bind(a.status.as_str())
+        .bind(a.created_at)
+        .bind(a.decided_at)
+        .bind(a.collected_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn approval(&self, id: &str) -> StoreResult<Option<super::Approval>> {
+        sqlx::query(&format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(approval_from)
+        .transpose()
+    }
+
+    async fn approvals_of(
+        &self,
+        owner_id: &str,
+        status: Option<super::ApprovalStatus>,
+    ) -> StoreResult<Vec<super::Approval>> {
+        let status = status.map(super::ApprovalStatus::as_str);
+        sqlx::query(&format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE owner_id = ? \
+             AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id"
+        ))
+        .bind(owner_id)
+        .bind(status)
+        .bind(status)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(approval_from)
+        .collect()
+    }
+
+    async fn move_approval(
+        &self,
+        id: &str,
+        owner_id: &str,
+        from: super::ApprovalStatus,
+        to: super::ApprovalStatus,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let column = if to == super::ApprovalStatus::Collected {
+            "collected_at"
+        } else {
+            "decided_at"
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE approvals SET status = ?, {column} = ? \
+             WHERE id = ? AND owner_id = ? AND status = ?"
+        ))
+        .bind(to.as_str())
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn use_nonce(
         &self,
         agent_id: &str,
@@ -883,5 +1103,89 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<Vec<AuditEntry>> {
+        // IMMEDIATE: the head is read under the write lock, so another
+        // process appending to the same file cannot fork the chain.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (mut seq, mut prev_hash) = match head {
+            Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get("hash")?),
+            None => (0, crate::audit::GENESIS.to_owned()),
+        };
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            seq += 1;
+            let mut entry = AuditEntry {
+                seq,
+                id: e.id.clone(),
+                ts: e.ts,
+                kind: e.kind.clone(),
+                account: e.account.clone(),
+                actor: e.actor.clone(),
+                subject: e.subject.clone(),
+                data: e.data.clone(),
+                prev_hash,
+                hash: String::new(),
+            };
+            entry.hash = crate::audit::entry_hash(&entry);
+            sqlx::query(
+                "INSERT INTO audit_log (seq, id, ts, type, account, actor, subject, data, \
+                 prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(entry.seq)
+            .bind(&entry.id)
+            .bind(entry.ts)
+            .bind(&entry.kind)
+            .bind(&entry.account)
+            .bind(&entry.actor)
+            .bind(&entry.subject)
+            .bind(&entry.data)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut *tx)
+            .await?;
+            prev_hash = entry.hash.clone();
+            out.push(entry);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > "
+        ));
+        q.push_bind(after);
+        if let Some(account) = &filter.account {
+            q.push(" AND account = ").push_bind(account);
+        }
+        if let Some(kind) = &filter.kind {
+            q.push(" AND type = ").push_bind(kind);
+        }
+        if let Some(actor) = &filter.actor {
+            q.push(" AND actor = ").push_bind(actor);
+        }
+        if let Some(since) = filter.since {
+            q.push(" AND ts >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            q.push(" AND ts <= ").push_bind(until);
+        }
+        q.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from)
+            .collect()
     }
 }

@@ -18,12 +18,14 @@ use serde_json::{json, Value};
 use sigil::httpsig::{self, SignatureError};
 use sigil::jws::{TokenType, VerifyOptions};
 
+use crate::audit::Event;
 use crate::body::{ApiBody, BodyError, MAX_BODY_BYTES};
 use crate::envelope::{envelope, RequestId};
 use crate::error::ApiError;
+use crate::policy::{self, Effect};
 use crate::principal::Principal;
 use crate::state::AppState;
-use crate::store::{Agent, AgentStatus, AgentToken};
+use crate::store::{Agent, AgentStatus, AgentToken, Approval, ApprovalStatus};
 use crate::{crypto, scopes};
 
 /// Default token lifetime, seconds.
@@ -172,11 +174,13 @@ async fn signed_agent(
     request_body = IssueBody,
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 201, description = "Issued: `{token, tokenType, expiresIn, jti}`. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`"),
+        (status = 201, description = "Issued: `{token, tokenType, expiresIn, jti}`. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`. The owner's active policies are evaluated first"),
+        (status = 202, description = "Held by a `require_approval` policy: the approval `{id, status: \"pending\", ...}`; once granted, collect the token at `POST /v1/approvals/{id}/token`"),
         (status = 401, description = "Missing or invalid signature or credentials", content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient scope, another agent, or the agent is not active", content_type = "application/problem+json"),
+        (status = 403, description = "Insufficient scope, another agent, the agent is not active, or `policy_denied` (with `policyId` and `policyName`)", content_type = "application/problem+json"),
         (status = 404, description = "Agent not found", content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (ttl 1-86400, known scopes)", content_type = "application/problem+json")
+        (status = 422, description = "Invalid field (ttl 1-86400, known scopes)", content_type = "application/problem+json"),
+        (status = 429, description = "`policy_throttled`: a throttle policy's budget for this agent is spent; see `Retry-After`", content_type = "application/problem+json")
     )
 )]
 pub(crate) async fn issue(
@@ -184,45 +188,28 @@ pub(crate) async fn issue(
     rid: RequestId,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (mut parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::from(BodyError::TooLarge))?;
-    let headers = parts.headers.clone();
-    let parse = || {
-        let mut copy = Request::new(Body::from(bytes.clone()));
-        *copy.headers_mut() = headers.clone();
-        ApiBody::<IssueBody>::from_request(copy, &state)
-    };
-
-    let signed =
-        parts.headers.contains_key("signature-input") || parts.headers.contains_key("signature");
-    let (agent, caller_scopes, body) = if signed {
-        let agent = signed_agent(&state, &parts, &bytes).await?;
-        state
-            .limits
-            .check_key(&agent.id)
-            .map_err(ApiError::rate_limited)?;
-        let ApiBody(body) = parse().await?;
-        if body.agent_id != agent.id {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "agent_mismatch",
-                "agent_id must be the signing key's keyid",
-            ));
+    let (mut parts, bytes) = read_body(request).await?;
+    let caller = authenticate(&state, &mut parts, &bytes).await?;
+    let mut copy = Request::new(Body::from(bytes));
+    *copy.headers_mut() = parts.headers.clone();
+    let ApiBody(body) = ApiBody::<IssueBody>::from_request(copy, &state).await?;
+    let agent = match &caller {
+        Caller::Agent(agent) => {
+            if body.agent_id != agent.id {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "agent_mismatch",
+                    "agent_id must be the signing key's keyid",
+                ));
+            }
+            agent.clone()
         }
-        (agent, None, body)
-    } else {
-        let caller = Principal::from_request_parts(&mut parts, &state).await?;
-        caller.require("tokens.issue")?;
-        let ApiBody(body) = parse().await?;
-        let agent = state
+        Caller::Credential(principal) => state
             .store
             .agent(&body.agent_id)
             .await?
-            .filter(|a| a.owner_id == caller.account)
-            .ok_or_else(|| ApiError::not_found("agent"))?;
-        (agent, Some(caller.scopes), body)
+            .filter(|a| a.owner_id == principal.account)
+            .ok_or_else(|| ApiError::not_found("agent"))?,
     };
 
     let ttl = body.ttl.unwrap_or(DEFAULT_TTL);
@@ -248,9 +235,88 @@ pub(crate) async fn issue(
     {
         return Err(ApiError::validation("intent is limited to 500 characters"));
     }
+    let grant = Grant {
+        scope,
+        ttl: ttl as i64,
+        target_service: target,
+        intent: body.intent,
+    };
+    check_grant(&state, &caller, &agent, &grant)?;
+    if let Some(held) = apply_policies(&state, &agent, &grant).await? {
+        let now = state.clock.now();
+        return Ok((
+            StatusCode::ACCEPTED,
+            envelope(crate::v1::policies::approval_view(&held), &rid, now),
+        ));
+    }
+    mint(&state, &rid, &agent, &grant).await
+}
+
+/// Reads a request's body (up to the size limit), keeping its head.
+pub(crate) async fn read_body(
+    request: Request,
+) -> Result<(axum::http::request::Parts, axum::body::Bytes), ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::from(BodyError::TooLarge))?;
+    Ok((parts, bytes))
+}
+
+/// Who asks for an agent token.
+pub(crate) enum Caller {
+    /// The agent itself, by an RFC 9421 signature with its key.
+    Agent(Agent),
+    /// An API key or access token holding `tokens.issue`.
+    Credential(Principal),
+}
+
+/// Authenticates a token request: an RFC 9421 signature from an agent key
+/// when the request carries one, otherwise a credential with `tokens.issue`.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    parts: &mut axum::http::request::Parts,
+    bytes: &[u8],
+) -> Result<Caller, ApiError> {
+    let signed =
+        parts.headers.contains_key("signature-input") || parts.headers.contains_key("signature");
+    if signed {
+        let agent = signed_agent(state, parts, bytes).await?;
+        state
+            .limits
+            .check_key(&agent.id)
+            .map_err(ApiError::rate_limited)?;
+        Ok(Caller::Agent(agent))
+    } else {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        principal.require("tokens.issue")?;
+        Ok(Caller::Credential(principal))
+    }
+}
+
+/// What a token will carry.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    /// Canonical scopes.
+    pub scope: Vec<String>,
+    /// Lifetime, seconds.
+    pub ttl: i64,
+    /// The audience.
+    pub target_service: String,
+    /// The stated intent.
+    pub intent: Option<String>,
+}
+
+/// Refuses a grant the caller may not hand out or the agent may not hold.
+pub(crate) fn check_grant(
+    state: &AppState,
+    caller: &Caller,
+    agent: &Agent,
+    grant: &Grant,
+) -> Result<(), ApiError> {
     // A credential can never hand an agent more than it holds itself.
-    if let Some(held) = &caller_scopes {
-        if let Some(missing) = scope.iter().find(|s| !held.contains(s)) {
+    if let Caller::Credential(principal) = caller {
+        if let Some(missing) = grant.scope.iter().find(|s| !principal.scopes.contains(s)) {
             return Err(ApiError::insufficient_scope(missing));
         }
     }
@@ -261,17 +327,112 @@ pub(crate) async fn issue(
             format!("the agent is {}", agent.status.as_str()),
         ));
     }
+    Ok(())
+}
 
+/// Evaluates the owner's active policies on the server clock: `Err` for a
+/// denial or a spent throttle, `Some` approval when the request is held,
+/// `None` to issue.
+async fn apply_policies(
+    state: &AppState,
+    agent: &Agent,
+    grant: &Grant,
+) -> Result<Option<Approval>, ApiError> {
+    let policies = state.store.policies_of(&agent.owner_id, true).await?;
     let now = state.clock.now();
-    let ttl = ttl as i64;
+    let request = policy::Request {
+        agent_id: &agent.id,
+        owner_id: &agent.owner_id,
+        scopes: &grant.scope,
+        target_service: &grant.target_service,
+        now,
+    };
+    let Some((decider, rule)) = policy::evaluate(&policies, &request) else {
+        return Ok(None);
+    };
+    let named = |e: ApiError| {
+        e.with("policyId", decider.id.clone())
+            .with("policyName", decider.name.clone())
+    };
+    match (rule.effect, rule.limit) {
+        (Effect::Allow, _) => Ok(None),
+        (Effect::Deny, _) => {
+            state
+                .audit
+                .record(
+                    Event::new("token.denied")
+                        .account(&agent.owner_id)
+                        .actor(&agent.id)
+                        .subject(&decider.id)
+                        .data(json!({ "policy": decider.name, "scope": grant.scope })),
+                )
+                .await?;
+            tracing::info!(agent = %agent.id, policy = %decider.id, "agent token denied by policy");
+            Err(named(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "policy_denied",
+                format!("denied by policy `{}` ({})", decider.name, decider.id),
+            )))
+        }
+        (Effect::Throttle, Some(limit)) => {
+            match state
+                .policy_throttle
+                .hit(&decider.id, &agent.id, limit, now)
+            {
+                Ok(()) => Ok(None),
+                Err(retry_after) => Err(named(ApiError {
+                    retry_after: Some(retry_after),
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "policy_throttled",
+                        format!(
+                            "policy `{}` ({}) allows {} tokens per {} s for this agent",
+                            decider.name, decider.id, limit.count, limit.window_secs
+                        ),
+                    )
+                })),
+            }
+        }
+        (Effect::Throttle, None) => Err(ApiError::internal(&"a stored throttle rule has no limit")),
+        (Effect::RequireApproval, _) => {
+            let approval = Approval {
+                id: crypto::new_id("apv_"),
+                owner_id: agent.owner_id.clone(),
+                agent_id: agent.id.clone(),
+                policy_id: decider.id.clone(),
+                scope: grant.scope.clone(),
+                ttl: grant.ttl,
+                target_service: grant.target_service.clone(),
+                intent: grant.intent.clone(),
+                status: ApprovalStatus::Pending,
+                created_at: now,
+                decided_at: None,
+                collected_at: None,
+            };
+            state.store.create_approval(&approval).await?;
+            tracing::info!(agent = %agent.id, approval = %approval.id, "agent token held for approval");
+            Ok(Some(approval))
+        }
+    }
+}
+
+/// Signs and records an agent token: the one place tokens are minted.
+pub(crate) async fn mint(
+    state: &AppState,
+    rid: &RequestId,
+    agent: &Agent,
+    grant: &Grant,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let now = state.clock.now();
+    let ttl = grant.ttl;
     let jti = crypto::new_id("atk_");
     let claims = json!({
         "iss": state.config.issuer(),
         "sub": agent.id,
         "agent_id": agent.id,
-        "scope": scope,
-        "aud": target,
-        "intent": body.intent,
+        "scope": grant.scope,
+        "aud": grant.target_service,
+        "intent": grant.intent,
         "iat": now,
         "exp": now + ttl,
         "jti": jti,
@@ -286,9 +447,22 @@ pub(crate) async fn issue(
         })
         .await?;
     let token = state.keys.current().sign("agent+jwt", &claims);
+    state
+        .audit
+        .record(
+            Event::new("token.issued")
+                .account(&agent.owner_id)
+                .actor(&agent.id)
+                .subject(&jti)
+                .data(json!({
+                    "kind": "agent", "scope": grant.scope,
+                    "target_service": grant.target_service, "ttl": ttl,
+                })),
+        )
+        .await?;
     tracing::info!(agent = %agent.id, jti = %jti, "agent token issued");
     let data = json!({ "token": token, "tokenType": "Bearer", "expiresIn": ttl, "jti": jti });
-    Ok((StatusCode::CREATED, envelope(data, &rid, now)))
+    Ok((StatusCode::CREATED, envelope(data, rid, now)))
 }
 
 /// Checks one token without touching the database: signature and claims
@@ -428,6 +602,14 @@ pub(crate) async fn revoke(
     }
     state.denylist.insert(jti.clone());
     state.store.revoke_jti(&jti, record.expires_at).await?;
+    state
+        .audit
+        .record(
+            Event::by("token.revoked", &caller)
+                .subject(&jti)
+                .data(json!({ "kind": "agent", "agent_id": record.agent_id })),
+        )
+        .await?;
     tracing::info!(jti = %jti, "agent token revoked");
     let now = state.clock.now();
     Ok(envelope(

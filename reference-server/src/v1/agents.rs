@@ -12,6 +12,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::audit::Event;
 use crate::body::ApiBody;
 use crate::crypto;
 use crate::envelope::{envelope, rfc3339, RequestId};
@@ -101,6 +102,14 @@ pub(crate) async fn create(
     };
     state.store.create_agent(&agent).await?;
     tracing::info!(id = %agent.id, "agent created");
+    state
+        .audit
+        .record(
+            Event::by("agent.created", &caller)
+                .subject(&agent.id)
+                .data(json!({ "name": agent.name })),
+        )
+        .await?;
     let mut data = view(&agent);
     data["agentKey"] = agent_key.into();
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
@@ -236,6 +245,19 @@ async fn transition(
         state.blocked_agents.remove(&id);
     }
     tracing::info!(id = %id, status = to.as_str(), "agent status changed");
+    let kind = match to {
+        AgentStatus::Active => "agent.resumed",
+        AgentStatus::Paused => "agent.paused",
+        AgentStatus::Revoked => "agent.revoked",
+    };
+    state
+        .audit
+        .record(
+            Event::by(kind, &caller)
+                .subject(&id)
+                .data(json!({ "from": agent.status.as_str(), "to": to.as_str() })),
+        )
+        .await?;
     let agent = owned(&state, &caller, &id).await?;
     Ok(envelope(view(&agent), &rid, now))
 }

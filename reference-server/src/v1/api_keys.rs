@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::audit::Event;
 use crate::body::ApiBody;
 use crate::envelope::{envelope, rfc3339, RequestId};
 use crate::error::ApiError;
@@ -150,6 +151,17 @@ pub(crate) async fn create(
         body.app_id,
     )
     .await?;
+    state
+        .audit
+        .record(
+            Event::by("key.created", &caller)
+                .subject(&key.id)
+                .data(json!({
+                    "name": key.name, "prefix": key.prefix, "scopes": key.scopes,
+                    "appId": key.app_id, "expiresAt": key.expires_at,
+                })),
+        )
+        .await?;
     let mut data = view(&key, now);
     data["key"] = secret.into();
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
@@ -229,6 +241,14 @@ pub(crate) async fn rename(
     {
         return Err(ApiError::not_found("API key"));
     }
+    state
+        .audit
+        .record(
+            Event::by("key.renamed", &caller)
+                .subject(&id)
+                .data(json!({ "name": name })),
+        )
+        .await?;
     read(State(state), rid, caller, Path(id)).await
 }
 
@@ -256,6 +276,10 @@ pub(crate) async fn revoke(
         return Err(ApiError::not_found("API key"));
     }
     tracing::info!(id = %id, "api key revoked");
+    state
+        .audit
+        .record(Event::by("key.revoked", &caller).subject(&id))
+        .await?;
     read(State(state), rid, caller, Path(id)).await
 }
 
@@ -276,5 +300,9 @@ pub(crate) async fn remove(
     if !state.store.delete_api_key(&id, &caller.account).await? {
         return Err(ApiError::not_found("API key"));
     }
+    state
+        .audit
+        .record(Event::by("key.deleted", &caller).subject(&id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::audit::Event;
 use crate::body::ApiBody;
 use crate::envelope::{envelope, rfc3339, RequestId};
 use crate::error::ApiError;
@@ -141,6 +142,14 @@ pub(crate) async fn create(
         created_at: now,
     };
     state.store.create_app(&app).await?;
+    state
+        .audit
+        .record(
+            Event::by("app.created", &caller)
+                .subject(&app.id)
+                .data(json!({ "name": app.name, "public": app.is_public, "scopes": app.scopes })),
+        )
+        .await?;
     let mut data = view(&app);
     if let Some(s) = secret {
         data["clientSecret"] = s.into();
@@ -239,6 +248,17 @@ pub(crate) async fn update(
         app.scopes = scopes::parse_list(&s).map_err(ApiError::validation)?;
     }
     state.store.update_app(&app).await?;
+    state
+        .audit
+        .record(
+            Event::by("app.updated", &caller)
+                .subject(&app.id)
+                .data(json!({
+                    "name": app.name, "redirectUris": app.redirect_uris,
+                    "allowedOrigins": app.allowed_origins, "scopes": app.scopes,
+                })),
+        )
+        .await?;
     Ok(envelope(view(&app), &rid, state.clock.now()))
 }
 
@@ -268,6 +288,10 @@ pub(crate) async fn rotate_secret(
     let secret = crypto::new_secret(crypto::CLIENT_SECRET_PREFIX);
     app.secret_hash = Some(crypto::hash(&secret));
     state.store.update_app(&app).await?;
+    state
+        .audit
+        .record(Event::by("app.secret_rotated", &caller).subject(&app.id))
+        .await?;
     let mut data = view(&app);
     data["clientSecret"] = secret.into();
     Ok(envelope(data, &rid, state.clock.now()))
@@ -290,6 +314,10 @@ pub(crate) async fn remove(
     if !state.store.delete_app(&id, &caller.account).await? {
         return Err(ApiError::not_found("app"));
     }
+    state
+        .audit
+        .record(Event::by("app.deleted", &caller).subject(&id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,6 +4,7 @@ pub mod agent_tokens;
 pub mod agents;
 pub mod api_keys;
 pub mod apps;
+pub mod policies;
 
 use axum::Router;
 
@@ -16,4 +17,5 @@ pub fn routes() -> Router<AppState> {
         .merge(apps::routes())
         .merge(agents::routes())
         .merge(agent_tokens::routes())
+        .merge(policies::routes())
 }
