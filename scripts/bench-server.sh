@@ -6,6 +6,12 @@
 # are raised so the limiter still runs on every request without capping the
 # run. Bounded: BENCH_DURATION (default 10s) per endpoint, BENCH_CONNECTIONS
 # (default 64) connections. Not part of scripts/test.sh.
+#
+# Agent tokens: `tokens_verify` posts 1,000 distinct valid agent tokens (one
+# request body per line, oha -Z), `tokens_verify_batch` posts 100 tokens per
+# request (tokens/s = req/s x 100), and `tokens_issue` issues tokens with an
+# API key while one active policy is evaluated and every issuance is
+# appended to the audit chain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -48,6 +54,8 @@ BASE="http://127.0.0.1:$PORT"
 export SIGIL_IP_RATE=100000000 SIGIL_IP_BURST=100000000
 export SIGIL_KEY_RATE=100000000 SIGIL_KEY_BURST=100000000
 export SIGIL_LOG="${SIGIL_LOG:-warn}"
+# The issuance run must not stop at the monthly plan quota.
+export SIGIL_PLAN_MAX_TOKENS_PER_MONTH=1000000000
 
 KEY="$("$BIN" create-key --database "$DB" --email bench@sigil.local --preset full 2>>"$WORK/server.log")"
 "$BIN" serve --bind "127.0.0.1:$PORT" --database "$DB" >>"$WORK/server.log" 2>&1 &
@@ -96,12 +104,43 @@ run api_key_exchange -m POST -T application/json -d "{\"apiKey\":\"$KEY\"}" "$BA
 run introspection -m POST -a "$CLIENT_ID:$CLIENT_SECRET" \
   -T application/x-www-form-urlencoded -d "token=$TOKEN" "$BASE/oauth/introspect"
 
+# 1,000 distinct agent tokens (ten agents, valid for an hour).
+AGENTS=()
+for i in $(seq 1 10); do
+  AGENTS+=("$(curl -fsS "$BASE/v1/agents" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+    -d "{\"name\":\"bench-$i\"}" | jq -r .data.id)")
+done
+curl -fsS "$BASE/v1/policies" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+  -d '{"name":"bench-allow","rules":[{"effect":"allow","match":{"scopes":["agents.read"]}}]}' >/dev/null
+echo "bench-server: issuing 1000 agent tokens" >&2
+TOKENS="$WORK/tokens.txt"
+: >"$TOKENS"
+for i in $(seq 0 999); do
+  curl -fsS "$BASE/v1/tokens" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+    -d "{\"agent_id\":\"${AGENTS[$((i % 10))]}\",\"scope\":[\"agents.read\"],\"ttl\":3600}" | jq -r .data.token
+done >"$TOKENS"
+[ "$(sort -u "$TOKENS" | wc -l)" -eq 1000 ]
+jq -R -c '{token: ., required_scope: "agents.read"}' "$TOKENS" >"$WORK/verify-bodies.txt"
+[ "$(curl -fsS "$BASE/v1/tokens/verify" -H 'content-type: application/json' \
+  -d "$(head -n 1 "$WORK/verify-bodies.txt")" | jq -r .data.valid)" = true ]
+head -n 100 "$TOKENS" | jq -R . | jq -s -c '{tokens: ., required_scope: "agents.read"}' >"$WORK/batch-body.json"
+[ "$(curl -fsS "$BASE/v1/tokens/verify/batch" -H 'content-type: application/json' \
+  -d @"$WORK/batch-body.json" | jq '[.data.results[] | select(.valid)] | length')" -eq 100 ]
+
+run tokens_verify -m POST -T application/json -Z "$WORK/verify-bodies.txt" "$BASE/v1/tokens/verify"
+run tokens_verify_batch -m POST -T application/json -D "$WORK/batch-body.json" "$BASE/v1/tokens/verify/batch"
+run tokens_issue -m POST -T application/json -H "authorization: Bearer $KEY" \
+  -d "{\"agent_id\":\"${AGENTS[0]}\",\"scope\":[\"agents.read\"],\"intent\":\"bench\"}" "$BASE/v1/tokens"
+AUDIT_OK="$(curl -fsS "$BASE/v1/audit/verify" -H "authorization: Bearer $KEY" | jq -c .data)"
+
 PEAK_RSS_KB="$(rss_kb VmHWM)"
 
 target() {
   case "$1" in
     client_credentials) echo ">= 15000" ;;
     introspection) echo ">= 25000" ;;
+    tokens_verify) echo ">= 20000" ;;
+    tokens_issue) echo ">= 10000" ;;
     *) echo "-" ;;
   esac
 }
@@ -110,6 +149,9 @@ printf '%-20s %10s %10s %10s %9s %10s   %s\n' endpoint 'req/s' 'p50 ms' 'p99 ms'
 while IFS=$'\t' read -r name rps p50 p99 ok total; do
   printf '%-20s %10s %10s %10s %9s %10s   %s\n' "$name" "$rps" "$p50" "$p99" "$ok" "$total" "$(target "$name")"
 done <"$RESULTS"
+batch_rps="$(awk -F'\t' '$1 == "tokens_verify_batch" { print $2 }' "$RESULTS")"
+echo "tokens_verify_batch: $((batch_rps * 100)) tokens/s (100 tokens per request)"
+echo "audit chain after the runs: $AUDIT_OK"
 echo
 printf 'idle RSS  %6.1f MB   (target < 30 MB)\n' "$(awk -v k="$IDLE_RSS_KB" 'BEGIN { print k / 1024 }')"
 printf 'peak RSS  %6.1f MB\n' "$(awk -v k="$PEAK_RSS_KB" 'BEGIN { print k / 1024 }')"

@@ -45,6 +45,37 @@ pub struct Config {
     /// Burst allowance per API key or token.
     #[arg(long, env = "SIGIL_KEY_BURST", default_value_t = 200)]
     pub key_rate_burst: u32,
+    /// App API: the upstream `POST /app/v1/ai/chat` forwards to (a JSON
+    /// chat endpoint); the route answers 503 `not_configured` when unset.
+    #[arg(long, env = "SIGIL_AI_UPSTREAM_URL")]
+    pub ai_upstream_url: Option<String>,
+    /// DNS resolver (`ip:port`) domain verification queries; the system
+    /// resolver when unset.
+    #[arg(long, env = "SIGIL_DNS_RESOLVER")]
+    pub dns_resolver: Option<SocketAddr>,
+    /// Plan limit: agents (not revoked) per account.
+    #[arg(long, env = "SIGIL_PLAN_MAX_AGENTS", default_value_t = 100)]
+    pub plan_max_agents: u64,
+    /// Plan limit: agent tokens issued per account per calendar month (UTC,
+    /// server clock).
+    #[arg(
+        long,
+        env = "SIGIL_PLAN_MAX_TOKENS_PER_MONTH",
+        default_value_t = 100_000
+    )]
+    pub plan_max_tokens_per_month: u64,
+    /// Webhooks: the retry schedule's scale factor (1 = the SYSTEM.md
+    /// schedule 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Defaults to
+    /// 0.001 in test mode, 1 otherwise.
+    #[arg(long, env = "SIGIL_WEBHOOK_RETRY_SCALE")]
+    pub webhook_retry_scale: Option<f64>,
+    /// Webhooks: per-attempt timeout in milliseconds (default 10000, 1000 in
+    /// test mode).
+    #[arg(long, env = "SIGIL_WEBHOOK_TIMEOUT_MS")]
+    pub webhook_timeout_ms: Option<u64>,
+    /// Webhooks: seconds a rotated-out secret keeps signing alongside the new one.
+    #[arg(long, env = "SIGIL_WEBHOOK_SECRET_OVERLAP", default_value_t = 86_400)]
+    pub webhook_secret_overlap_secs: u64,
 }
 
 impl Config {
@@ -64,6 +95,13 @@ impl Config {
             ip_rate_burst: 10_000,
             key_rate_per_sec: 10_000,
             key_rate_burst: 10_000,
+            ai_upstream_url: None,
+            webhook_retry_scale: None,
+            webhook_timeout_ms: None,
+            webhook_secret_overlap_secs: 86_400,
+            dns_resolver: None,
+            plan_max_agents: 100,
+            plan_max_tokens_per_month: 100_000,
         }
     }
 

@@ -1,9 +1,11 @@
 //! The Sigil reference server as a library, so tests drive the same router
 //! in-process that the binary serves.
 
+pub mod app_api;
 pub mod audit;
 pub mod auth_api;
 pub mod body;
+pub mod cap_tokens;
 pub mod client_auth;
 pub mod clock;
 pub mod config;
@@ -20,6 +22,7 @@ pub mod openapi;
 pub mod pages;
 pub mod policy;
 pub mod principal;
+pub mod quota;
 pub mod ratelimit;
 pub mod request_id;
 pub mod scopes;
@@ -30,6 +33,7 @@ pub mod store;
 pub mod test_mode;
 pub mod tokens;
 pub mod v1;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -61,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .merge(per_ip)
         .merge(v1::routes())
         .merge(audit::routes())
+        .merge(webhooks::routes())
+        .merge(app_api::routes())
+        .merge(cap_tokens::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state.clone())

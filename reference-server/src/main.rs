@@ -87,6 +87,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(path = %path.display(), "fixtures loaded");
     }
     state.spawn_key_rotation();
+    sigil_server::webhooks::spawn_worker(&state);
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let issuer = state.config.issuer();
     tracing::info!(%issuer, "sigil-server listening on http://{}", listener.local_addr()?);

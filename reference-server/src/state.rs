@@ -63,6 +63,10 @@ pub struct AppState {
     pub audit: crate::audit::AuditLog,
     /// Per-(policy, agent) counters of throttle rules, on the server clock.
     pub policy_throttle: Arc<crate::policy::Throttle>,
+    /// The webhook outbox: [`crate::webhooks::Webhooks::emit`].
+    pub webhooks: crate::webhooks::Webhooks,
+    /// Agent tokens issued this month per account (plan quota).
+    pub token_quota: Arc<crate::quota::TokenQuota>,
 }
 
 impl AppState {
@@ -112,6 +116,7 @@ impl AppState {
         let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);
         let limits = Arc::new(Limits::new(&config));
         let audit = crate::audit::AuditLog::spawn(store.clone(), clock.clone());
+        let webhooks = crate::webhooks::Webhooks::new(store.clone(), clock.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -125,6 +130,8 @@ impl AppState {
             mailbox: Arc::default(),
             audit,
             policy_throttle: Arc::default(),
+            webhooks,
+            token_quota: Arc::default(),
         })
     }
 }

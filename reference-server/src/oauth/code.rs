@@ -122,6 +122,11 @@ pub async fn exchange(
     let scopes: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
     let sid = crypto::new_id("sid_");
     let sub = crypto::pairwise_sub(&state.pairwise_secret, &app.id, &record.user_id);
+    // The app API resolves this subject back to the user, for this app only.
+    state
+        .store
+        .remember_subject(&app.id, &sub, &record.user_id, now)
+        .await?;
     let access = tokens::access_token(
         state,
         &Grant {

@@ -178,6 +178,12 @@ pub async fn refresh(
         Some(user) => crypto::pairwise_sub(&state.pairwise_secret, &app.id, user),
         None => app.id.clone(),
     };
+    if let Some(user) = &record.user_id {
+        state
+            .store
+            .remember_subject(&app.id, &sub, user, now)
+            .await?;
+    }
     let access = tokens::access_token(
         state,
         &Grant {

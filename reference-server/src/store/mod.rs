@@ -311,6 +311,23 @@ pub struct AgentToken {
     pub expires_at: i64,
 }
 
+/// A domain an account claims, proven by a DNS TXT record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// `dom_…`.
+    pub id: String,
+    /// The claiming account.
+    pub owner_id: String,
+    /// Lower-case hostname.
+    pub domain: String,
+    /// The value the TXT record must carry (`sigil-verification=…`).
+    pub challenge: String,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// When the TXT record was found (UNIX seconds); `None` while pending.
+    pub verified_at: Option<i64>,
+}
+
 /// An audit event on its way into the chain (`seq` and hashes are assigned
 /// when it is appended).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,9 +388,75 @@ pub struct AuditFilter {
     pub until: Option<i64>,
 }
 
+/// A user as one app knows them, resolved from the app's pairwise subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSubject {
+    /// The global user id (never shown to the app).
+    pub user_id: String,
+    /// Sign-in address, lowercase (never shown to the app).
+    pub email: String,
+    /// The user's alias, if they set one.
+    pub alias: Option<String>,
+    /// Scopes the user consented to for this app.
+    pub consented: Vec<String>,
+}
+
+/// A message an app sent to one of its users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppMessage {
+    /// `msg_…`.
+    pub id: String,
+    /// The sending app.
+    pub app_id: String,
+    /// The recipient.
+    pub user_id: String,
+    /// Optional subject line.
+    pub subject: Option<String>,
+    /// The text.
+    pub body: String,
+    /// `delivered`.
+    pub status: String,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// UNIX seconds.
+    pub delivered_at: Option<i64>,
+}
+
+/// The first response to an idempotent request, kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResponse {
+    /// SHA-256 of the request body.
+    pub request_hash: Vec<u8>,
+    /// HTTP status.
+    pub status: u16,
+    /// The response body, byte for byte.
+    pub response: String,
+}
+
+/// A capability token (`cap_…`; only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapToken {
+    /// `cap_id_…`.
+    pub id: String,
+    /// The app it speaks for.
+    pub app_id: String,
+    /// The app's owner, who created it.
+    pub owner_id: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Origins it is bound to (empty: any).
+    pub origins: Vec<String>,
+    /// Lowercase emails it is bound to (empty: any).
+    pub emails: Vec<String>,
+    /// UNIX seconds; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// UNIX seconds.
+    pub created_at: i64,
+}
+
 /// Everything the handlers persist.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: crate::webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'static {
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
 
@@ -513,6 +596,22 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()>;
     /// Finds an issued agent token by `jti`.
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>>;
+    /// Agents of `owner_id` that are not revoked (plan quota).
+    async fn count_live_agents(&self, owner_id: &str) -> StoreResult<u64>;
+    /// Agent tokens issued to agents of `owner_id` at or after `since`
+    /// (plan quota; an indexed count).
+    async fn count_agent_tokens_since(&self, owner_id: &str, since: i64) -> StoreResult<u64>;
+
+    /// Stores a claimed domain; `Conflict` when the account already claims it.
+    async fn create_domain(&self, domain: &Domain) -> StoreResult<()>;
+    /// One domain of `owner_id`.
+    async fn domain(&self, id: &str, owner_id: &str) -> StoreResult<Option<Domain>>;
+    /// The domains of `owner_id`, oldest first.
+    async fn domains_of(&self, owner_id: &str) -> StoreResult<Vec<Domain>>;
+    /// Marks a domain verified at `at`; false when it is gone.
+    async fn set_domain_verified(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool>;
+    /// Deletes a domain; false when it is not there.
+    async fn delete_domain(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
 
     /// Adds a policy.
     async fn create_policy(&self, policy: &Policy) -> StoreResult<()>;
@@ -554,6 +653,36 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<bool>;
+
+    /// Remembers that `sub` is the pairwise subject of `user_id` at `app_id`.
+    async fn remember_subject(
+        &self,
+        app_id: &str,
+        sub: &str,
+        user_id: &str,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// The user behind `sub` at `app_id`, if that app was ever issued it.
+    async fn app_subject(&self, app_id: &str, sub: &str) -> StoreResult<Option<AppSubject>>;
+    /// Stores `message` (delivered) together with `first` under
+    /// `(message.app_id, key)` in one transaction. When that key was already
+    /// used nothing is written and its record is returned instead.
+    async fn send_message(
+        &self,
+        message: &AppMessage,
+        key: &str,
+        first: &IdempotentResponse,
+    ) -> StoreResult<Option<IdempotentResponse>>;
+    /// Adds a capability token under the SHA-256 of its secret.
+    async fn create_cap_token(&self, token: &CapToken, hash: &[u8]) -> StoreResult<()>;
+    /// Finds a capability token by the SHA-256 of its secret.
+    async fn cap_token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<CapToken>>;
+    /// The first response stored under `(app_id, key)`, if any.
+    async fn idempotent_response(
+        &self,
+        app_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>>;
 
     /// Appends `events` to the audit chain in one write transaction, reading
     /// the chain head inside it; returns the entries as stored.

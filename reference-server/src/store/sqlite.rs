@@ -11,10 +11,12 @@ use sqlx::{Row, SqlitePool};
 
 use super::cache::CoherentCache;
 use super::{
-    Agent, AgentStatus, AgentToken, ApiKey, App, AuditEntry, AuditFilter, AuthorizationCode,
-    CodeIssue, NewAuditEvent, RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError,
-    StoreResult, User,
+    Agent, AgentStatus, AgentToken, ApiKey, App, AppMessage, AppSubject, AuditEntry, AuditFilter,
+    AuthorizationCode, CapToken, CodeIssue, Domain, IdempotentResponse, NewAuditEvent,
+    RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
+
+mod webhooks;
 
 /// How many apps and API keys the lookup caches hold.
 const LOOKUP_CACHE: usize = 4096;
@@ -99,6 +101,19 @@ fn conflict(e: sqlx::Error) -> StoreError {
     }
 }
 
+const IDEMPOTENT_SELECT: &str =
+    "SELECT request_hash, status, response FROM idempotency_keys WHERE app_id = ? AND key = ?";
+
+fn idempotent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IdempotentResponse> {
+    let status: i64 = row.try_get("status")?;
+    Ok(IdempotentResponse {
+        request_hash: row.try_get("request_hash")?,
+        status: u16::try_from(status)
+            .map_err(|_| StoreError::Corrupt("idempotency status".into()))?,
+        response: row.try_get("response")?,
+    })
+}
+
 fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
     Ok(User {
         id: row.try_get("id")?,
@@ -136,6 +151,19 @@ fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
         updated_at: row.try_get("updated_at")?,
     })
 }
+
+fn domain_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Domain> {
+    Ok(Domain {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        domain: row.try_get("domain")?,
+        challenge: row.try_get("challenge")?,
+        created_at: row.try_get("created_at")?,
+        verified_at: row.try_get("verified_at")?,
+    })
+}
+
+const DOMAIN_COLUMNS: &str = "id, owner_id, domain, challenge, created_at, verified_at";
 
 const AGENT_COLUMNS: &str =
     "id, owner_id, name, description, public_key, status, created_at, updated_at";
@@ -905,6 +933,90 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn count_live_agents(&self, owner_id: &str) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM agents WHERE owner_id = ? AND status != 'revoked'",
+        )
+        .bind(owner_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn count_agent_tokens_since(&self, owner_id: &str, since: i64) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM agent_tokens t JOIN agents a ON a.id = t.agent_id \
+             WHERE a.owner_id = ? AND t.issued_at >= ?",
+        )
+        .bind(owner_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn create_domain(&self, domain: &Domain) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO domains ({DOMAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&domain.id)
+        .bind(&domain.owner_id)
+        .bind(&domain.domain)
+        .bind(&domain.challenge)
+        .bind(domain.created_at)
+        .bind(domain.verified_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn domain(&self, id: &str, owner_id: &str) -> StoreResult<Option<Domain>> {
+        sqlx::query(&format!(
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = ? AND owner_id = ?"
+        ))
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(domain_from)
+        .transpose()
+    }
+
+    async fn domains_of(&self, owner_id: &str) -> StoreResult<Vec<Domain>> {
+        sqlx::query(&format!(
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE owner_id = ? ORDER BY created_at, id"
+        ))
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(domain_from)
+        .collect()
+    }
+
+    async fn set_domain_verified(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE domains SET verified_at = COALESCE(verified_at, ?) WHERE id = ? AND owner_id = ?",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_domain(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM domains WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>> {
         let row = sqlx::query(
             "SELECT jti, agent_id, issued_at, expires_at FROM agent_tokens WHERE jti = ?",
@@ -1103,6 +1215,151 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn remember_subject(
+        &self,
+        app_id: &str,
+        sub: &str,
+        user_id: &str,
+        at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO app_subjects (app_id, sub, user_id, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(app_id)
+        .bind(sub)
+        .bind(user_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn app_subject(&self, app_id: &str, sub: &str) -> StoreResult<Option<AppSubject>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.alias, c.scope FROM app_subjects s \
+             JOIN users u ON u.id = s.user_id \
+             LEFT JOIN consents c ON c.user_id = s.user_id AND c.app_id = s.app_id \
+             WHERE s.app_id = ? AND s.sub = ?",
+        )
+        .bind(app_id)
+        .bind(sub)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AppSubject {
+                user_id: r.try_get("id")?,
+                email: r.try_get("email")?,
+                alias: r.try_get("alias")?,
+                consented: r
+                    .try_get::<Option<String>, _>("scope")?
+                    .as_deref()
+                    .map(self::scopes)
+                    .unwrap_or_default(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn send_message(
+        &self,
+        message: &AppMessage,
+        key: &str,
+        first: &IdempotentResponse,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let claimed = sqlx::query(
+            "INSERT OR IGNORE INTO idempotency_keys \
+             (app_id, key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&message.app_id)
+        .bind(key)
+        .bind(&first.request_hash)
+        .bind(i64::from(first.status))
+        .bind(&first.response)
+        .bind(message.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            let row = sqlx::query(IDEMPOTENT_SELECT)
+                .bind(&message.app_id)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+            return idempotent_from(&row).map(Some);
+        }
+        sqlx::query(
+            "INSERT INTO app_messages \
+             (id, app_id, user_id, subject, body, status, created_at, delivered_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&message.id)
+        .bind(&message.app_id)
+        .bind(&message.user_id)
+        .bind(&message.subject)
+        .bind(&message.body)
+        .bind(&message.status)
+        .bind(message.created_at)
+        .bind(message.delivered_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(None)
+    }
+
+    async fn create_cap_token(&self, token: &CapToken, hash: &[u8]) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO cap_tokens \
+             (id, app_id, owner_id, token_hash, scopes, origins, emails, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.id)
+        .bind(&token.app_id)
+        .bind(&token.owner_id)
+        .bind(hash)
+        .bind(token.scopes.join(" "))
+        .bind(to_json(&token.origins))
+        .bind(to_json(&token.emails))
+        .bind(token.expires_at)
+        .bind(token.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn idempotent_response(
+        &self,
+        app_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        let row = sqlx::query(IDEMPOTENT_SELECT)
+            .bind(app_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(idempotent_from).transpose()
+    }
+
+    async fn cap_token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<CapToken>> {
+        let row = sqlx::query("SELECT * FROM cap_tokens WHERE token_hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(CapToken {
+                id: r.try_get("id")?,
+                app_id: r.try_get("app_id")?,
+                owner_id: r.try_get("owner_id")?,
+                scopes: self::scopes(&r.try_get::<String, _>("scopes")?),
+                origins: json_list(&r.try_get::<String, _>("origins")?)?,
+                emails: json_list(&r.try_get::<String, _>("emails")?)?,
+                expires_at: r.try_get("expires_at")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
     }
 
     async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<Vec<AuditEntry>> {

@@ -177,6 +177,7 @@ async fn signed_agent(
         (status = 201, description = "Issued: `{token, tokenType, expiresIn, jti}`. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`. The owner's active policies are evaluated first"),
         (status = 202, description = "Held by a `require_approval` policy: the approval `{id, status: \"pending\", ...}`; once granted, collect the token at `POST /v1/approvals/{id}/token`"),
         (status = 401, description = "Missing or invalid signature or credentials", content_type = "application/problem+json"),
+        (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)", content_type = "application/problem+json"),
         (status = 403, description = "Insufficient scope, another agent, the agent is not active, or `policy_denied` (with `policyId` and `policyName`)", content_type = "application/problem+json"),
         (status = 404, description = "Agent not found", content_type = "application/problem+json"),
         (status = 422, description = "Invalid field (ttl 1-86400, known scopes)", content_type = "application/problem+json"),
@@ -367,6 +368,17 @@ async fn apply_policies(
                         .data(json!({ "policy": decider.name, "scope": grant.scope })),
                 )
                 .await?;
+            state
+                .webhooks
+                .emit(
+                    &agent.owner_id,
+                    "token.denied",
+                    json!({
+                        "agentId": agent.id, "policyId": decider.id,
+                        "policyName": decider.name, "scope": grant.scope,
+                    }),
+                )
+                .await?;
             tracing::info!(agent = %agent.id, policy = %decider.id, "agent token denied by policy");
             Err(named(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -416,7 +428,9 @@ async fn apply_policies(
     }
 }
 
-/// Signs and records an agent token: the one place tokens are minted.
+/// Signs and records an agent token: the one place tokens are minted, so
+/// every token (approved ones too) is taken from the owner's monthly plan
+/// quota here (in memory; given back if minting then fails).
 pub(crate) async fn mint(
     state: &AppState,
     rid: &RequestId,
@@ -424,6 +438,30 @@ pub(crate) async fn mint(
     grant: &Grant,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let now = state.clock.now();
+    state
+        .token_quota
+        .reserve(
+            state.store.as_ref(),
+            &agent.owner_id,
+            now,
+            state.config.plan_max_tokens_per_month,
+        )
+        .await?;
+    let minted = sign_and_record(state, rid, agent, grant, now).await;
+    if minted.is_err() {
+        state.token_quota.release(&agent.owner_id, now);
+    }
+    minted
+}
+
+/// [`mint`] once the quota allows it.
+async fn sign_and_record(
+    state: &AppState,
+    rid: &RequestId,
+    agent: &Agent,
+    grant: &Grant,
+    now: i64,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ttl = grant.ttl;
     let jti = crypto::new_id("atk_");
     let claims = json!({
@@ -458,6 +496,17 @@ pub(crate) async fn mint(
                     "kind": "agent", "scope": grant.scope,
                     "target_service": grant.target_service, "ttl": ttl,
                 })),
+        )
+        .await?;
+    state
+        .webhooks
+        .emit(
+            &agent.owner_id,
+            "token.issued",
+            json!({
+                "jti": jti, "agentId": agent.id, "scope": grant.scope,
+                "targetService": grant.target_service, "expiresIn": ttl,
+            }),
         )
         .await?;
     tracing::info!(agent = %agent.id, jti = %jti, "agent token issued");
@@ -608,6 +657,14 @@ pub(crate) async fn revoke(
             Event::by("token.revoked", &caller)
                 .subject(&jti)
                 .data(json!({ "kind": "agent", "agent_id": record.agent_id })),
+        )
+        .await?;
+    state
+        .webhooks
+        .emit(
+            &caller.account,
+            "token.revoked",
+            json!({ "jti": jti, "agentId": record.agent_id }),
         )
         .await?;
     tracing::info!(jti = %jti, "agent token revoked");

@@ -60,7 +60,7 @@ pub(crate) struct CreateBody {
     tag = "agents",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Created; `data.agentKey` is the Ed25519 key, shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid field", content_type = "application/problem+json"))
+    responses((status = 201, description = "Created; `data.agentKey` is the Ed25519 key, shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 402, description = "`quota_exceeded`: the plan's agent limit is reached (`limit`, `usage`)", content_type = "application/problem+json"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid field", content_type = "application/problem+json"))
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -82,6 +82,12 @@ pub(crate) async fn create(
             "description is limited to 1000 characters",
         ));
     }
+    crate::quota::check_agents(
+        state.store.as_ref(),
+        &caller.account,
+        state.config.plan_max_agents,
+    )
+    .await?;
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).expect("the operating system's random source failed");
     let public_key = ed25519_dalek::SigningKey::from_bytes(&seed)
@@ -108,6 +114,14 @@ pub(crate) async fn create(
             Event::by("agent.created", &caller)
                 .subject(&agent.id)
                 .data(json!({ "name": agent.name })),
+        )
+        .await?;
+    state
+        .webhooks
+        .emit(
+            &caller.account,
+            "agent.created",
+            json!({ "agentId": agent.id, "name": agent.name }),
         )
         .await?;
     let mut data = view(&agent);
@@ -258,6 +272,16 @@ async fn transition(
                 .data(json!({ "from": agent.status.as_str(), "to": to.as_str() })),
         )
         .await?;
+    if to == AgentStatus::Revoked {
+        state
+            .webhooks
+            .emit(
+                &caller.account,
+                "agent.revoked",
+                json!({ "agentId": id, "from": agent.status.as_str() }),
+            )
+            .await?;
+    }
     let agent = owned(&state, &caller, &id).await?;
     Ok(envelope(view(&agent), &rid, now))
 }

@@ -162,6 +162,17 @@ pub(crate) async fn create(
                 })),
         )
         .await?;
+    state
+        .webhooks
+        .emit(
+            &caller.account,
+            "key.created",
+            json!({
+                "keyId": key.id, "name": key.name, "prefix": key.prefix,
+                "scopes": key.scopes, "appId": key.app_id,
+            }),
+        )
+        .await?;
     let mut data = view(&key, now);
     data["key"] = secret.into();
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
@@ -279,6 +290,10 @@ pub(crate) async fn revoke(
     state
         .audit
         .record(Event::by("key.revoked", &caller).subject(&id))
+        .await?;
+    state
+        .webhooks
+        .emit(&caller.account, "key.revoked", json!({ "keyId": id }))
         .await?;
     read(State(state), rid, caller, Path(id)).await
 }

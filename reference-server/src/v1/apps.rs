@@ -230,6 +230,7 @@ pub(crate) async fn update(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("apps.write")?;
     let mut app = owned(&state, &caller, &id).await?;
+    let scopes_before = app.scopes.clone();
     validate(
         body.name.as_deref(),
         body.redirect_uris.as_deref(),
@@ -259,6 +260,16 @@ pub(crate) async fn update(
                 })),
         )
         .await?;
+    if app.scopes != scopes_before {
+        state
+            .webhooks
+            .emit(
+                &caller.account,
+                "permission.changed",
+                json!({ "appId": app.id, "from": scopes_before, "to": app.scopes }),
+            )
+            .await?;
+    }
     Ok(envelope(view(&app), &rid, state.clock.now()))
 }
 

@@ -4,6 +4,7 @@ pub mod agent_tokens;
 pub mod agents;
 pub mod api_keys;
 pub mod apps;
+pub mod domains;
 pub mod policies;
 
 use axum::Router;
@@ -18,4 +19,5 @@ pub fn routes() -> Router<AppState> {
         .merge(agents::routes())
         .merge(agent_tokens::routes())
         .merge(policies::routes())
+        .merge(domains::routes())
 }

@@ -140,6 +140,14 @@ pub(crate) async fn create(
     };
     state.store.create_policy(&policy).await?;
     tracing::info!(id = %policy.id, "policy created");
+    state
+        .webhooks
+        .emit(
+            &caller.account,
+            "policy.created",
+            json!({ "policyId": policy.id, "name": policy.name, "isActive": policy.is_active }),
+        )
+        .await?;
     Ok((StatusCode::CREATED, envelope(view(&policy), &rid, now)))
 }
 
@@ -218,6 +226,7 @@ pub(crate) async fn update(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("policies.write")?;
     let mut policy = owned(&state, &caller, &id).await?;
+    let was_active = policy.is_active;
     if body.name.is_none()
         && body.description.is_none()
         && body.priority.is_none()
@@ -249,6 +258,16 @@ pub(crate) async fn update(
         return Err(ApiError::not_found("policy"));
     }
     tracing::info!(id = %policy.id, active = policy.is_active, "policy updated");
+    if was_active && !policy.is_active {
+        state
+            .webhooks
+            .emit(
+                &caller.account,
+                "policy.deactivated",
+                json!({ "policyId": policy.id, "name": policy.name }),
+            )
+            .await?;
+    }
     Ok(envelope(view(&policy), &rid, now))
 }
 

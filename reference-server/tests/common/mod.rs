@@ -21,6 +21,7 @@ pub async fn start_with(mut config: Config) -> TestServer {
     let addr = listener.local_addr().unwrap();
     config.bind = addr;
     let state = AppState::new(config).await.unwrap();
+    sigil_server::webhooks::spawn_worker(&state);
     let app = sigil_server::router(state.clone());
     tokio::spawn(async move {
         axum::serve(

@@ -1,0 +1,295 @@
+//! SQLite side of [`WebhookStore`]: endpoints and the delivery outbox.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::{StoreError, StoreResult};
+use crate::webhooks::{status, AttemptRecord, Delivery, Endpoint, WebhookStore};
+
+const ENDPOINT_COLUMNS: &str = "id, owner_id, url, events, description, secret, previous_secret, \
+     previous_expires_at, disabled_at, disabled_reason, created_at, updated_at";
+const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, payload, status, attempts, \
+     next_attempt_ms, last_status, last_error, last_attempt_ms, delivered_at_ms, created_at";
+
+fn endpoint_from(row: &SqliteRow) -> StoreResult<Endpoint> {
+    let events: String = row.try_get("events")?;
+    Ok(Endpoint {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        url: row.try_get("url")?,
+        events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
+        description: row.try_get("description")?,
+        secret: row.try_get("secret")?,
+        previous_secret: row.try_get("previous_secret")?,
+        previous_expires_at: row.try_get("previous_expires_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+        disabled_reason: row.try_get("disabled_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn delivery_from(row: &SqliteRow) -> StoreResult<Delivery> {
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        endpoint_id: row.try_get("endpoint_id")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        payload: row.try_get("payload")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_ms: row.try_get("next_attempt_ms")?,
+        last_status: row.try_get("last_status")?,
+        last_error: row.try_get("last_error")?,
+        last_attempt_ms: row.try_get("last_attempt_ms")?,
+        delivered_at_ms: row.try_get("delivered_at_ms")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl WebhookStore for SqliteStore {
+    async fn create_webhook(&self, e: &Endpoint) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&e.id)
+        .bind(&e.owner_id)
+        .bind(&e.url)
+        .bind(serde_json::to_string(&e.events).unwrap_or_else(|_| "[]".into()))
+        .bind(&e.description)
+        .bind(&e.secret)
+        .bind(&e.previous_secret)
+        .bind(e.previous_expires_at)
+        .bind(e.disabled_at)
+        .bind(&e.disabled_reason)
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook(&self, id: &str) -> StoreResult<Option<Endpoint>> {
+        sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(endpoint_from)
+        .transpose()
+    }
+
+    async fn webhooks_of(&self, owner_id: &str) -> StoreResult<Vec<Endpoint>> {
+        sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner_id = ? \
+             ORDER BY created_at DESC, id"
+        ))
+        .bind(owner_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(endpoint_from)
+        .collect()
+    }
+
+    async fn delete_webhook(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        owner_id: &str,
+        secret: &str,
+        previous_expires_at: i64,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = ?, \
+             secret = ?, updated_at = ? WHERE id = ? AND owner_id = ?",
+        )
+        .bind(previous_expires_at)
+        .bind(secret)
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn disable_webhook(&self, id: &str, reason: &str, at: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? \
+             WHERE id = ? AND disabled_at IS NULL",
+        )
+        .bind(at)
+        .bind(reason)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = ?, next_attempt_ms = NULL \
+             WHERE endpoint_id = ? AND status = ?",
+        )
+        .bind(status::STOPPED)
+        .bind(id)
+        .bind(status::PENDING)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enqueue_webhook_event(
+        &self,
+        owner_id: &str,
+        event_id: &str,
+        event_type: &str,
+        payload: &str,
+        now: i64,
+        now_ms: i64,
+    ) -> StoreResult<usize> {
+        let mut tx = self.pool.begin().await?;
+        let endpoints: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM webhook_endpoints e WHERE owner_id = ? AND disabled_at IS NULL \
+             AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value IN (?, '*'))",
+        )
+        .bind(owner_id)
+        .bind(event_type)
+        .fetch_all(&mut *tx)
+        .await?;
+        for endpoint in &endpoints {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, \
+                 status, attempts, next_attempt_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            )
+            .bind(crate::crypto::new_id("dlv_"))
+            .bind(endpoint)
+            .bind(event_id)
+            .bind(event_type)
+            .bind(payload)
+            .bind(status::PENDING)
+            .bind(now_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(endpoints.len())
+    }
+
+    async fn claim_webhook_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        skip_endpoints: &[String],
+        per_endpoint: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        let skip = serde_json::to_string(skip_endpoints).unwrap_or_else(|_| "[]".into());
+        sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET next_attempt_ms = ? WHERE id IN ( \
+               SELECT id FROM ( \
+                 SELECT id, next_attempt_ms, ROW_NUMBER() OVER \
+                   (PARTITION BY endpoint_id ORDER BY next_attempt_ms, id) AS rn \
+                 FROM webhook_deliveries \
+                 WHERE status = ? AND next_attempt_ms <= ? \
+                   AND endpoint_id NOT IN (SELECT value FROM json_each(?)) \
+               ) WHERE rn <= ? ORDER BY next_attempt_ms, id LIMIT ? \
+             ) RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(lease_until_ms)
+        .bind(status::PENDING)
+        .bind(now_ms)
+        .bind(skip)
+        .bind(i64::from(per_endpoint))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(delivery_from)
+        .collect()
+    }
+
+    async fn next_webhook_due(&self) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(next_attempt_ms) FROM webhook_deliveries WHERE status = ?",
+        )
+        .bind(status::PENDING)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn record_webhook_attempt(&self, id: &str, r: &AttemptRecord) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, \
+             last_status = ?, last_error = ?, last_attempt_ms = ?, \
+             delivered_at_ms = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at_ms END \
+             WHERE id = ? AND status = ?",
+        )
+        .bind(r.status)
+        .bind(r.attempts)
+        .bind(r.next_attempt_ms)
+        .bind(r.last_status)
+        .bind(&r.last_error)
+        .bind(r.at_ms)
+        .bind(r.status)
+        .bind(r.at_ms)
+        .bind(id)
+        .bind(status::PENDING)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        ))
+        .bind(endpoint_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(delivery_from)
+        .collect()
+    }
+
+    async fn redeliver_webhook(
+        &self,
+        delivery_id: &str,
+        endpoint_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_ms = ? \
+             WHERE id = ? AND endpoint_id = ?",
+        )
+        .bind(status::PENDING)
+        .bind(now_ms)
+        .bind(delivery_id)
+        .bind(endpoint_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

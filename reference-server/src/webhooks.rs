@@ -1,0 +1,1128 @@
+//! Webhooks: `/v1/webhooks` to register endpoints, [`Webhooks::emit`] to
+//! put an event in the durable outbox, and the delivery worker.
+//!
+//! **Outbox.** `emit` writes one `webhook_deliveries` row per subscribed,
+//! enabled endpoint of the account, in one transaction in the same database
+//! as everything else, before it returns. Each event gets one `msg_…` id,
+//! the `webhook-id` of every attempt and redelivery, and its body is stored
+//! once, so every attempt sends the same bytes.
+//!
+//! **Worker** ([`spawn_worker`]). Claims due rows by leasing them (moving
+//! `next_attempt_ms` past the attempt's timeout), so a row whose attempt
+//! never finished — the process was killed — is picked up again when the
+//! lease runs out, also by a restarted process: delivery is at-least-once.
+//! Attempts run concurrently: at most [`CONCURRENCY`] at once and at most
+//! [`PER_ENDPOINT`] per endpoint, so a hanging receiver cannot starve the
+//! others. Each attempt has a timeout. A 2xx acknowledges; a 410 disables
+//! the endpoint and stops its pending deliveries; anything else (status,
+//! timeout, reset, refused) is retried on [`SCHEDULE_SECS`], scaled by
+//! `--webhook-retry-scale` (0.001 in test mode), and no earlier than a 429
+//! or 503's `Retry-After`; after the last step the delivery is `failed`.
+//!
+//! **SSRF guard.** Outside dev and test mode, URLs whose host is or resolves
+//! to a private, loopback, link-local, unique-local, unspecified, CGNAT,
+//! broadcast or multicast address are refused at registration, and the
+//! worker's HTTP client resolves through the same check on every
+//! connection (so a DNS answer that changes after registration cannot
+//! redirect a delivery inward); redirects are not followed.
+//!
+//! Secrets (`whsec_…`) are stored as they are (SYSTEM.md allows plain),
+//! shown once, and never logged: [`Endpoint`]'s `Debug` redacts them.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::{Notify, Semaphore};
+
+use crate::audit::Event;
+use crate::body::ApiBody;
+use crate::clock::Clock;
+use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::state::AppState;
+use crate::store::{Store, StoreResult};
+
+/// Every event type an endpoint can subscribe to (SYSTEM.md), besides `*`.
+pub const EVENT_TYPES: &[&str] = &[
+    "identity.approved",
+    "message.delivered",
+    "permission.changed",
+    "token.issued",
+    "token.denied",
+    "token.revoked",
+    "agent.created",
+    "agent.revoked",
+    "policy.created",
+    "policy.deactivated",
+    "key.created",
+    "key.revoked",
+];
+
+/// Delay before each attempt, in seconds, after the previous one failed
+/// (the first is immediate). After the last, a delivery is `failed`.
+pub const SCHEDULE_SECS: [u64; 8] = [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// Attempts in flight at once, over all endpoints.
+pub const CONCURRENCY: usize = 32;
+/// Attempts in flight at once to one endpoint.
+pub const PER_ENDPOINT: usize = 8;
+/// Longest honoured `Retry-After`, seconds.
+const MAX_RETRY_AFTER: u64 = 36_000;
+
+/// Delivery states.
+pub mod status {
+    /// Waiting for its next attempt (or in flight).
+    pub const PENDING: &str = "pending";
+    /// A 2xx acknowledged it.
+    pub const DELIVERED: &str = "delivered";
+    /// Every step of the schedule failed.
+    pub const FAILED: &str = "failed";
+    /// Its endpoint was disabled (a 410) before it was delivered.
+    pub const STOPPED: &str = "stopped";
+}
+
+/// A registered endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `whk_…`.
+    pub id: String,
+    /// The account whose events it receives.
+    pub owner_id: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// Subscribed event types, or `["*"]`.
+    pub events: Vec<String>,
+    /// Optional label.
+    pub description: Option<String>,
+    /// The current signing secret (`whsec_…`).
+    pub secret: String,
+    /// The secret before the last rotation, still signing until
+    /// `previous_expires_at`.
+    pub previous_secret: Option<String>,
+    /// UNIX seconds the previous secret stops signing.
+    pub previous_expires_at: Option<i64>,
+    /// UNIX seconds it was disabled (a 410).
+    pub disabled_at: Option<i64>,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// UNIX seconds.
+    pub created_at: i64,
+    /// UNIX seconds.
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("id", &self.id)
+            .field("owner_id", &self.owner_id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &"<redacted>")
+            .field("previous_expires_at", &self.previous_expires_at)
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// The secrets that sign at `now`: the current one, plus the previous
+    /// one during the rotation overlap.
+    pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
+        let mut out = vec![self.secret.as_str()];
+        if let (Some(prev), Some(until)) = (&self.previous_secret, self.previous_expires_at) {
+            if now < until {
+                out.push(prev);
+            }
+        }
+        out
+    }
+}
+
+/// One event's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `dlv_…`.
+    pub id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The `webhook-id` (`msg_…`), shared by every endpoint's copy.
+    pub event_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// The exact body sent.
+    pub payload: String,
+    /// See [`status`].
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// UNIX ms of the next attempt (while pending).
+    pub next_attempt_ms: Option<i64>,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Transport error of the last attempt.
+    pub last_error: Option<String>,
+    /// UNIX ms of the last attempt.
+    pub last_attempt_ms: Option<i64>,
+    /// UNIX ms it was acknowledged.
+    pub delivered_at_ms: Option<i64>,
+    /// UNIX seconds.
+    pub created_at: i64,
+}
+
+/// What one attempt concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// The delivery's new state.
+    pub status: &'static str,
+    /// Attempts made, this one included.
+    pub attempts: i64,
+    /// UNIX ms of the next attempt, while pending.
+    pub next_attempt_ms: Option<i64>,
+    /// The receiver's HTTP status, if it answered.
+    pub last_status: Option<i64>,
+    /// The transport error, if it did not.
+    pub last_error: Option<String>,
+    /// UNIX ms of this attempt.
+    pub at_ms: i64,
+}
+
+/// Webhook persistence (a part of [`Store`]).
+#[async_trait::async_trait]
+pub trait WebhookStore {
+    /// Adds an endpoint.
+    async fn create_webhook(&self, endpoint: &Endpoint) -> StoreResult<()>;
+    /// Finds an endpoint by id, whoever owns it.
+    async fn webhook(&self, id: &str) -> StoreResult<Option<Endpoint>>;
+    /// The owner's endpoints, newest first.
+    async fn webhooks_of(&self, owner_id: &str) -> StoreResult<Vec<Endpoint>>;
+    /// Deletes an endpoint and its deliveries; false when not the owner's.
+    async fn delete_webhook(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    /// Makes `secret` current and keeps the current one signing until
+    /// `previous_expires_at`; false when not the owner's.
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        owner_id: &str,
+        secret: &str,
+        previous_expires_at: i64,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// Disables an endpoint and stops its pending deliveries.
+    async fn disable_webhook(&self, id: &str, reason: &str, at: i64) -> StoreResult<()>;
+    /// Writes one pending delivery of the event per enabled endpoint of
+    /// `owner_id` subscribed to `event_type` (or `*`), in one transaction;
+    /// returns how many.
+    async fn enqueue_webhook_event(
+        &self,
+        owner_id: &str,
+        event_id: &str,
+        event_type: &str,
+        payload: &str,
+        now: i64,
+        now_ms: i64,
+    ) -> StoreResult<usize>;
+    /// Leases up to `limit` pending deliveries due at `now_ms` (moving their
+    /// next attempt to `lease_until_ms`), at most `per_endpoint` per
+    /// endpoint and none of `skip_endpoints`, oldest due first.
+    async fn claim_webhook_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        skip_endpoints: &[String],
+        per_endpoint: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// The earliest next attempt of any pending delivery (UNIX ms).
+    async fn next_webhook_due(&self) -> StoreResult<Option<i64>>;
+    /// Records an attempt's outcome on a pending delivery.
+    async fn record_webhook_attempt(&self, id: &str, record: &AttemptRecord) -> StoreResult<()>;
+    /// An endpoint's deliveries, newest first.
+    async fn webhook_deliveries(&self, endpoint_id: &str, limit: u32)
+        -> StoreResult<Vec<Delivery>>;
+    /// Makes a delivery of `endpoint_id` pending again, due at `now_ms`,
+    /// with its attempt count and schedule restarted; false when not found.
+    async fn redeliver_webhook(
+        &self,
+        delivery_id: &str,
+        endpoint_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+}
+
+/// The emitting side, on [`AppState::webhooks`] (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    wake: Arc<Notify>,
+}
+
+/// Wall-clock UNIX milliseconds (retries are scheduled in real time, not on
+/// the shiftable test clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Webhooks {
+    /// The emitter over `store`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Emits `event_type` (one of [`EVENT_TYPES`]) with `data` to every
+    /// enabled endpoint of `account` subscribed to it. The deliveries are
+    /// committed to the outbox before this returns (so call it after the
+    /// action's own write succeeded, and fail the request if it fails); the
+    /// worker sends them. The body is the Standard Webhooks
+    /// `{type, timestamp, data}`; `data` must never hold secrets. Returns
+    /// the event's `webhook-id` (`msg_…`), also when no endpoint matched.
+    pub async fn emit(&self, account: &str, event_type: &str, data: Value) -> StoreResult<String> {
+        let id = crate::crypto::new_id("msg_");
+        let now = self.clock.now();
+        let payload = json!({
+            "type": event_type,
+            "timestamp": rfc3339(now),
+            "data": data,
+        })
+        .to_string();
+        let n = self
+            .store
+            .enqueue_webhook_event(account, &id, event_type, &payload, now, now_ms())
+            .await?;
+        if n > 0 {
+            self.wake.notify_one();
+        }
+        Ok(id)
+    }
+
+    fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SSRF guard
+
+/// Whether `ip` is not a public unicast address: private, loopback,
+/// link-local, unique-local, unspecified, CGNAT, broadcast, multicast or
+/// documentation, including IPv4 written as IPv6.
+pub fn is_forbidden(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_forbidden(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0)
+        }
+    }
+}
+
+/// Resolves `host` and refuses it unless every address is public.
+async fn resolve_public(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| format!("`{host}` does not resolve"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("`{host}` does not resolve"));
+    }
+    if addrs.iter().any(|a| is_forbidden(a.ip())) {
+        return Err(format!(
+            "`{host}` resolves to a private, loopback or otherwise non-public address"
+        ));
+    }
+    Ok(addrs)
+}
+
+/// The worker's resolver outside dev and test mode: every connection's
+/// addresses are checked, so DNS rebinding cannot reach inward.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = resolve_public(&host, 0).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Checks a webhook URL: absolute http(s), a host, no credentials, and —
+/// unless `allow_private` — a public target (IP literal or every resolved
+/// address).
+pub async fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
+    if raw.len() > 2048 {
+        return Err("url must be at most 2048 characters".into());
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("url is not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("url must be http or https".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("url must not carry credentials".into());
+    }
+    let host = url.host().ok_or("url must have a host")?;
+    if allow_private {
+        return Ok(url);
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    match host {
+        url::Host::Ipv4(ip) if is_forbidden(IpAddr::V4(ip)) => {
+            Err("url targets a private, loopback or otherwise non-public address".into())
+        }
+        url::Host::Ipv6(ip) if is_forbidden(IpAddr::V6(ip)) => {
+            Err("url targets a private, loopback or otherwise non-public address".into())
+        }
+        url::Host::Domain(name) => resolve_public(name, port).await.map(|_| url),
+        _ => Ok(url),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Worker
+
+/// The worker's settings, from the configuration.
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    scale: f64,
+    timeout: Duration,
+    allow_private: bool,
+}
+
+impl Tuning {
+    fn of(config: &crate::config::Config) -> Self {
+        let test = config.test_mode;
+        Self {
+            scale: config
+                .webhook_retry_scale
+                .unwrap_or(if test { 0.001 } else { 1.0 })
+                .max(0.0),
+            timeout: Duration::from_millis(
+                config
+                    .webhook_timeout_ms
+                    .unwrap_or(if test { 1000 } else { 10_000 })
+                    .max(1),
+            ),
+            allow_private: config.dev || test,
+        }
+    }
+
+    /// Delay in ms before attempt `attempts + 1`, or `None` when the
+    /// schedule is exhausted.
+    fn delay_ms(&self, attempts: i64, retry_after: Option<u64>) -> Option<i64> {
+        let step = usize::try_from(attempts).ok()?;
+        let base = *SCHEDULE_SECS.get(step)? as f64 * 1000.0 * self.scale;
+        let floor = retry_after.map_or(0.0, |s| s.min(MAX_RETRY_AFTER) as f64 * 1000.0);
+        Some(base.max(floor) as i64)
+    }
+
+    /// How long a claim keeps a row away from other claims: past the
+    /// attempt's timeout, so only a vanished attempt's row is taken again.
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX / 4) * 2 + 5000
+    }
+}
+
+/// Starts the delivery worker for `state`; it runs for as long as the
+/// runtime does. Pending deliveries left by an earlier process are resumed.
+pub fn spawn_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let tuning = Tuning::of(&state.config);
+    let mut builder = reqwest::Client::builder()
+        .timeout(tuning.timeout)
+        .connect_timeout(tuning.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("sigil-webhooks/", env!("CARGO_PKG_VERSION")));
+    if !tuning.allow_private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    let client = builder
+        .build()
+        .expect("the webhook HTTP client could not be built");
+    let worker = Worker {
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+        webhooks: state.webhooks.clone(),
+        client,
+        tuning,
+        busy: Arc::default(),
+        permits: Arc::new(Semaphore::new(CONCURRENCY)),
+    };
+    tokio::spawn(worker.run())
+}
+
+#[derive(Clone)]
+struct Worker {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    webhooks: Webhooks,
+    client: reqwest::Client,
+    tuning: Tuning,
+    busy: Arc<Mutex<HashMap<String, usize>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Worker {
+    async fn run(self) {
+        loop {
+            let claimed = self.dispatch_due().await;
+            if claimed > 0 && self.permits.available_permits() > 0 {
+                continue;
+            }
+            let wait = match self.store.next_webhook_due().await {
+                Ok(Some(due)) => (due - now_ms()).clamp(10, 1000),
+                Ok(None) => 1000,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook outbox read failed");
+                    1000
+                }
+            };
+            tokio::select! {
+                () = self.webhooks.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            }
+        }
+    }
+
+    /// Claims what is due within the free permits and starts each attempt.
+    async fn dispatch_due(&self) -> usize {
+        let free = self.permits.available_permits();
+        if free == 0 {
+            return 0;
+        }
+        let skip: Vec<String> = self
+            .busy
+            .lock()
+            .map(|b| {
+                b.iter()
+                    .filter(|(_, n)| **n >= PER_ENDPOINT)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = now_ms();
+        let rows = match self
+            .store
+            .claim_webhook_deliveries(
+                now,
+                now + self.tuning.lease_ms(),
+                &skip,
+                PER_ENDPOINT as u32,
+                free as u32,
+            )
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook outbox claim failed");
+                return 0;
+            }
+        };
+        let n = rows.len();
+        for row in rows {
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                return n;
+            };
+            if let Ok(mut b) = self.busy.lock() {
+                *b.entry(row.endpoint_id.clone()).or_default() += 1;
+            }
+            let worker = self.clone();
+            tokio::spawn(async move {
+                let endpoint_id = row.endpoint_id.clone();
+                worker.attempt(row).await;
+                if let Ok(mut b) = worker.busy.lock() {
+                    if let Some(count) = b.get_mut(&endpoint_id) {
+                        *count -= 1;
+                        if *count == 0 {
+                            b.remove(&endpoint_id);
+                        }
+                    }
+                }
+                drop(permit);
+                worker.webhooks.wake();
+            });
+        }
+        n
+    }
+
+    /// One attempt of `row`, and its recorded outcome.
+    async fn attempt(&self, row: Delivery) {
+        let endpoint = match self.store.webhook(&row.endpoint_id).await {
+            Ok(Some(e)) => e,
+            // Deleted meanwhile: its deliveries went with it.
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook endpoint read failed");
+                return;
+            }
+        };
+        let attempts = row.attempts + 1;
+        let at_ms = now_ms();
+        if endpoint.disabled_at.is_some() {
+            self.record(&row, status::STOPPED, attempts - 1, None, None, None, at_ms)
+                .await;
+            return;
+        }
+        let ts = self.clock.now();
+        let signature = match sigil::Webhook::new(&endpoint.signing_secrets(ts)) {
+            Ok(signer) => signer.sign(&row.event_id, ts, row.payload.as_bytes()),
+            Err(e) => {
+                tracing::error!(endpoint = %endpoint.id, error = %e, "unusable webhook secret");
+                self.fail(&row, attempts, None, Some(e.to_string()), None, at_ms)
+                    .await;
+                return;
+            }
+        };
+        if !self.tuning.allow_private {
+            if let Err(e) = check_url(&endpoint.url, false).await {
+                self.fail(&row, attempts, None, Some(e), None, at_ms).await;
+                return;
+            }
+        }
+        let sent = self
+            .client
+            .post(&endpoint.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &row.event_id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", signature)
+            .body(row.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(res) if res.status().is_success() => {
+                let code = i64::from(res.status().as_u16());
+                self.record(
+                    &row,
+                    status::DELIVERED,
+                    attempts,
+                    None,
+                    Some(code),
+                    None,
+                    at_ms,
+                )
+                .await;
+            }
+            Ok(res) if res.status() == reqwest::StatusCode::GONE => {
+                tracing::info!(endpoint = %endpoint.id, "webhook endpoint answered 410: disabled");
+                self.record(
+                    &row,
+                    status::STOPPED,
+                    attempts,
+                    None,
+                    Some(410),
+                    None,
+                    at_ms,
+                )
+                .await;
+                if let Err(e) = self
+                    .store
+                    .disable_webhook(&endpoint.id, "the endpoint answered 410 Gone", ts)
+                    .await
+                {
+                    tracing::error!(error = %e, "webhook endpoint disable failed");
+                }
+            }
+            Ok(res) => {
+                let code = res.status();
+                let retry_after = if code == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    || code == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                {
+                    res.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                } else {
+                    None
+                };
+                self.fail(
+                    &row,
+                    attempts,
+                    Some(i64::from(code.as_u16())),
+                    None,
+                    retry_after,
+                    at_ms,
+                )
+                .await;
+            }
+            Err(e) => {
+                let what = if e.is_timeout() {
+                    "timed out".to_owned()
+                } else if e.is_connect() {
+                    "could not connect".to_owned()
+                } else {
+                    "the connection failed before a response".to_owned()
+                };
+                self.fail(&row, attempts, None, Some(what), None, at_ms)
+                    .await;
+            }
+        }
+    }
+
+    /// A failed attempt: the next step of the schedule, or `failed`.
+    async fn fail(
+        &self,
+        row: &Delivery,
+        attempts: i64,
+        code: Option<i64>,
+        error: Option<String>,
+        retry_after: Option<u64>,
+        at_ms: i64,
+    ) {
+        match self.tuning.delay_ms(attempts, retry_after) {
+            Some(delay) => {
+                let next = now_ms() + delay;
+                self.record(
+                    row,
+                    status::PENDING,
+                    attempts,
+                    Some(next),
+                    code,
+                    error,
+                    at_ms,
+                )
+                .await;
+            }
+            None => {
+                self.record(row, status::FAILED, attempts, None, code, error, at_ms)
+                    .await;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        row: &Delivery,
+        status: &'static str,
+        attempts: i64,
+        next_attempt_ms: Option<i64>,
+        last_status: Option<i64>,
+        last_error: Option<String>,
+        at_ms: i64,
+    ) {
+        let record = AttemptRecord {
+            status,
+            attempts,
+            next_attempt_ms,
+            last_status,
+            last_error,
+            at_ms,
+        };
+        if let Err(e) = self.store.record_webhook_attempt(&row.id, &record).await {
+            tracing::error!(error = %e, delivery = %row.id, "webhook attempt record failed");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhooks", post(create).get(list))
+        .route("/v1/webhooks/{id}", get(read).delete(remove))
+        .route("/v1/webhooks/{id}/rotate", post(rotate))
+        .route("/v1/webhooks/{id}/deliveries", get(deliveries))
+        .route(
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(redeliver),
+        )
+}
+
+/// The public view of an endpoint (never a secret).
+pub fn view(e: &Endpoint, now: i64) -> Value {
+    json!({
+        "id": e.id,
+        "url": e.url,
+        "events": e.events,
+        "description": e.description,
+        "status": if e.disabled_at.is_some() { "disabled" } else { "active" },
+        "disabledAt": e.disabled_at.map(rfc3339),
+        "disabledReason": e.disabled_reason,
+        "previousSecretExpiresAt": e.previous_expires_at.filter(|t| *t > now).map(rfc3339),
+        "createdAt": rfc3339(e.created_at),
+        "updatedAt": rfc3339(e.updated_at),
+    })
+}
+
+fn ms(t: i64) -> String {
+    rfc3339(t.div_euclid(1000))
+}
+
+/// The public view of a delivery.
+pub fn delivery_view(d: &Delivery) -> Value {
+    json!({
+        "id": d.id,
+        "webhookId": d.event_id,
+        "eventType": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "lastStatusCode": d.last_status,
+        "lastError": d.last_error,
+        "lastAttemptAt": d.last_attempt_ms.map(ms),
+        "nextAttemptAt": d.next_attempt_ms.filter(|_| d.status == status::PENDING).map(ms),
+        "deliveredAt": d.delivered_at_ms.map(ms),
+        "createdAt": rfc3339(d.created_at),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateBody {
+    /// http(s) URL deliveries are POSTed to.
+    url: String,
+    /// Event types (see SYSTEM.md), or `["*"]` for all.
+    events: Vec<String>,
+    description: Option<String>,
+}
+
+fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
+    if events.is_empty() || events.len() > 50 {
+        return Err(ApiError::validation("events must list 1-50 event types"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for e in events {
+        if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
+            return Err(ApiError::validation(format!(
+                "unknown event type `{e}`; use one of {} or `*`",
+                EVENT_TYPES.join(", ")
+            )));
+        }
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    Ok(out)
+}
+
+async fn owned(state: &AppState, id: &str, caller: &Principal) -> Result<Endpoint, ApiError> {
+    state
+        .store
+        .webhook(id)
+        .await?
+        .filter(|e| e.owner_id == caller.account)
+        .ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    request_body = CreateBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid URL (or a non-public target outside dev and test mode) or event type", content_type = "application/problem+json"))
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    ApiBody(body): ApiBody<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require("webhooks.write")?;
+    let events = check_events(&body.events)?;
+    let description = match body.description.as_deref().map(str::trim) {
+        Some(d) if d.chars().count() > 500 => {
+            return Err(ApiError::validation(
+                "description must be at most 500 characters",
+            ))
+        }
+        Some("") | None => None,
+        Some(d) => Some(d.to_owned()),
+    };
+    let allow_private = state.config.dev || state.config.test_mode;
+    let url = check_url(body.url.trim(), allow_private)
+        .await
+        .map_err(ApiError::validation)?;
+    let now = state.clock.now();
+    let secret = sigil::webhook::generate_secret();
+    let endpoint = Endpoint {
+        id: crate::crypto::new_id("whk_"),
+        owner_id: caller.account.clone(),
+        url: url.to_string(),
+        events,
+        description,
+        secret: secret.clone(),
+        previous_secret: None,
+        previous_expires_at: None,
+        disabled_at: None,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_webhook(&endpoint).await?;
+    state
+        .audit
+        .record(
+            Event::by("webhook.created", &caller)
+                .subject(&endpoint.id)
+                .data(json!({ "url": endpoint.url, "events": endpoint.events })),
+        )
+        .await?;
+    let mut data = view(&endpoint, now);
+    data["secret"] = secret.into();
+    Ok((StatusCode::CREATED, envelope(data, &rid, now)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Endpoints (no secrets)"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("webhooks.read")?;
+    let now = state.clock.now();
+    let all = state.store.webhooks_of(&caller.account).await?;
+    let data: Vec<Value> = all.iter().map(|e| view(e, now)).collect();
+    Ok(envelope(data.into(), &rid, now))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/{id}",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One endpoint (no secret)"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("webhooks.read")?;
+    let now = state.clock.now();
+    let endpoint = owned(&state, &id, &caller).await?;
+    Ok(envelope(view(&endpoint, now), &rid, now))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/v1/webhooks/{id}",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted with its deliveries"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("webhooks.write")?;
+    if !state.store.delete_webhook(&id, &caller.account).await? {
+        return Err(ApiError::not_found("webhook"));
+    }
+    state
+        .audit
+        .record(Event::by("webhook.deleted", &caller).subject(&id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/{id}/rotate",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "Resource id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn rotate(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("webhooks.write")?;
+    let now = state.clock.now();
+    let secret = sigil::webhook::generate_secret();
+    let overlap = i64::try_from(state.config.webhook_secret_overlap_secs).unwrap_or(i64::MAX / 2);
+    if !state
+        .store
+        .rotate_webhook_secret(&id, &caller.account, &secret, now + overlap, now)
+        .await?
+    {
+        return Err(ApiError::not_found("webhook"));
+    }
+    state
+        .audit
+        .record(
+            Event::by("webhook.secret_rotated", &caller)
+                .subject(&id)
+                .data(json!({ "overlapSeconds": overlap })),
+        )
+        .await?;
+    let endpoint = owned(&state, &id, &caller).await?;
+    let mut data = view(&endpoint, now);
+    data["secret"] = secret.into();
+    Ok(envelope(data, &rid, now))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(crate) struct DeliveriesQuery {
+    /// At most this many, newest first (1-500, default 100).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "Resource id"), DeliveriesQuery),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn deliveries(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<DeliveriesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("webhooks.read")?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::validation("limit must be 1-500"));
+    }
+    let endpoint = owned(&state, &id, &caller).await?;
+    let rows = state.store.webhook_deliveries(&endpoint.id, limit).await?;
+    let data: Vec<Value> = rows.iter().map(delivery_view).collect();
+    Ok(envelope(data.into(), &rid, state.clock.now()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    tag = "webhooks",
+    params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts"), (status = 404, description = "Not found"), (status = 409, description = "The endpoint is disabled", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+)]
+pub(crate) async fn redeliver(
+    State(state): State<AppState>,
+    rid: RequestId,
+    caller: Principal,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require("webhooks.write")?;
+    let endpoint = owned(&state, &id, &caller).await?;
+    if endpoint.disabled_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "webhook_disabled",
+            "the endpoint is disabled; register it again to receive deliveries",
+        ));
+    }
+    if !state
+        .store
+        .redeliver_webhook(&delivery_id, &endpoint.id, now_ms())
+        .await?
+    {
+        return Err(ApiError::not_found("delivery"));
+    }
+    state.webhooks.wake();
+    state
+        .audit
+        .record(
+            Event::by("webhook.redelivered", &caller)
+                .subject(&id)
+                .data(json!({ "delivery": delivery_id })),
+        )
+        .await?;
+    let rows = state.store.webhook_deliveries(&endpoint.id, 500).await?;
+    let data = rows
+        .iter()
+        .find(|d| d.id == delivery_id)
+        .map_or(Value::Null, delivery_view);
+    Ok((
+        StatusCode::ACCEPTED,
+        envelope(data, &rid, state.clock.now()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn schedule_scales_and_honours_retry_after() {
+        let t = Tuning {
+            scale: 0.001,
+            timeout: Duration::from_secs(1),
+            allow_private: true,
+        };
+        assert_eq!(t.delay_ms(0, None), Some(0));
+        assert_eq!(t.delay_ms(1, None), Some(5));
+        assert_eq!(t.delay_ms(2, None), Some(300));
+        assert_eq!(t.delay_ms(1, Some(2)), Some(2000));
+        assert_eq!(t.delay_ms(8, None), None);
+    }
+}
