@@ -14,6 +14,10 @@ pub struct Config {
     /// Database URL: an SQLite file (`sqlite://sigil.db`) or `sqlite::memory:`.
     #[arg(long, env = "SIGIL_DATABASE", default_value = "sqlite://sigil.db")]
     pub database: String,
+    /// Fsync every SQLite commit (power-loss safe, slower writes). Without it,
+    /// acknowledged writes survive a process crash (`kill -9`) but not power loss.
+    #[arg(long, env = "SIGIL_SQLITE_SYNCHRONOUS_FULL")]
+    pub sqlite_synchronous_full: bool,
     /// Development mode: seeds a dev user and app on first start.
     #[arg(long, env = "SIGIL_DEV")]
     pub dev: bool,
@@ -85,6 +89,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             issuer: None,
             database: "sqlite::memory:".into(),
+            sqlite_synchronous_full: false,
             dev: false,
             test_mode: true,
             fixtures: None,

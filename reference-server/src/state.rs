@@ -97,7 +97,8 @@ impl AppState {
 
     /// Opens the store and loads keys and the denylist.
     pub async fn new(config: Config) -> StoreResult<Self> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database).await?);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&config.database, config.sqlite_synchronous_full).await?);
         let clock = Arc::new(Clock::default());
         let now = clock.now();
         let keys = Arc::new(Keys::load(store.as_ref(), now).await?);

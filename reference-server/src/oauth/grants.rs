@@ -24,6 +24,8 @@ pub struct Outcome {
 
 /// Records `token.issued` for `outcome` (`event` already names the account
 /// and actor): the grant type, client and `jti`, never the token itself.
+/// Queued for the next group commit rather than awaited: issuance is the
+/// highest-volume path and must not wait on the audit writer.
 pub async fn audited(
     state: &AppState,
     event: Event,
@@ -33,7 +35,7 @@ pub async fn audited(
 ) -> Result<Outcome, OAuthError> {
     state
         .audit
-        .record(event.subject(&outcome.access.jti).data(json!({
+        .enqueue(event.subject(&outcome.access.jti).data(json!({
             "grantType": grant_type,
             "clientId": client_id,
             "jti": outcome.access.jti,

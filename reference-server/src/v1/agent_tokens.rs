@@ -487,7 +487,7 @@ async fn sign_and_record(
     let token = state.keys.current().sign("agent+jwt", &claims);
     state
         .audit
-        .record(
+        .enqueue(
             Event::new("token.issued")
                 .account(&agent.owner_id)
                 .actor(&agent.id)
