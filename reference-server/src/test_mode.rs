@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::body::ApiBody;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{ApiKey, App};
+use crate::store::App;
 use crate::{crypto, scopes, seed};
 
 /// `POST /_test/clock`, mounted only in test mode.
@@ -154,20 +154,17 @@ pub async fn load(state: &AppState, path: &Path) -> Result<(), String> {
             _ => return Err(format!("fixture key `{}`: give scopes or preset", k.name)),
         };
         let owner = seed::user(state, &k.owner).await.map_err(err)?;
-        let key = ApiKey {
-            id: crypto::new_id("key_"),
-            owner_id: owner.id,
-            app_id: k.app_id.clone(),
-            name: k.name.clone(),
-            prefix: k.key.chars().take(12).collect(),
-            last4: k.key[k.key.len() - 4..].to_owned(),
-            scopes: granted,
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
-            created_at: now,
-        };
-        state.store.create_api_key(&key, &hash).await.map_err(err)?;
+        crate::v1::api_keys::store_with_secret(
+            state,
+            &owner.id,
+            k.name.clone(),
+            granted,
+            None,
+            k.app_id.clone(),
+            &k.key,
+        )
+        .await
+        .map_err(err)?;
     }
     Ok(())
 }

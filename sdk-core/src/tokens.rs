@@ -9,6 +9,17 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// The JSON object of a response: the `data` member of Sigil's `{data,
+/// meta}` envelope when there is one, else the whole body (RFC shapes).
+fn unwrap_envelope(body: &[u8], what: &str) -> Result<Value> {
+    let mut value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::InvalidResponse(format!("{what}: {e}")))?;
+    match value.get_mut("data") {
+        Some(data) if data.is_object() => Ok(data.take()),
+        _ => Ok(value),
+    }
+}
+
 /// Tokens from one grant, with an absolute expiry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenSet {
@@ -48,12 +59,7 @@ impl TokenSet {
     /// Reads an RFC 6749 token response, or Sigil's `{data:{accessToken,...}}`
     /// envelope (camelCase or snake_case members).
     pub fn from_json(body: &[u8], now: Duration) -> Result<Self> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| Error::InvalidResponse(format!("token response: {e}")))?;
-        let obj = value
-            .get("data")
-            .filter(|d| d.is_object())
-            .unwrap_or(&value);
+        let obj = &unwrap_envelope(body, "token response")?;
         let text = |snake: &str, camel: &str| {
             obj.get(snake)
                 .or_else(|| obj.get(camel))
@@ -127,13 +133,7 @@ pub struct Introspection {
 impl Introspection {
     /// Reads RFC 7662 JSON or Sigil's `{data:{...}}` envelope.
     pub fn from_json(body: &[u8]) -> Result<Self> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| Error::InvalidResponse(format!("introspection response: {e}")))?;
-        let obj = match value.get("data") {
-            Some(d) if d.is_object() => d.clone(),
-            _ => value,
-        };
-        serde_json::from_value(obj)
+        serde_json::from_value(unwrap_envelope(body, "introspection response")?)
             .map_err(|e| Error::InvalidResponse(format!("introspection response: {e}")))
     }
 }

@@ -53,13 +53,29 @@ pub async fn issue(
     app_id: Option<String>,
 ) -> Result<(ApiKey, String), crate::store::StoreError> {
     let secret = crypto::new_api_key(state.config.test_mode);
+    let key = store_with_secret(state, owner, name, scopes, expires_at, app_id, &secret).await?;
+    Ok((key, secret))
+}
+
+/// Stores a key whose secret is already chosen (fresh from [`issue`], or a
+/// known value from a test-mode fixtures file): only its hash, 12-character
+/// prefix and last 4 are kept.
+pub async fn store_with_secret(
+    state: &AppState,
+    owner: &str,
+    name: String,
+    scopes: Vec<String>,
+    expires_at: Option<i64>,
+    app_id: Option<String>,
+    secret: &str,
+) -> Result<ApiKey, crate::store::StoreError> {
     let key = ApiKey {
         id: crypto::new_id("key_"),
         owner_id: owner.to_owned(),
         app_id,
         name,
         prefix: secret.chars().take(12).collect(),
-        last4: secret[secret.len() - 4..].to_owned(),
+        last4: secret[secret.len().saturating_sub(4)..].to_owned(),
         scopes,
         expires_at,
         revoked_at: None,
@@ -68,10 +84,10 @@ pub async fn issue(
     };
     state
         .store
-        .create_api_key(&key, &crypto::hash(&secret))
+        .create_api_key(&key, &crypto::hash(secret))
         .await?;
     tracing::info!(key = %key.prefix, id = %key.id, "api key created");
-    Ok((key, secret))
+    Ok(key)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
