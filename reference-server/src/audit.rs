@@ -2,10 +2,10 @@
 //! `/v1/audit` to query, export and verify it.
 //!
 //! Handlers call [`AuditLog::record`] after their own write succeeded. Every
-//! call goes to one writer task, which drains what is queued (up to
-//! [`BATCH`] events), appends the batch in ONE write transaction, commits and
-//! only then acknowledges each caller: an audit write is durable when
-//! `record` returns, yet concurrent writes share one commit (group commit).
+//! call goes to one group-commit writer ([`GroupCommit`]), which appends
+//! what is queued in ONE write transaction, commits and only then
+//! acknowledges each caller: an audit write is durable when `record`
+//! returns, yet concurrent writes share one commit.
 //! The chain head is read inside each batch's write transaction, so a second
 //! process on the same database file cannot fork the chain.
 //!
@@ -23,21 +23,24 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::envelope::{envelope, rfc3339, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
-use crate::store::{AuditEntry, AuditFilter, NewAuditEvent, Store, StoreError, StoreResult};
+use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
+use crate::store::{AuditEntry, AuditFilter, NewAuditEvent, Store, StoreResult};
 
 /// The `prev_hash` of the first entry: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// The most events the writer appends in one transaction.
-pub const BATCH: usize = 256;
-/// Events that may wait for the writer before `record` waits for room.
-const QUEUE: usize = 8192;
+/// How the audit writer batches: a queued (unawaited) batch may grow for
+/// 10 ms, so a high issuance rate costs one commit per few hundred events.
+const BATCHING: Batching = Batching {
+    max_batch: 1024,
+    linger: std::time::Duration::from_millis(10),
+    queue: 8192,
+};
 /// Rows fetched per page by export and verify.
 const PAGE: u32 = 500;
 
@@ -127,17 +130,10 @@ impl Event {
     }
 }
 
-/// Work for the writer: an event to append, or a barrier acknowledged once
-/// everything queued before it is committed.
-enum Job {
-    Append(NewAuditEvent, oneshot::Sender<StoreResult<()>>),
-    Barrier(oneshot::Sender<StoreResult<()>>),
-}
-
 /// The handle every handler records through (cheap to clone).
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    tx: mpsc::Sender<Job>,
+    commits: GroupCommit<NewAuditEvent>,
     clock: Arc<Clock>,
 }
 
@@ -145,98 +141,48 @@ impl AuditLog {
     /// Starts the writer task over `store`; it ends when every handle is
     /// dropped.
     pub fn spawn(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(store, rx));
-        Self { tx, clock }
+        let write: WriteBatch<NewAuditEvent> = Box::new(move |events| {
+            let store = store.clone();
+            Box::pin(async move { store.append_audit(&events).await.map(drop) })
+        });
+        Self {
+            commits: GroupCommit::spawn("the audit writer", BATCHING, write),
+            clock,
+        }
     }
 
     /// Appends `event` to the chain; returns once it is committed. For
     /// administrative changes, whose entry must exist once the change is
     /// acknowledged.
     pub async fn record(&self, event: Event) -> StoreResult<()> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Job::Append(self.entry(event), ack))
-            .await
-            .map_err(|_| Self::stopped())?;
-        done.await.map_err(|_| Self::stopped())?
+        self.commits.submit(self.entry(event)).await
     }
 
     /// Returns once every event queued before this call is committed, so a
     /// query that follows sees them (read-your-writes for the audit API).
     pub async fn flush(&self) -> StoreResult<()> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Job::Barrier(ack))
-            .await
-            .map_err(|_| Self::stopped())?;
-        done.await.map_err(|_| Self::stopped())?
+        self.commits.flush().await
     }
 
-    /// Queues `event` for the next group commit without waiting for it, so
+    /// Queues `event` for a coming group commit without waiting for it, so
     /// high-volume events (token issuance) never wait on the audit writer.
     /// The queue is bounded: when it is full this waits for room, which is
     /// the backpressure. A process crash can lose the last few milliseconds
     /// of queued entries, never an acknowledged `record`, and never the
     /// chain's integrity.
     pub async fn enqueue(&self, event: Event) -> StoreResult<()> {
-        let (ack, _unobserved) = oneshot::channel();
-        self.tx
-            .send(Job::Append(self.entry(event), ack))
-            .await
-            .map_err(|_| Self::stopped())
+        self.commits.queue(self.entry(event)).await
     }
 
     fn entry(&self, event: Event) -> NewAuditEvent {
         NewAuditEvent {
-            id: crate::crypto::new_id("aud_"),
+            id: crate::crypto::new_sortable_id("aud_"),
             ts: self.clock.now(),
             kind: event.kind,
             account: event.account,
             actor: event.actor,
             subject: event.subject,
             data: event.data.to_string(),
-        }
-    }
-
-    fn stopped() -> StoreError {
-        StoreError::Unavailable("the audit writer stopped")
-    }
-}
-
-/// Group commit: waits for one event, drains up to [`BATCH`] already queued,
-/// appends them in one transaction, then acknowledges every waiter.
-async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let events: Vec<NewAuditEvent> = batch
-            .iter()
-            .filter_map(|job| match job {
-                Job::Append(e, _) => Some(e.clone()),
-                Job::Barrier(_) => None,
-            })
-            .collect();
-        let outcome = if events.is_empty() {
-            Ok(())
-        } else {
-            store.append_audit(&events).await.map(drop)
-        };
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, events = events.len(), "audit append failed");
-        }
-        for job in batch.drain(..) {
-            let (Job::Append(_, ack) | Job::Barrier(ack)) = job;
-            let _ = ack.send(match &outcome {
-                Ok(()) => Ok(()),
-                Err(_) => Err(StoreError::Unavailable("the audit append failed")),
-            });
         }
     }
 }

@@ -42,6 +42,26 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", random_base62(20))
 }
 
+/// A random id whose leading characters encode the current time, so ids
+/// created one after another sort together. For high-volume rows with a
+/// unique index on the id (audit entries): random ids would land on random
+/// index pages, and the index would stop fitting SQLite's page cache as the
+/// table grows. Twelve random characters (71 bits) keep ids unguessable
+/// within one millisecond.
+pub fn new_sortable_id(prefix: &str) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut time = [0u8; 8];
+    let mut rest = millis;
+    for slot in time.iter_mut().rev() {
+        *slot = BASE62[(rest % 62) as usize];
+        rest /= 62;
+    }
+    let time = std::str::from_utf8(&time).expect("base62 is ASCII");
+    format!("{prefix}{time}{}", random_base62(12))
+}
+
 /// SHA-256 of a secret, the only form in which it is stored.
 pub fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
@@ -107,6 +127,17 @@ pub fn mask(prefix: &str, last4: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sortable_ids_sort_by_creation_time() {
+        let first = new_sortable_id("aud_");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_sortable_id("aud_");
+        assert!(first < second, "{first} !< {second}");
+        assert_eq!(first.len(), "aud_".len() + 20);
+        assert_ne!(first[12..], second[12..]);
+        assert!(first[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
 
     #[test]
     fn api_keys_carry_a_checksum() {

@@ -9,7 +9,8 @@ use crate::config::Config;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limits;
-use crate::store::{SqliteStore, Store, StoreResult};
+use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
+use crate::store::{AgentToken, SqliteStore, Store, StoreResult};
 
 /// Revoked token ids (access and agent tokens), or blocked agent ids, kept
 /// in memory so verifying a token reads no database; the store has the
@@ -36,9 +37,29 @@ impl Denylist {
     }
 }
 
-/// Shared handler state (cheap to clone).
+/// Agent-token rows are submitted (awaited): a token is handed out only once
+/// its row, which revocation needs, is durable.
+const AGENT_TOKEN_BATCHING: Batching = Batching {
+    max_batch: 1024,
+    linger: std::time::Duration::ZERO,
+    queue: 8192,
+};
+
+/// Shared handler state: one `Arc`, because axum clones the state for every
+/// extractor and middleware layer of every request.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// Resolved configuration.
     pub config: Arc<Config>,
     /// Persistence.
@@ -67,6 +88,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// Agent tokens issued this month per account (plan quota).
     pub token_quota: Arc<crate::quota::TokenQuota>,
+    /// Records issued agent tokens, concurrent issuances sharing one commit.
+    pub agent_tokens: GroupCommit<AgentToken>,
 }
 
 impl AppState {
@@ -118,7 +141,15 @@ impl AppState {
         let limits = Arc::new(Limits::new(&config));
         let audit = crate::audit::AuditLog::spawn(store.clone(), clock.clone());
         let webhooks = crate::webhooks::Webhooks::new(store.clone(), clock.clone());
-        Ok(Self {
+        let agent_tokens = {
+            let store = store.clone();
+            let write: WriteBatch<AgentToken> = Box::new(move |tokens| {
+                let store = store.clone();
+                Box::pin(async move { store.record_agent_tokens(&tokens).await })
+            });
+            GroupCommit::spawn("the agent-token writer", AGENT_TOKEN_BATCHING, write)
+        };
+        Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             store,
             clock,
@@ -133,6 +164,7 @@ impl AppState {
             policy_throttle: Arc::default(),
             webhooks,
             token_quota: Arc::default(),
-        })
+            agent_tokens,
+        })))
     }
 }

@@ -3,6 +3,7 @@
 //! handler. Secrets arrive here already hashed.
 
 mod cache;
+pub mod group_commit;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -592,8 +593,8 @@ pub trait Store: crate::webhooks::WebhookStore + Send + Sync + std::fmt::Debug +
     ) -> StoreResult<bool>;
     /// Ids of every agent that is not active (paused or revoked).
     async fn blocked_agents(&self) -> StoreResult<Vec<String>>;
-    /// Records an issued agent token.
-    async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()>;
+    /// Records issued agent tokens, in one write transaction.
+    async fn record_agent_tokens(&self, tokens: &[AgentToken]) -> StoreResult<()>;
     /// Finds an issued agent token by `jti`.
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>>;
     /// Agents of `owner_id` that are not revoked (plan quota).

@@ -23,13 +23,14 @@ use super::{
 
 mod webhooks;
 
-/// How many apps and API keys the lookup caches hold.
+/// How many entries each lookup cache holds.
 const LOOKUP_CACHE: usize = 4096;
 
 /// A SQLite-backed [`Store`].
 ///
-/// App and API-key lookups (every client authentication and API-key request)
-/// are cached in memory. SQLite is a single-process backend, so every write
+/// App, API-key and agent lookups and each account's active policies (every
+/// client authentication, API-key request and agent-token issuance) are
+/// cached in memory. SQLite is a single-process backend, so every write
 /// passes through this value and clears the cache: a revoked key is refused
 /// on the very next request. A backend shared by several nodes must not copy
 /// this without a cross-node invalidation.
@@ -38,6 +39,12 @@ pub struct SqliteStore {
     pool: SqlitePool,
     apps: Arc<CoherentCache<String, Option<App>>>,
     keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
+    agents: Arc<CoherentCache<String, Option<Agent>>>,
+    active_policies: Arc<CoherentCache<String, Vec<super::Policy>>>,
+    /// Whether `(account, event type)` has a subscribed, enabled webhook
+    /// endpoint: most events of most accounts have none, and then emitting
+    /// needs no write transaction.
+    subscribed: Arc<CoherentCache<(String, String), bool>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -46,6 +53,8 @@ impl std::fmt::Debug for SqliteStore {
             .field("pool", &self.pool)
             .field("cached_apps", &self.apps.len())
             .field("cached_keys", &self.keys.len())
+            .field("cached_agents", &self.agents.len())
+            .field("cached_policy_sets", &self.active_policies.len())
             .finish()
     }
 }
@@ -87,6 +96,9 @@ impl SqliteStore {
             pool,
             apps: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             keys: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            agents: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            active_policies: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            subscribed: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
         })
     }
 }
@@ -290,8 +302,9 @@ fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> 
     })
 }
 
-/// Rows per audit INSERT: 10 parameters each, far below SQLite's limit.
-const AUDIT_ROWS_PER_INSERT: usize = 256;
+/// Rows per multi-row INSERT: at most 10 parameters each, far below
+/// SQLite's limit.
+const ROWS_PER_INSERT: usize = 256;
 
 const KEY_COLUMNS: &str = "id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
                            revoked_at, last_used_at, created_at";
@@ -867,17 +880,24 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(conflict)?;
+        self.agents.invalidate();
         Ok(())
     }
 
     async fn agent(&self, id: &str) -> StoreResult<Option<Agent>> {
-        sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
+        if let Some(hit) = self.agents.get(id) {
+            return Ok(hit);
+        }
+        let generation = self.agents.generation();
+        let agent = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
             .map(agent_from)
-            .transpose()
+            .transpose()?;
+        self.agents.insert(generation, id.to_owned(), agent.clone());
+        Ok(agent)
     }
 
     async fn agents_of(
@@ -920,6 +940,7 @@ impl Store for SqliteStore {
         .bind(owner_id)
         .execute(&self.pool)
         .await?;
+        self.agents.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -931,17 +952,21 @@ impl Store for SqliteStore {
         )
     }
 
-    async fn record_agent_token(&self, token: &AgentToken) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&token.jti)
-        .bind(&token.agent_id)
-        .bind(token.issued_at)
-        .bind(token.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(conflict)?;
+    async fn record_agent_tokens(&self, tokens: &[AgentToken]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in tokens.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) ",
+            );
+            insert.push_values(chunk, |mut row, t| {
+                row.push_bind(&t.jti)
+                    .push_bind(&t.agent_id)
+                    .push_bind(t.issued_at)
+                    .push_bind(t.expires_at);
+            });
+            insert.build().execute(&mut *tx).await.map_err(conflict)?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1063,6 +1088,7 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(conflict)?;
+        self.active_policies.invalidate();
         Ok(())
     }
 
@@ -1084,7 +1110,13 @@ impl Store for SqliteStore {
         owner_id: &str,
         active_only: bool,
     ) -> StoreResult<Vec<super::Policy>> {
-        sqlx::query(&format!(
+        if active_only {
+            if let Some(hit) = self.active_policies.get(owner_id) {
+                return Ok(hit);
+            }
+        }
+        let generation = self.active_policies.generation();
+        let policies = sqlx::query(&format!(
             "SELECT {POLICY_COLUMNS} FROM policies WHERE owner_id = ? AND (? = 0 OR is_active = 1) \
              ORDER BY priority DESC, created_at DESC, id"
         ))
@@ -1094,7 +1126,12 @@ impl Store for SqliteStore {
         .await?
         .iter()
         .map(policy_from)
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+        if active_only {
+            self.active_policies
+                .insert(generation, owner_id.to_owned(), policies.clone());
+        }
+        Ok(policies)
     }
 
     async fn update_policy(&self, policy: &super::Policy) -> StoreResult<bool> {
@@ -1112,6 +1149,7 @@ impl Store for SqliteStore {
         .bind(&policy.owner_id)
         .execute(&self.pool)
         .await?;
+        self.active_policies.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -1121,6 +1159,7 @@ impl Store for SqliteStore {
             .bind(owner_id)
             .execute(&self.pool)
             .await?;
+        self.active_policies.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -1406,7 +1445,7 @@ impl Store for SqliteStore {
         }
         // One multi-row INSERT per chunk: per-statement overhead, not the
         // rows, is what a batch of small entries costs.
-        for chunk in out.chunks(AUDIT_ROWS_PER_INSERT) {
+        for chunk in out.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO audit_log (seq, id, ts, type, account, actor, subject, data, \
                  prev_hash, hash) ",

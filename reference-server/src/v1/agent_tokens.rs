@@ -431,27 +431,36 @@ async fn apply_policies(
 /// Signs and records an agent token: the one place tokens are minted, so
 /// every token (approved ones too) is taken from the owner's monthly plan
 /// quota here (in memory; given back if minting then fails).
+///
+/// The work runs in its own task: a client that disconnects drops the
+/// request's future, and minting must not stop halfway (a recorded token
+/// with no audit entry, or a quota reservation never given back).
 pub(crate) async fn mint(
     state: &AppState,
     rid: &RequestId,
     agent: &Agent,
     grant: &Grant,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let now = state.clock.now();
-    state
-        .token_quota
-        .reserve(
-            state.store.as_ref(),
-            &agent.owner_id,
-            now,
-            state.config.plan_max_tokens_per_month,
-        )
-        .await?;
-    let minted = sign_and_record(state, rid, agent, grant, now).await;
-    if minted.is_err() {
-        state.token_quota.release(&agent.owner_id, now);
-    }
-    minted
+    let (state, rid, agent, grant) = (state.clone(), rid.clone(), agent.clone(), grant.clone());
+    tokio::spawn(async move {
+        let now = state.clock.now();
+        state
+            .token_quota
+            .reserve(
+                state.store.as_ref(),
+                &agent.owner_id,
+                now,
+                state.config.plan_max_tokens_per_month,
+            )
+            .await?;
+        let minted = sign_and_record(&state, &rid, &agent, &grant, now).await;
+        if minted.is_err() {
+            state.token_quota.release(&agent.owner_id, now);
+        }
+        minted
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
 }
 
 /// [`mint`] once the quota allows it.
@@ -463,7 +472,8 @@ async fn sign_and_record(
     now: i64,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ttl = grant.ttl;
-    let jti = crypto::new_id("atk_");
+    // Sortable: the agent_tokens primary key then grows at its end.
+    let jti = crypto::new_sortable_id("atk_");
     let claims = json!({
         "iss": state.config.issuer(),
         "sub": agent.id,
@@ -476,8 +486,8 @@ async fn sign_and_record(
         "jti": jti,
     });
     state
-        .store
-        .record_agent_token(&AgentToken {
+        .agent_tokens
+        .submit(AgentToken {
             jti: jti.clone(),
             agent_id: agent.id.clone(),
             issued_at: now,

@@ -70,6 +70,7 @@ impl WebhookStore for SqliteStore {
         .bind(e.updated_at)
         .execute(&self.pool)
         .await?;
+        self.subscribed.invalidate();
         Ok(())
     }
 
@@ -104,6 +105,7 @@ impl WebhookStore for SqliteStore {
             .bind(owner_id)
             .execute(&self.pool)
             .await?;
+        self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -151,6 +153,7 @@ impl WebhookStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.subscribed.invalidate();
         Ok(())
     }
 
@@ -163,6 +166,11 @@ impl WebhookStore for SqliteStore {
         now: i64,
         now_ms: i64,
     ) -> StoreResult<usize> {
+        let key = (owner_id.to_owned(), event_type.to_owned());
+        if self.subscribed.get(&key) == Some(false) {
+            return Ok(0);
+        }
+        let generation = self.subscribed.generation();
         let mut tx = self.pool.begin().await?;
         let endpoints: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM webhook_endpoints e WHERE owner_id = ? AND disabled_at IS NULL \
@@ -189,6 +197,8 @@ impl WebhookStore for SqliteStore {
             .await?;
         }
         tx.commit().await?;
+        self.subscribed
+            .insert(generation, key, !endpoints.is_empty());
         Ok(endpoints.len())
     }
 
