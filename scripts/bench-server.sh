@@ -12,6 +12,12 @@
 # request (tokens/s = req/s x 100), and `tokens_issue` issues tokens with an
 # API key while one active policy is evaluated and every issuance is
 # appended to the audit chain.
+#
+# Webhook delivery: a second server in --dev mode (so a loopback receiver is
+# allowed) with one endpoint subscribed to `token.issued`; BENCH_WEBHOOK_EVENTS
+# (default 20000) tokens are issued and the receiver (examples/webhook_sink.rs,
+# which verifies every signature with sdk-core) reports verified events/s
+# between the first and the last arrival.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -32,22 +38,32 @@ if ! oha --version >/dev/null 2>&1; then
 fi
 OHA="$(command -v oha || echo "$HOME/.cargo/bin/oha")"
 
-cargo build --release -p sigil-server --bin sigil-server >&2
+cargo build --release -p sigil-server --bin sigil-server --example webhook_sink >&2
 BIN="$PWD/target/release/sigil-server"
+SINK="$PWD/target/release/examples/webhook_sink"
+WEBHOOK_EVENTS="${BENCH_WEBHOOK_EVENTS:-20000}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")"
 SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+SINK_PID=""
+stop() {
+  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
   fi
+}
+cleanup() {
+  stop "$SERVER_PID"
+  stop "$SINK_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
 DB="sqlite://$WORK/sigil.db"
-PORT="${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18787)}"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PORT="${BENCH_PORT:-$(free_port)}"
 BASE="http://127.0.0.1:$PORT"
 
 # Limits far above what one machine can send, so they never bind.
@@ -58,14 +74,17 @@ export SIGIL_LOG="${SIGIL_LOG:-warn}"
 export SIGIL_PLAN_MAX_TOKENS_PER_MONTH=1000000000
 
 KEY="$("$BIN" create-key --database "$DB" --email bench@sigil.local --preset full 2>>"$WORK/server.log")"
-"$BIN" serve --bind "127.0.0.1:$PORT" --database "$DB" >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fsS "$BASE/healthz" >/dev/null
+start_server() { # extra serve arguments
+  "$BIN" serve --bind "127.0.0.1:$PORT" --database "$DB" "$@" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  curl -fsS "$BASE/healthz" >/dev/null
+}
+start_server
 
 APP="$(curl -fsS "$BASE/v1/apps" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
   -d '{"name":"bench","redirectUris":["https://bench.example/cb"],"scopes":["keys.read"]}')"
@@ -141,6 +160,28 @@ AUDIT_OK="$(curl -fsS "$BASE/v1/audit/verify" -H "authorization: Bearer $KEY" | 
 
 PEAK_RSS_KB="$(rss_kb VmHWM)"
 
+# Webhook delivery throughput, on a fresh database in --dev mode.
+stop "$SERVER_PID"
+DB="sqlite://$WORK/webhooks.db"
+KEY="$("$BIN" create-key --database "$DB" --email bench@sigil.local --preset full 2>>"$WORK/server.log")"
+start_server --dev
+SINK_PORT="$(free_port)"
+WH_AGENT="$(curl -fsS "$BASE/v1/agents" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+  -d '{"name":"bench-webhooks"}' | jq -r .data.id)"
+WH_SECRET="$(curl -fsS "$BASE/v1/webhooks" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+  -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/\",\"events\":[\"token.issued\"]}" | jq -r .data.secret)"
+"$SINK" --bind "127.0.0.1:$SINK_PORT" --secret "$WH_SECRET" --expect "$WEBHOOK_EVENTS" --timeout-secs 120 \
+  >"$WORK/sink.json" &
+SINK_PID=$!
+sleep 0.3
+echo "bench-server: webhook delivery of $WEBHOOK_EVENTS events" >&2
+"$OHA" -n "$WEBHOOK_EVENTS" -c 32 --no-tui --output-format json -m POST -T application/json \
+  -H "authorization: Bearer $KEY" -d "{\"agent_id\":\"$WH_AGENT\",\"scope\":[\"agents.read\"]}" \
+  "$BASE/v1/tokens" >"$WORK/webhook-issue.json"
+wait "$SINK_PID" || true
+SINK_PID=""
+WEBHOOK_RESULT="$(cat "$WORK/sink.json")"
+
 target() {
   case "$1" in
     client_credentials) echo ">= 15000" ;;
@@ -160,6 +201,7 @@ done <"$RESULTS"
 batch_rps="$(awk -F'\t' '$1 == "tokens_verify_batch" { print $2 }' "$RESULTS")"
 echo "tokens_verify_batch: $((batch_rps * 100)) tokens/s (100 tokens per request)"
 echo "audit chain after the runs: $AUDIT_OK"
+echo "webhook delivery: $(jq -r '"\(.eventsPerSec) verified events/s (\(.events) events, \(.deliveries) deliveries, \(.rejected) rejected, \(.seconds) s first to last; complete: \(.complete))"' <<<"$WEBHOOK_RESULT")"
 echo
 printf 'idle RSS  %6.1f MB   (target < 30 MB)\n' "$(awk -v k="$IDLE_RSS_KB" 'BEGIN { print k / 1024 }')"
 printf 'peak RSS  %6.1f MB\n' "$(awk -v k="$PEAK_RSS_KB" 'BEGIN { print k / 1024 }')"

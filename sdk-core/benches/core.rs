@@ -73,6 +73,36 @@ fn jws_verify(c: &mut Criterion) {
     c.bench_function("jws_eddsa_verify", |b| {
         b.iter(|| jws::verify(black_box(&token), &jwks, &opts, NOW).unwrap())
     });
+
+    // 100 distinct tokens: one by one, then as one batch.
+    let tokens: Vec<String> = (0..100)
+        .map(|i| {
+            jws::sign(
+                &key,
+                "k1",
+                "at+jwt",
+                &serde_json::json!({"iss":"https://as","sub":"u","aud":"api","scope":"a b c",
+                    "exp": NOW + 600, "iat": NOW, "jti": format!("j{i}"), "client_id": "c"}),
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let mut group = c.benchmark_group("jws_eddsa_verify_100");
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("one_by_one", |b| {
+        b.iter(|| {
+            for t in &refs {
+                jws::verify(black_box(t), &jwks, &opts, NOW).unwrap();
+            }
+        })
+    });
+    group.bench_function("batch", |b| {
+        b.iter(|| {
+            let results = jws::verify_batch(black_box(&refs), &jwks, &opts, NOW);
+            assert!(results.iter().all(Result::is_ok));
+        })
+    });
+    group.finish();
 }
 
 fn http_signature(c: &mut Criterion) {

@@ -8,6 +8,8 @@
 //! denylists of revoked token ids and paused or revoked agents. Batches are
 //! verified token by token (each one through that cache).
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
@@ -16,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sigil::httpsig::{self, SignatureError};
-use sigil::jws::{TokenType, VerifyOptions};
+use sigil::jws::{TokenError, TokenType, VerifiedToken, VerifyOptions};
 
 use crate::audit::Event;
 use crate::body::{ApiBody, BodyError, MAX_BODY_BYTES};
@@ -527,14 +529,31 @@ async fn sign_and_record(
 /// Checks one token without touching the database: signature and claims
 /// against the in-memory keyring, then the in-memory denylists.
 fn check(state: &AppState, token: &str, required_scope: Option<&str>) -> Value {
-    let options = VerifyOptions {
+    let verified = state
+        .keys
+        .verify(token, &verify_options(state), state.clock.now());
+    outcome(state, verified, required_scope)
+}
+
+/// How agent tokens are verified: this issuer, `agent+jwt`, no leeway.
+fn verify_options(state: &AppState) -> VerifyOptions {
+    VerifyOptions {
         issuer: Some(state.config.issuer()),
         token_type: TokenType::Agent,
         leeway_secs: 0,
         ..VerifyOptions::default()
-    };
+    }
+}
+
+/// The verify answer for a token whose signature and claims were checked:
+/// then the in-memory denylists and the required scope.
+fn outcome(
+    state: &AppState,
+    verified: Result<Arc<VerifiedToken>, TokenError>,
+    required_scope: Option<&str>,
+) -> Value {
     let invalid = |reason: &str| json!({ "valid": false, "reason": reason });
-    let verified = match state.keys.verify(token, &options, state.clock.now()) {
+    let verified = match verified {
         Ok(v) => v,
         Err(e) => return invalid(e.code()),
     };
@@ -617,10 +636,12 @@ pub(crate) async fn verify_batch(
             "tokens must hold 1-{MAX_BATCH} tokens"
         )));
     }
-    let results: Vec<Value> = body
-        .tokens
-        .iter()
-        .map(|t| check(&state, t, body.required_scope.as_deref()))
+    let tokens: Vec<&str> = body.tokens.iter().map(String::as_str).collect();
+    let results: Vec<Value> = state
+        .keys
+        .verify_batch(&tokens, &verify_options(&state), state.clock.now())
+        .into_iter()
+        .map(|verified| outcome(&state, verified, body.required_scope.as_deref()))
         .collect();
     Ok(envelope(
         json!({ "results": results }),
