@@ -28,7 +28,7 @@ pub mod tokens;
 pub mod transport;
 pub mod webhook;
 
-pub use api::Management;
+pub use api::{AppApi, Management};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use client::{ClientAuth, OAuthClient, TokenExchangeRequest};
 pub use discovery::ServerMetadata;

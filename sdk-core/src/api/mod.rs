@@ -1,0 +1,281 @@
+//! Typed clients for Sigil's management API (`/v1`) and app API (`/app/v1`),
+//! over an authenticated [`Session`]: every call gets the session's renewal,
+//! retry and typed-error rules, and answers are unwrapped from the
+//! `{data, meta}` envelope. One private send path serves every resource.
+
+mod agents;
+mod api_keys;
+mod app;
+mod apps;
+mod audit;
+mod domains;
+mod policies;
+mod tokens;
+mod webhooks;
+
+use std::sync::Arc;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+pub use agents::{AgentInfo, AgentList, AgentQuery, AgentStatus, Agents, CreatedAgent, NewAgent};
+pub use api_keys::{ApiKeyInfo, ApiKeys, CreatedApiKey, NewApiKey};
+pub use app::{AppApi, Identity, NewMessage, SentMessage};
+pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
+pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
+pub use domains::{DnsRecord, DomainInfo, DomainStatus, Domains};
+pub use policies::{
+    Approval, ApprovalStatus, Approvals, Effect, NewPolicy, Policies, PolicyInfo, PolicyUpdate,
+    Rule, RuleLimit, RuleMatch, TimeOfDay,
+};
+pub use tokens::{
+    AgentToken, Issuance, RevokedToken, TokenRequest, TokenVerdict, Tokens, ValidAgentToken,
+};
+pub use webhooks::{
+    CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, WebhookInfo, WebhookStatus, Webhooks,
+};
+
+/// The management API (`/v1`) of one Sigil server.
+#[derive(Debug, Clone)]
+pub struct Management {
+    core: Core,
+}
+
+impl Management {
+    /// A client for the server at `base_url` (usually the issuer).
+    pub fn new(session: Arc<Session>, base_url: &str) -> Result<Self> {
+        Core::new(session, base_url).map(|core| Self { core })
+    }
+
+    /// `/v1/api-keys`.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys(&self.core)
+    }
+
+    /// `/v1/apps`.
+    pub fn apps(&self) -> Apps<'_> {
+        Apps(&self.core)
+    }
+
+    /// `/v1/agents`.
+    pub fn agents(&self) -> Agents<'_> {
+        Agents(&self.core)
+    }
+
+    /// `/v1/tokens`.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens(&self.core)
+    }
+
+    /// `/v1/policies`.
+    pub fn policies(&self) -> Policies<'_> {
+        Policies(&self.core)
+    }
+
+    /// `/v1/approvals`: token requests held by a `require_approval` rule.
+    pub fn approvals(&self) -> Approvals<'_> {
+        Approvals(&self.core)
+    }
+
+    /// `/v1/audit`.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit(&self.core)
+    }
+
+    /// `/v1/webhooks`: the account's endpoints.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks::new(&self.core, &["v1"])
+    }
+
+    /// `/v1/domains`.
+    pub fn domains(&self) -> Domains<'_> {
+        Domains(&self.core)
+    }
+}
+
+/// What every client holds: the session and the server's base URL.
+#[derive(Debug, Clone)]
+struct Core {
+    session: Arc<Session>,
+    base: url::Url,
+}
+
+/// One API call, built by the resource clients and sent by [`Core::send`].
+struct Req<'a> {
+    method: http::Method,
+    path: Vec<&'a str>,
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    headers: Vec<(&'static str, &'a str)>,
+}
+
+impl<'a> Req<'a> {
+    fn new(method: http::Method, path: &[&'a str]) -> Self {
+        Self {
+            method,
+            path: path.to_vec(),
+            query: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn get(path: &[&'a str]) -> Self {
+        Self::new(http::Method::GET, path)
+    }
+
+    fn post(path: &[&'a str]) -> Self {
+        Self::new(http::Method::POST, path)
+    }
+
+    fn patch(path: &[&'a str]) -> Self {
+        Self::new(http::Method::PATCH, path)
+    }
+
+    fn delete(path: &[&'a str]) -> Self {
+        Self::new(http::Method::DELETE, path)
+    }
+
+    /// A JSON body.
+    fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        self.body =
+            Some(serde_json::to_value(body).map_err(|e| Error::InvalidInput(e.to_string()))?);
+        Ok(self)
+    }
+
+    /// A query parameter, left out when `None`.
+    fn query(mut self, name: &'static str, value: Option<impl ToString>) -> Self {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: &'a str) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// `{data, meta}`; `M` picks the meta members a caller needs.
+#[derive(Deserialize)]
+struct Envelope<T, M> {
+    data: T,
+    #[serde(default)]
+    meta: M,
+}
+
+impl Core {
+    fn new(session: Arc<Session>, base_url: &str) -> Result<Self> {
+        let base =
+            url::Url::parse(base_url).map_err(|e| Error::InvalidInput(format!("base URL: {e}")))?;
+        if base.cannot_be_a_base() {
+            return Err(Error::InvalidInput("base URL cannot hold paths".into()));
+        }
+        Ok(Self { session, base })
+    }
+
+    fn url(&self, req: &Req<'_>) -> String {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            // Each segment is percent-encoded: an id can never change the path.
+            path.pop_if_empty().extend(&req.path);
+        }
+        if !req.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&req.query);
+        }
+        url.into()
+    }
+
+    async fn send(&self, req: Req<'_>) -> Result<crate::HttpResponse> {
+        let mut request = http::Request::builder()
+            .method(req.method.clone())
+            .uri(self.url(&req))
+            .header(http::header::ACCEPT, "application/json");
+        for (name, value) in &req.headers {
+            request = request.header(*name, *value);
+        }
+        let bytes = match &req.body {
+            Some(v) => {
+                request = request.header(http::header::CONTENT_TYPE, "application/json");
+                serde_json::to_vec(v).map_err(|e| Error::InvalidInput(e.to_string()))?
+            }
+            None => Vec::new(),
+        };
+        let request = request
+            .body(bytes)
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        self.session.request(request).await
+    }
+
+    /// Sends and unwraps `data`.
+    async fn data<T: DeserializeOwned>(&self, req: Req<'_>) -> Result<T> {
+        self.data_meta::<T, IgnoredAny>(req).await.map(|(d, _)| d)
+    }
+
+    /// Sends and unwraps `data` and the `meta` members `M` names
+    /// (pagination).
+    async fn data_meta<T: DeserializeOwned, M: DeserializeOwned + Default>(
+        &self,
+        req: Req<'_>,
+    ) -> Result<(T, M)> {
+        unwrap(&self.send(req).await?)
+    }
+
+    /// Sends a call whose answer has no body worth reading (204).
+    async fn no_content(&self, req: Req<'_>) -> Result<()> {
+        self.send(req).await.map(drop)
+    }
+}
+
+/// `data` and `meta` of an answer already received.
+fn unwrap<T: DeserializeOwned, M: DeserializeOwned + Default>(
+    response: &crate::HttpResponse,
+) -> Result<(T, M)> {
+    crate::runtime::json_body(response, "Sigil API response")
+        .map(|e: Envelope<T, M>| (e.data, e.meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A newer server may add a status; an older SDK must still decode the
+    /// answer rather than fail the whole call.
+    #[test]
+    fn unknown_statuses_decode_as_unknown() {
+        let new = "\"archived\"";
+        assert_eq!(
+            serde_json::from_str::<AgentStatus>(new).unwrap(),
+            AgentStatus::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<ApprovalStatus>(new).unwrap(),
+            ApprovalStatus::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<Effect>(new).unwrap(),
+            Effect::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<DomainStatus>(new).unwrap(),
+            DomainStatus::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<WebhookStatus>(new).unwrap(),
+            WebhookStatus::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<DeliveryStatus>(new).unwrap(),
+            DeliveryStatus::Unknown
+        );
+        assert_eq!(
+            serde_json::from_str::<AgentStatus>("\"paused\"").unwrap(),
+            AgentStatus::Paused
+        );
+    }
+}
