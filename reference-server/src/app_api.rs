@@ -29,6 +29,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{App, AppMessage, IdempotentResponse};
 
+pub mod webhooks;
+
 /// How long `ai/chat` waits for the upstream.
 pub const AI_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest accepted `Idempotency-Key`.
@@ -42,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/v1/identity/lookup", post(lookup))
         .route("/app/v1/messages", post(send_message))
         .route("/app/v1/ai/chat", post(chat))
+        .merge(webhooks::routes())
 }
 
 /// An app calling the app API.
@@ -248,7 +251,8 @@ fn replay(first: IdempotentResponse) -> Response {
 /// the same JSON body returns that response byte for byte (with
 /// `Idempotent-Replayed: true`), and the same key with a different body is
 /// 422 `idempotency_conflict`. Messages are delivered at once, and the
-/// first delivery emits `message.delivered` to the app owner's webhooks.
+/// first delivery emits `message.delivered` to the app owner's webhooks and
+/// the app's own (`/app/v1/webhooks`).
 #[utoipa::path(
     post,
     path = "/app/v1/messages",
@@ -337,8 +341,9 @@ pub(crate) async fn send_message(
         None => {
             state
                 .webhooks
-                .emit(
+                .emit_in_app(
                     &caller.app.owner_id,
+                    &caller.app.id,
                     "message.delivered",
                     json!({
                         "id": message.id,

@@ -1,5 +1,12 @@
-//! Webhooks: `/v1/webhooks` to register endpoints, [`Webhooks::emit`] to
-//! put an event in the durable outbox, and the delivery worker.
+//! Webhooks: `/v1/webhooks` and `/app/v1/webhooks` to register endpoints
+//! ([`http`]), [`Webhooks::emit`] to put an event in the durable outbox, and
+//! the delivery worker.
+//!
+//! **Owners.** An endpoint belongs to an account, registered either by the
+//! account itself or by one of its apps ([`Owner`]). An event reaches the
+//! account's own endpoints, plus the app's when it happened in that app's
+//! context ([`Webhooks::emit_in_app`]); an app never sees another app's
+//! events or the account's other events.
 //!
 //! **Outbox.** `emit` writes one `webhook_deliveries` row per subscribed,
 //! enabled endpoint of the account, in one transaction in the same database
@@ -34,22 +41,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::audit::Event;
-use crate::body::ApiBody;
 use crate::clock::Clock;
-use crate::envelope::{envelope, rfc3339, RequestId};
-use crate::error::ApiError;
-use crate::principal::Principal;
+use crate::envelope::rfc3339;
 use crate::state::AppState;
 use crate::store::{Store, StoreResult};
+
+pub mod http;
+
+pub use http::{routes, Manager};
 
 /// Every event type an endpoint can subscribe to (SYSTEM.md), besides `*`.
 pub const EVENT_TYPES: &[&str] = &[
@@ -89,6 +91,24 @@ pub mod status {
     pub const STOPPED: &str = "stopped";
 }
 
+/// Which endpoints of an account: its own (`app: None`, `/v1/webhooks`) or
+/// those one of its apps registered (`/app/v1/webhooks`). The two sets never
+/// see each other's endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// The account.
+    pub account: &'a str,
+    /// The app, for an app's endpoints.
+    pub app: Option<&'a str>,
+}
+
+impl Owner<'_> {
+    /// Whether `e` belongs to this owner.
+    pub fn holds(&self, e: &Endpoint) -> bool {
+        e.owner_id == self.account && e.app_id.as_deref() == self.app
+    }
+}
+
 /// A registered endpoint.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -96,6 +116,9 @@ pub struct Endpoint {
     pub id: String,
     /// The account whose events it receives.
     pub owner_id: String,
+    /// Set when one of the account's apps registered it (`/app/v1/webhooks`):
+    /// it then receives only events emitted in that app's context.
+    pub app_id: Option<String>,
     /// Where deliveries are POSTed.
     pub url: String,
     /// Subscribed event types, or `["*"]`.
@@ -124,6 +147,7 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("id", &self.id)
             .field("owner_id", &self.owner_id)
+            .field("app_id", &self.app_id)
             .field("url", &self.url)
             .field("events", &self.events)
             .field("secret", &"<redacted>")
@@ -202,28 +226,30 @@ pub trait WebhookStore {
     async fn create_webhook(&self, endpoint: &Endpoint) -> StoreResult<()>;
     /// Finds an endpoint by id, whoever owns it.
     async fn webhook(&self, id: &str) -> StoreResult<Option<Endpoint>>;
-    /// The owner's endpoints, newest first.
-    async fn webhooks_of(&self, owner_id: &str) -> StoreResult<Vec<Endpoint>>;
-    /// Deletes an endpoint and its deliveries; false when not the owner's.
-    async fn delete_webhook(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    /// The endpoints in `owner`, newest first.
+    async fn webhooks_of(&self, owner: Owner<'_>) -> StoreResult<Vec<Endpoint>>;
+    /// Deletes an endpoint and its deliveries; false when not in `owner`.
+    async fn delete_webhook(&self, id: &str, owner: Owner<'_>) -> StoreResult<bool>;
     /// Makes `secret` current and keeps the current one signing until
-    /// `previous_expires_at`; false when not the owner's.
+    /// `previous_expires_at`; false when not in `owner`.
     async fn rotate_webhook_secret(
         &self,
         id: &str,
-        owner_id: &str,
+        owner: Owner<'_>,
         secret: &str,
         previous_expires_at: i64,
         at: i64,
     ) -> StoreResult<bool>;
     /// Disables an endpoint and stops its pending deliveries.
     async fn disable_webhook(&self, id: &str, reason: &str, at: i64) -> StoreResult<()>;
-    /// Writes one pending delivery of the event per enabled endpoint of
-    /// `owner_id` subscribed to `event_type` (or `*`), in one transaction;
-    /// returns how many.
+    /// Writes one pending delivery of the event per enabled endpoint
+    /// subscribed to `event_type` (or `*`), in one transaction; returns how
+    /// many. The endpoints are the account's own plus, when the event
+    /// happened in an app's context (`owner.app`), that app's — never
+    /// another app's.
     async fn enqueue_webhook_event(
         &self,
-        owner_id: &str,
+        owner: Owner<'_>,
         event_id: &str,
         event_type: &str,
         payload: &str,
@@ -291,7 +317,41 @@ impl Webhooks {
     /// worker sends them. The body is the Standard Webhooks
     /// `{type, timestamp, data}`; `data` must never hold secrets. Returns
     /// the event's `webhook-id` (`msg_…`), also when no endpoint matched.
+    ///
+    /// This reaches only the account's own endpoints; an event that
+    /// happened in one of its apps' context goes through [`Self::emit_in_app`].
     pub async fn emit(&self, account: &str, event_type: &str, data: Value) -> StoreResult<String> {
+        self.enqueue(Owner { account, app: None }, event_type, data)
+            .await
+    }
+
+    /// [`Self::emit`] for an event that happened in the context of `app` (an
+    /// app of `account`): it also reaches the endpoints that app registered
+    /// through `/app/v1/webhooks`, and no other app's.
+    pub async fn emit_in_app(
+        &self,
+        account: &str,
+        app: &str,
+        event_type: &str,
+        data: Value,
+    ) -> StoreResult<String> {
+        self.enqueue(
+            Owner {
+                account,
+                app: Some(app),
+            },
+            event_type,
+            data,
+        )
+        .await
+    }
+
+    async fn enqueue(
+        &self,
+        owner: Owner<'_>,
+        event_type: &str,
+        data: Value,
+    ) -> StoreResult<String> {
         let id = crate::crypto::new_id("msg_");
         let now = self.clock.now();
         let payload = json!({
@@ -302,7 +362,7 @@ impl Webhooks {
         .to_string();
         let n = self
             .store
-            .enqueue_webhook_event(account, &id, event_type, &payload, now, now_ms())
+            .enqueue_webhook_event(owner, &id, event_type, &payload, now, now_ms())
             .await?;
         if n > 0 {
             self.wake.notify_one();
@@ -747,340 +807,6 @@ impl Worker {
             tracing::error!(error = %e, delivery = %row.id, "webhook attempt record failed");
         }
     }
-}
-
-// ---------------------------------------------------------------------------
-// HTTP
-
-/// Routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/webhooks", post(create).get(list))
-        .route("/v1/webhooks/{id}", get(read).delete(remove))
-        .route("/v1/webhooks/{id}/rotate", post(rotate))
-        .route("/v1/webhooks/{id}/deliveries", get(deliveries))
-        .route(
-            "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
-            post(redeliver),
-        )
-}
-
-/// The public view of an endpoint (never a secret).
-pub fn view(e: &Endpoint, now: i64) -> Value {
-    json!({
-        "id": e.id,
-        "url": e.url,
-        "events": e.events,
-        "description": e.description,
-        "status": if e.disabled_at.is_some() { "disabled" } else { "active" },
-        "disabledAt": e.disabled_at.map(rfc3339),
-        "disabledReason": e.disabled_reason,
-        "previousSecretExpiresAt": e.previous_expires_at.filter(|t| *t > now).map(rfc3339),
-        "createdAt": rfc3339(e.created_at),
-        "updatedAt": rfc3339(e.updated_at),
-    })
-}
-
-fn ms(t: i64) -> String {
-    rfc3339(t.div_euclid(1000))
-}
-
-/// The public view of a delivery.
-pub fn delivery_view(d: &Delivery) -> Value {
-    json!({
-        "id": d.id,
-        "webhookId": d.event_id,
-        "eventType": d.event_type,
-        "status": d.status,
-        "attempts": d.attempts,
-        "lastStatusCode": d.last_status,
-        "lastError": d.last_error,
-        "lastAttemptAt": d.last_attempt_ms.map(ms),
-        "nextAttemptAt": d.next_attempt_ms.filter(|_| d.status == status::PENDING).map(ms),
-        "deliveredAt": d.delivered_at_ms.map(ms),
-        "createdAt": rfc3339(d.created_at),
-    })
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CreateBody {
-    /// http(s) URL deliveries are POSTed to.
-    url: String,
-    /// Event types (see SYSTEM.md), or `["*"]` for all.
-    events: Vec<String>,
-    description: Option<String>,
-}
-
-fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
-    if events.is_empty() || events.len() > 50 {
-        return Err(ApiError::validation("events must list 1-50 event types"));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for e in events {
-        if e != "*" && !EVENT_TYPES.contains(&e.as_str()) {
-            return Err(ApiError::validation(format!(
-                "unknown event type `{e}`; use one of {} or `*`",
-                EVENT_TYPES.join(", ")
-            )));
-        }
-        if !out.contains(e) {
-            out.push(e.clone());
-        }
-    }
-    Ok(out)
-}
-
-async fn owned(state: &AppState, id: &str, caller: &Principal) -> Result<Endpoint, ApiError> {
-    state
-        .store
-        .webhook(id)
-        .await?
-        .filter(|e| e.owner_id == caller.account)
-        .ok_or_else(|| ApiError::not_found("webhook"))
-}
-
-#[utoipa::path(
-    post,
-    path = "/v1/webhooks",
-    tag = "webhooks",
-    request_body = CreateBody,
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid URL (or a non-public target outside dev and test mode) or event type", content_type = "application/problem+json"))
-)]
-pub(crate) async fn create(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-    ApiBody(body): ApiBody<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require("webhooks.write")?;
-    let events = check_events(&body.events)?;
-    let description = match body.description.as_deref().map(str::trim) {
-        Some(d) if d.chars().count() > 500 => {
-            return Err(ApiError::validation(
-                "description must be at most 500 characters",
-            ))
-        }
-        Some("") | None => None,
-        Some(d) => Some(d.to_owned()),
-    };
-    let allow_private = state.config.dev || state.config.test_mode;
-    let url = check_url(body.url.trim(), allow_private)
-        .await
-        .map_err(ApiError::validation)?;
-    let now = state.clock.now();
-    let secret = sigil::webhook::generate_secret();
-    let endpoint = Endpoint {
-        id: crate::crypto::new_id("whk_"),
-        owner_id: caller.account.clone(),
-        url: url.to_string(),
-        events,
-        description,
-        secret: secret.clone(),
-        previous_secret: None,
-        previous_expires_at: None,
-        disabled_at: None,
-        disabled_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.create_webhook(&endpoint).await?;
-    state
-        .audit
-        .record(
-            Event::by("webhook.created", &caller)
-                .subject(&endpoint.id)
-                .data(json!({ "url": endpoint.url, "events": endpoint.events })),
-        )
-        .await?;
-    let mut data = view(&endpoint, now);
-    data["secret"] = secret.into();
-    Ok((StatusCode::CREATED, envelope(data, &rid, now)))
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/webhooks",
-    tag = "webhooks",
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Endpoints (no secrets)"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-) -> Result<Json<Value>, ApiError> {
-    caller.require("webhooks.read")?;
-    let now = state.clock.now();
-    let all = state.store.webhooks_of(&caller.account).await?;
-    let data: Vec<Value> = all.iter().map(|e| view(e, now)).collect();
-    Ok(envelope(data.into(), &rid, now))
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/webhooks/{id}",
-    tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One endpoint (no secret)"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn read(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require("webhooks.read")?;
-    let now = state.clock.now();
-    let endpoint = owned(&state, &id, &caller).await?;
-    Ok(envelope(view(&endpoint, now), &rid, now))
-}
-
-#[utoipa::path(
-    delete,
-    path = "/v1/webhooks/{id}",
-    tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted with its deliveries"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn remove(
-    State(state): State<AppState>,
-    caller: Principal,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    caller.require("webhooks.write")?;
-    if !state.store.delete_webhook(&id, &caller.account).await? {
-        return Err(ApiError::not_found("webhook"));
-    }
-    state
-        .audit
-        .record(Event::by("webhook.deleted", &caller).subject(&id))
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(
-    post,
-    path = "/v1/webhooks/{id}/rotate",
-    tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn rotate(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require("webhooks.write")?;
-    let now = state.clock.now();
-    let secret = sigil::webhook::generate_secret();
-    let overlap = i64::try_from(state.config.webhook_secret_overlap_secs).unwrap_or(i64::MAX / 2);
-    if !state
-        .store
-        .rotate_webhook_secret(&id, &caller.account, &secret, now + overlap, now)
-        .await?
-    {
-        return Err(ApiError::not_found("webhook"));
-    }
-    state
-        .audit
-        .record(
-            Event::by("webhook.secret_rotated", &caller)
-                .subject(&id)
-                .data(json!({ "overlapSeconds": overlap })),
-        )
-        .await?;
-    let endpoint = owned(&state, &id, &caller).await?;
-    let mut data = view(&endpoint, now);
-    data["secret"] = secret.into();
-    Ok(envelope(data, &rid, now))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub(crate) struct DeliveriesQuery {
-    /// At most this many, newest first (1-500, default 100).
-    limit: Option<u32>,
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/webhooks/{id}/deliveries",
-    tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id"), DeliveriesQuery),
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn deliveries(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-    Path(id): Path<String>,
-    Query(q): Query<DeliveriesQuery>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require("webhooks.read")?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::validation("limit must be 1-500"));
-    }
-    let endpoint = owned(&state, &id, &caller).await?;
-    let rows = state.store.webhook_deliveries(&endpoint.id, limit).await?;
-    let data: Vec<Value> = rows.iter().map(delivery_view).collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
-}
-
-#[utoipa::path(
-    post,
-    path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
-    tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")),
-    security(("bearer" = []), ("api_key" = [])),
-    responses((status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts"), (status = 404, description = "Not found"), (status = 409, description = "The endpoint is disabled", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
-)]
-pub(crate) async fn redeliver(
-    State(state): State<AppState>,
-    rid: RequestId,
-    caller: Principal,
-    Path((id, delivery_id)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require("webhooks.write")?;
-    let endpoint = owned(&state, &id, &caller).await?;
-    if endpoint.disabled_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "webhook_disabled",
-            "the endpoint is disabled; register it again to receive deliveries",
-        ));
-    }
-    if !state
-        .store
-        .redeliver_webhook(&delivery_id, &endpoint.id, now_ms())
-        .await?
-    {
-        return Err(ApiError::not_found("delivery"));
-    }
-    state.webhooks.wake();
-    state
-        .audit
-        .record(
-            Event::by("webhook.redelivered", &caller)
-                .subject(&id)
-                .data(json!({ "delivery": delivery_id })),
-        )
-        .await?;
-    let rows = state.store.webhook_deliveries(&endpoint.id, 500).await?;
-    let data = rows
-        .iter()
-        .find(|d| d.id == delivery_id)
-        .map_or(Value::Null, delivery_view);
-    Ok((
-        StatusCode::ACCEPTED,
-        envelope(data, &rid, state.clock.now()),
-    ))
 }
 
 #[cfg(test)]

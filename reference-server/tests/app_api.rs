@@ -922,3 +922,173 @@ async fn lookup_shows_the_alias_only_with_profile_consent() {
         assert!(!body.to_string().contains("usr_alias_test"));
     }
 }
+
+/// `PATCH /v1/account` with a raw JSON body.
+async fn patch_account(s: &TestServer, key: &str, body: &str) -> (u16, Value, http::HeaderMap) {
+    s.raw(
+        http::Request::patch(format!("{}/v1/account", s.base))
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+            .unwrap(),
+    )
+    .await
+}
+
+/// A key of the account behind `key` with `scopes` (a preset name or a list).
+async fn key_with(s: &TestServer, key: &str, scopes: Value) -> String {
+    let field = if scopes.is_string() {
+        "preset"
+    } else {
+        "scopes"
+    };
+    let (status, body, _) = s
+        .call(
+            "POST",
+            "/v1/api-keys",
+            Some(key),
+            Some(json!({ "name": "scoped", field: scopes })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["data"]["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_user_sets_and_clears_the_alias_apps_with_profile_consent_see() {
+    let s = common::start().await;
+    let (_, owner) = s.account("alias-apps-owner@example.com").await;
+    let (a, a_secret) = s.confidential_app(&owner, ALL).await;
+    let (b, b_secret) = s.confidential_app(&owner, ALL).await;
+    let (user_id, user_key) = s.account("zed@example.com").await;
+    let browser = Browser::signed_in(&s, "zed@example.com").await;
+    let (_, sub_a) = user_token(&s, &browser, &a, &a_secret, "identity.read profile.basic").await;
+    let (_, sub_b) = user_token(&s, &browser, &b, &b_secret, "identity.read").await;
+    let alias_seen = |app: String, secret: String, sub: String| {
+        let s = &s;
+        async move {
+            let tok = app_token(s, &app, &secret, "identity.read").await;
+            let (status, body, _) = s
+                .call(
+                    "POST",
+                    "/app/v1/identity/lookup",
+                    Some(&tok),
+                    Some(json!({ "userId": sub })),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["data"]["alias"].clone()
+        }
+    };
+
+    let (status, me, _) = s.call("GET", "/v1/account", Some(&user_key), None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["data"]["id"], user_id.as_str());
+    assert_eq!(me["data"]["email"], "zed@example.com");
+    assert!(me["data"]["alias"].is_null() && me["data"]["createdAt"].is_string());
+
+    let (status, me, _) = patch_account(&s, &user_key, r#"{"alias":"  Zed the Ü  "}"#).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["data"]["alias"], "Zed the Ü", "trimmed");
+    assert_eq!(
+        alias_seen(a.clone(), a_secret.clone(), sub_a.clone()).await,
+        "Zed the Ü"
+    );
+    assert_eq!(
+        alias_seen(b.clone(), b_secret.clone(), sub_b.clone()).await,
+        Value::Null,
+        "no profile.basic, no alias"
+    );
+
+    // Absent keeps it; null clears it.
+    let (status, me, _) = patch_account(&s, &user_key, "{}").await;
+    assert_eq!((status, &me["data"]["alias"]), (200, &json!("Zed the Ü")));
+    let (status, me, _) = patch_account(&s, &user_key, r#"{"alias":null}"#).await;
+    assert_eq!((status, &me["data"]["alias"]), (200, &Value::Null));
+    assert_eq!(alias_seen(a, a_secret, sub_a).await, Value::Null);
+
+    let (status, log, _) = s
+        .call(
+            "GET",
+            "/v1/audit?type=account.updated",
+            Some(&user_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{log}");
+    assert!(
+        !log.to_string().contains("Zed"),
+        "the alias stays out of the log"
+    );
+}
+
+#[tokio::test]
+async fn account_alias_bad_input_is_422_and_scopes_are_enforced() {
+    let s = common::start().await;
+    let (_, key) = s.account("alias-bad@example.com").await;
+    let long = "é".repeat(65);
+    for body in [
+        r#"{"alias":""}"#.to_owned(),
+        r#"{"alias":"   "}"#.to_owned(),
+        format!(r#"{{"alias":"{long}"}}"#),
+        r#"{"alias":"bell\u0007"}"#.to_owned(),
+        r#"{"alias":"two\nlines"}"#.to_owned(),
+        r#"{"alias":"del\u007f"}"#.to_owned(),
+        r#"{"alias":5}"#.to_owned(),
+        r#"{"alias":"ok","email":"x@example.com"}"#.to_owned(),
+        r#""Zed""#.to_owned(),
+    ] {
+        let (status, res, headers) = patch_account(&s, &key, &body).await;
+        assert_eq!(status, 422, "{body}: {res}");
+        assert_eq!(res["code"], "validation_failed", "{body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+    }
+    let (status, res, _) = patch_account(&s, &key, "{").await;
+    assert_eq!((status, &res["code"]), (400, &json!("invalid_json")));
+    let (status, res, _) =
+        patch_account(&s, &key, &format!(r#"{{"alias":"{}"}}"#, "é".repeat(64))).await;
+    assert_eq!(status, 200, "64 characters are fine: {res}");
+
+    // `read` can look, not change; `write` excludes account administration.
+    let read = key_with(&s, &key, json!("read")).await;
+    let write = key_with(&s, &key, json!("write")).await;
+    let other = key_with(&s, &key, json!(["keys.read"])).await;
+    for k in [&read, &write] {
+        let (status, _, _) = s.call("GET", "/v1/account", Some(k), None).await;
+        assert_eq!(status, 200);
+        let (status, res, _) = patch_account(&s, k, r#"{"alias":"nope"}"#).await;
+        assert_eq!((status, &res["code"]), (403, &json!("insufficient_scope")));
+    }
+    let (status, res, _) = s.call("GET", "/v1/account", Some(&other), None).await;
+    assert_eq!((status, &res["code"]), (403, &json!("insufficient_scope")));
+    let (status, _, _) = s.call("GET", "/v1/account", None, None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn a_user_token_cannot_manage_the_apps_webhooks() {
+    let s = common::start().await;
+    let (_, key) = s.account("wh-user-token@example.com").await;
+    let (app, secret) = s
+        .confidential_app(&key, &["identity.read", "webhooks.read", "webhooks.write"])
+        .await;
+    let browser = Browser::signed_in(&s, "wh-user@example.com").await;
+    let (user, _) = user_token(&s, &browser, &app, &secret, "webhooks.read webhooks.write").await;
+    assert!(claim(&user, "scope").contains("webhooks.read"));
+    let (status, res, _) = s.call("GET", "/app/v1/webhooks", Some(&user), None).await;
+    assert_eq!(
+        (status, &res["code"]),
+        (403, &json!("insufficient_scope")),
+        "{res}"
+    );
+    assert!(res["detail"]
+        .as_str()
+        .unwrap()
+        .contains("client_credentials"));
+    // The app's own token may.
+    let token = app_token(&s, &app, &secret, "webhooks.read").await;
+    let (status, res, _) = s.call("GET", "/app/v1/webhooks", Some(&token), None).await;
+    assert_eq!(status, 200, "{res}");
+}

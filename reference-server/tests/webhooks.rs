@@ -1,7 +1,8 @@
 //! Webhooks against the real server: registration, signed delivery of the
 //! events actions emit, secret rotation, retries (500, 429 + Retry-After,
 //! hang, reset), 410, the SSRF guard, deliveries and redelivery, delivery
-//! across a `kill -9`, and delivery throughput.
+//! across a `kill -9`, delivery throughput, and app-scoped endpoints
+//! (`/app/v1/webhooks`): who receives what, and isolation between scopes.
 
 mod common;
 
@@ -74,11 +75,22 @@ async fn next_hit(rx: &mut mpsc::UnboundedReceiver<Hit>, within: Duration) -> Hi
 }
 
 async fn register(s: &common::TestServer, key: &str, url: &str, events: Value) -> (String, String) {
+    register_in(s, "/v1", key, url, events).await
+}
+
+/// Registers an endpoint under `api` (`/v1` or `/app/v1`): (id, secret).
+async fn register_in(
+    s: &common::TestServer,
+    api: &str,
+    credential: &str,
+    url: &str,
+    events: Value,
+) -> (String, String) {
     let (status, body, _) = s
         .call(
             "POST",
-            "/v1/webhooks",
-            Some(key),
+            &format!("{api}/webhooks"),
+            Some(credential),
             Some(json!({ "url": url, "events": events })),
         )
         .await;
@@ -104,11 +116,20 @@ async fn make_key(s: &common::TestServer, key: &str, name: &str) -> String {
 }
 
 async fn deliveries(s: &common::TestServer, key: &str, hook: &str) -> Vec<Value> {
+    deliveries_in(s, "/v1", key, hook).await
+}
+
+async fn deliveries_in(
+    s: &common::TestServer,
+    api: &str,
+    credential: &str,
+    hook: &str,
+) -> Vec<Value> {
     let (status, body, _) = s
         .call(
             "GET",
-            &format!("/v1/webhooks/{hook}/deliveries"),
-            Some(key),
+            &format!("{api}/webhooks/{hook}/deliveries"),
+            Some(credential),
             None,
         )
         .await;
@@ -801,4 +822,353 @@ async fn delivery_throughput_to_a_local_receiver() {
          = {:.0} events/s end to end (in-memory SQLite, one local receiver)",
         EVENTS as f64 / total.as_secs_f64()
     );
+}
+
+// ---------------------------------------------------------------------------
+// /app/v1/webhooks
+
+const APP_SCOPES: &[&str] = &["messages.send", "webhooks.read", "webhooks.write"];
+
+/// A confidential app of `key`'s account allowed `APP_SCOPES`, with a user
+/// it knows as `slug`, and its `client_credentials` token for `scope`:
+/// (app id, token).
+async fn app_of(s: &common::TestServer, key: &str, slug: &str, scope: &str) -> (String, String) {
+    let (app, secret) = s.confidential_app(key, APP_SCOPES).await;
+    let user = sigil_server::seed::user(&s.state, &format!("{slug}@example.com"))
+        .await
+        .unwrap();
+    s.state
+        .store
+        .remember_subject(&app, slug, &user.id, s.state.clock.now())
+        .await
+        .unwrap();
+    let (status, body, _) = s
+        .form(
+            "/oauth/token",
+            Some((&app, &secret)),
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (app, body["access_token"].as_str().unwrap().to_owned())
+}
+
+/// Sends a message to `slug` as the app (emits `message.delivered`).
+async fn send_message(s: &common::TestServer, token: &str, slug: &str) -> String {
+    let req = http::Request::post(format!("{}/app/v1/messages", s.base))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", sigil_server::crypto::random_base62(12))
+        .body(json!({ "to": slug, "body": "hi" }).to_string().into_bytes())
+        .unwrap();
+    let (status, body, _) = s.raw(req).await;
+    assert_eq!(status, 201, "{body}");
+    body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+fn types(list: &[Value]) -> Vec<&str> {
+    list.iter()
+        .map(|d| d["eventType"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_apps_endpoints_receive_only_that_apps_events() {
+    let s = common::start().await;
+    let (_, key) = s.account("wh-apps@example.com").await;
+    let all = "messages.send webhooks.read webhooks.write";
+    let (app_a, token_a) = app_of(&s, &key, "alice", all).await;
+    let (_, token_b) = app_of(&s, &key, "bob", all).await;
+    let (url_acct, mut rx_acct) = receiver(ok()).await;
+    let (url_a, mut rx_a) = receiver(ok()).await;
+    let (url_b, _rx_b) = receiver(ok()).await;
+    let (acct_hook, _) = register(&s, &key, &url_acct, json!(["*"])).await;
+    let (hook_a, secret_a) = register_in(&s, "/app/v1", &token_a, &url_a, json!(["*"])).await;
+    let (hook_b, _) = register_in(&s, "/app/v1", &token_b, &url_b, json!(["*"])).await;
+
+    let msg_a = send_message(&s, &token_a, "alice").await;
+    let hit = next_hit(&mut rx_a, Duration::from_secs(5)).await;
+    let event = sigil::Webhook::new(&[&secret_a])
+        .unwrap()
+        .verify(&hit.headers, &hit.body)
+        .expect("signed with the app endpoint's secret")
+        .json()
+        .unwrap();
+    assert_eq!(event["type"], "message.delivered");
+    assert_eq!(event["data"]["id"], msg_a.as_str());
+    assert_eq!(event["data"]["appId"], app_a.as_str());
+    let acct_hit = next_hit(&mut rx_acct, Duration::from_secs(5)).await;
+    assert_eq!(acct_hit.id(), hit.id(), "one event, one webhook-id");
+
+    send_message(&s, &token_b, "bob").await;
+    // An account-only event (no app context).
+    make_key(&s, &key, "account-only").await;
+    // A change to A's scopes happens in A's context.
+    let (status, body, _) = s
+        .call(
+            "PATCH",
+            &format!("/v1/apps/{app_a}"),
+            Some(&key),
+            Some(json!({ "scopes": ["messages.send", "webhooks.read", "webhooks.write", "identity.read"] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The outbox rows are written before each response, so this is final.
+    let acct = deliveries(&s, &key, &acct_hook).await;
+    let mut got = types(&acct);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        [
+            "key.created",
+            "message.delivered",
+            "message.delivered",
+            "permission.changed"
+        ]
+    );
+    let a = deliveries_in(&s, "/app/v1", &token_a, &hook_a).await;
+    assert_eq!(
+        types(&a),
+        ["permission.changed", "message.delivered"],
+        "not B's, not the account's"
+    );
+    let b = deliveries_in(&s, "/app/v1", &token_b, &hook_b).await;
+    assert_eq!(types(&b), ["message.delivered"]);
+    assert_ne!(a[1]["webhookId"], b[0]["webhookId"]);
+}
+
+#[tokio::test]
+async fn app_and_account_endpoints_are_invisible_to_each_other() {
+    let s = common::start().await;
+    let (_, key) = s.account("wh-iso@example.com").await;
+    let all = "webhooks.read webhooks.write";
+    let (_, token_a) = app_of(&s, &key, "ann", all).await;
+    let (_, token_b) = app_of(&s, &key, "ben", all).await;
+    let (url, _rx) = receiver(ok()).await;
+    let (acct_hook, _) = register(&s, &key, &url, json!(["*"])).await;
+    let (hook_a, _) = register_in(&s, "/app/v1", &token_a, &url, json!(["*"])).await;
+    let (hook_b, _) = register_in(&s, "/app/v1", &token_b, &url, json!(["*"])).await;
+
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, body, _) = s.call("GET", "/v1/webhooks", Some(&key), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&body), [acct_hook.as_str()]);
+    let (status, body, _) = s
+        .call("GET", "/app/v1/webhooks", Some(&token_a), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&body), [hook_a.as_str()]);
+
+    let cross = [
+        ("/app/v1", token_a.as_str(), acct_hook.as_str()),
+        ("/app/v1", token_a.as_str(), hook_b.as_str()),
+        ("/v1", key.as_str(), hook_a.as_str()),
+    ];
+    for (api, cred, hook) in cross {
+        for (method, path) in [
+            ("GET", format!("{api}/webhooks/{hook}")),
+            ("GET", format!("{api}/webhooks/{hook}/deliveries")),
+            ("POST", format!("{api}/webhooks/{hook}/rotate")),
+            (
+                "POST",
+                format!("{api}/webhooks/{hook}/deliveries/dlv_x/redeliver"),
+            ),
+            ("DELETE", format!("{api}/webhooks/{hook}")),
+        ] {
+            let (status, body, _) = s.call(method, &path, Some(cred), None).await;
+            assert_eq!(
+                (status, &body["code"]),
+                (404, &json!("not_found")),
+                "{method} {path}"
+            );
+        }
+    }
+    // Nothing was deleted by the refused calls.
+    for (api, cred, hook) in [
+        ("/v1", key.as_str(), &acct_hook),
+        ("/app/v1", token_a.as_str(), &hook_a),
+        ("/app/v1", token_b.as_str(), &hook_b),
+    ] {
+        let (status, _, _) = s
+            .call("GET", &format!("{api}/webhooks/{hook}"), Some(cred), None)
+            .await;
+        assert_eq!(status, 200, "{api} {hook}");
+    }
+    // An API key is not an app token.
+    let (status, body, _) = s.call("GET", "/app/v1/webhooks", Some(&key), None).await;
+    assert_eq!((status, &body["code"]), (403, &json!("insufficient_scope")));
+}
+
+#[tokio::test]
+async fn an_app_rotates_lists_redelivers_and_deletes_its_endpoints() {
+    let s = common::start().await;
+    let (_, key) = s.account("wh-app-ops@example.com").await;
+    let (_, token) = app_of(
+        &s,
+        &key,
+        "cleo",
+        "messages.send webhooks.read webhooks.write",
+    )
+    .await;
+    let (url, mut rx) = receiver(ok()).await;
+    let (hook, old_secret) =
+        register_in(&s, "/app/v1", &token, &url, json!(["message.delivered"])).await;
+    send_message(&s, &token, "cleo").await;
+    let first = next_hit(&mut rx, Duration::from_secs(5)).await;
+
+    let (status, rotated, _) = s
+        .call(
+            "POST",
+            &format!("/app/v1/webhooks/{hook}/rotate"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_secret = rotated["data"]["secret"].as_str().unwrap().to_owned();
+    assert!(new_secret.starts_with("whsec_") && new_secret != old_secret);
+    assert!(rotated["data"]["previousSecretExpiresAt"].is_string());
+    let (_, read, _) = s
+        .call(
+            "GET",
+            &format!("/app/v1/webhooks/{hook}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(read["data"].get("secret").is_none(), "shown once: {read}");
+
+    let list = loop {
+        let list = deliveries_in(&s, "/app/v1", &token, &hook).await;
+        if list[0]["status"] == "delivered" {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let dlv = list[0]["id"].as_str().unwrap();
+    let (status, res, _) = s
+        .call(
+            "POST",
+            &format!("/app/v1/webhooks/{hook}/deliveries/{dlv}/redeliver"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{res}");
+    let again = next_hit(&mut rx, Duration::from_secs(5)).await;
+    assert_eq!(again.id(), first.id());
+    for secret in [&old_secret, &new_secret] {
+        sigil::Webhook::new(&[secret])
+            .unwrap()
+            .verify(&again.headers, &again.body)
+            .expect("both secrets sign during the overlap");
+    }
+
+    let (status, _, _) = s
+        .call(
+            "DELETE",
+            &format!("/app/v1/webhooks/{hook}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _, _) = s
+        .call(
+            "GET",
+            &format!("/app/v1/webhooks/{hook}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn app_webhooks_need_their_scope_and_refuse_bad_input() {
+    // Outside test mode, so the SSRF guard applies as on /v1.
+    let s = common::start_with(Config {
+        test_mode: false,
+        dev: false,
+        ..Config::for_tests()
+    })
+    .await;
+    let (_, key) = s.account("wh-app-bad@example.com").await;
+    let (_, send_only) = app_of(&s, &key, "dora", "messages.send").await;
+    for (method, path) in [("POST", "/app/v1/webhooks"), ("GET", "/app/v1/webhooks")] {
+        let body = (method == "POST")
+            .then(|| json!({ "url": "https://93.184.216.34/h", "events": ["*"] }));
+        let (status, res, _) = s.call(method, path, Some(&send_only), body).await;
+        assert_eq!(
+            (status, &res["code"]),
+            (403, &json!("insufficient_scope")),
+            "{method} {path}"
+        );
+    }
+    let (status, _, headers) = s.call("GET", "/app/v1/webhooks", None, None).await;
+    assert_eq!(status, 401);
+    assert!(headers.contains_key("www-authenticate"));
+
+    let (_, token) = app_of(&s, &key, "eve", "webhooks.read webhooks.write").await;
+    let post = |body: &'static str| {
+        http::Request::post(format!("{}/app/v1/webhooks", s.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    };
+    for (body, want) in [
+        ("{", 400),
+        ("[1,2]", 422),
+        (
+            r#"{"url":"https://93.184.216.34/h","events":["*"],"secret":"x"}"#,
+            422,
+        ),
+        (r#"{"url":"https://93.184.216.34/h"}"#, 422),
+        (r#"{"url":"https://93.184.216.34/h","events":[]}"#, 422),
+        (
+            r#"{"url":"https://93.184.216.34/h","events":["nope"]}"#,
+            422,
+        ),
+        (r#"{"url":"ftp://93.184.216.34/h","events":["*"]}"#, 422),
+        (r#"{"url":"not a url","events":["*"]}"#, 422),
+        (r#"{"url":"http://127.0.0.1:9/h","events":["*"]}"#, 422),
+        (r#"{"url":"http://169.254.169.254/","events":["*"]}"#, 422),
+        (r#"{"url":42,"events":["*"]}"#, 422),
+    ] {
+        let (status, res, headers) = s.raw(post(body)).await;
+        assert_eq!(status, want, "{body}: {res}");
+        assert_eq!(
+            headers["content-type"], "application/problem+json",
+            "{body}"
+        );
+        assert!(res["code"].is_string(), "{body}: {res}");
+    }
+    let (hook, _) = register_in(
+        &s,
+        "/app/v1",
+        &token,
+        "https://93.184.216.34/hook",
+        json!(["message.delivered"]),
+    )
+    .await;
+    for q in ["?limit=0", "?limit=501", "?limit=x"] {
+        let (status, res, _) = s
+            .call(
+                "GET",
+                &format!("/app/v1/webhooks/{hook}/deliveries{q}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert!((400..500).contains(&status), "{q}: {status} {res}");
+    }
 }

@@ -467,6 +467,8 @@ pub trait Store: crate::webhooks::WebhookStore + Send + Sync + std::fmt::Debug +
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     /// Finds a user by id.
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// Sets or clears (`None`) a user's alias; false when there is no such user.
+    async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool>;
 
     /// Registers an app.
     async fn create_app(&self, app: &App) -> StoreResult<()>;

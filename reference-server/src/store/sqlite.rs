@@ -26,6 +26,9 @@ mod webhooks;
 /// How many entries each lookup cache holds.
 const LOOKUP_CACHE: usize = 4096;
 
+/// `(account, app context, event type)` of an emitted event.
+type SubscriptionKey = (String, Option<String>, String);
+
 /// A SQLite-backed [`Store`].
 ///
 /// App, API-key and agent lookups and each account's active policies (every
@@ -41,10 +44,10 @@ pub struct SqliteStore {
     keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
     agents: Arc<CoherentCache<String, Option<Agent>>>,
     active_policies: Arc<CoherentCache<String, Vec<super::Policy>>>,
-    /// Whether `(account, event type)` has a subscribed, enabled webhook
-    /// endpoint: most events of most accounts have none, and then emitting
-    /// needs no write transaction.
-    subscribed: Arc<CoherentCache<(String, String), bool>>,
+    /// Whether `(account, app context, event type)` has a subscribed,
+    /// enabled webhook endpoint: most events of most accounts have none, and
+    /// then emitting needs no write transaction.
+    subscribed: Arc<CoherentCache<SubscriptionKey, bool>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -357,6 +360,15 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET alias = ? WHERE id = ?")
+            .bind(alias)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn create_app(&self, app: &App) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO apps (id, owner_id, name, redirect_uris, allowed_origins, is_public, \
@@ -435,6 +447,8 @@ impl Store for SqliteStore {
         tx.commit().await?;
         self.apps.invalidate();
         self.keys.invalidate();
+        // The app's webhook endpoints went with it (ON DELETE CASCADE).
+        self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
     }
 

@@ -263,8 +263,9 @@ pub(crate) async fn update(
     if app.scopes != scopes_before {
         state
             .webhooks
-            .emit(
+            .emit_in_app(
                 &caller.account,
+                &app.id,
                 "permission.changed",
                 json!({ "appId": app.id, "from": scopes_before, "to": app.scopes }),
             )

@@ -1,5 +1,6 @@
 //! The management API under `/v1`.
 
+pub mod account;
 pub mod agent_tokens;
 pub mod agents;
 pub mod api_keys;
@@ -14,6 +15,7 @@ use crate::state::AppState;
 /// Every `/v1` route.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(account::routes())
         .merge(api_keys::routes())
         .merge(apps::routes())
         .merge(agents::routes())

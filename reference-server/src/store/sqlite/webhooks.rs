@@ -5,10 +5,10 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::store::{StoreError, StoreResult};
-use crate::webhooks::{status, AttemptRecord, Delivery, Endpoint, WebhookStore};
+use crate::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner, WebhookStore};
 
-const ENDPOINT_COLUMNS: &str = "id, owner_id, url, events, description, secret, previous_secret, \
-     previous_expires_at, disabled_at, disabled_reason, created_at, updated_at";
+const ENDPOINT_COLUMNS: &str = "id, owner_id, app_id, url, events, description, secret, \
+     previous_secret, previous_expires_at, disabled_at, disabled_reason, created_at, updated_at";
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, payload, status, attempts, \
      next_attempt_ms, last_status, last_error, last_attempt_ms, delivered_at_ms, created_at";
 
@@ -17,6 +17,7 @@ fn endpoint_from(row: &SqliteRow) -> StoreResult<Endpoint> {
     Ok(Endpoint {
         id: row.try_get("id")?,
         owner_id: row.try_get("owner_id")?,
+        app_id: row.try_get("app_id")?,
         url: row.try_get("url")?,
         events: serde_json::from_str(&events)
             .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
@@ -54,10 +55,11 @@ impl WebhookStore for SqliteStore {
     async fn create_webhook(&self, e: &Endpoint) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(&e.id)
         .bind(&e.owner_id)
+        .bind(&e.app_id)
         .bind(&e.url)
         .bind(serde_json::to_string(&e.events).unwrap_or_else(|_| "[]".into()))
         .bind(&e.description)
@@ -86,12 +88,13 @@ impl WebhookStore for SqliteStore {
         .transpose()
     }
 
-    async fn webhooks_of(&self, owner_id: &str) -> StoreResult<Vec<Endpoint>> {
+    async fn webhooks_of(&self, owner: Owner<'_>) -> StoreResult<Vec<Endpoint>> {
         sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner_id = ? \
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner_id = ? AND app_id IS ? \
              ORDER BY created_at DESC, id"
         ))
-        .bind(owner_id)
+        .bind(owner.account)
+        .bind(owner.app)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -99,12 +102,15 @@ impl WebhookStore for SqliteStore {
         .collect()
     }
 
-    async fn delete_webhook(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = ? AND owner_id = ?")
-            .bind(id)
-            .bind(owner_id)
-            .execute(&self.pool)
-            .await?;
+    async fn delete_webhook(&self, id: &str, owner: Owner<'_>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_endpoints WHERE id = ? AND owner_id = ? AND app_id IS ?",
+        )
+        .bind(id)
+        .bind(owner.account)
+        .bind(owner.app)
+        .execute(&self.pool)
+        .await?;
         self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
     }
@@ -112,22 +118,24 @@ impl WebhookStore for SqliteStore {
     async fn rotate_webhook_secret(
         &self,
         id: &str,
-        owner_id: &str,
+        owner: Owner<'_>,
         secret: &str,
         previous_expires_at: i64,
         at: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = ?, \
-             secret = ?, updated_at = ? WHERE id = ? AND owner_id = ?",
+             secret = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND app_id IS ?",
         )
         .bind(previous_expires_at)
         .bind(secret)
         .bind(at)
         .bind(id)
-        .bind(owner_id)
+        .bind(owner.account)
+        .bind(owner.app)
         .execute(&self.pool)
         .await?;
+        self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
@@ -159,24 +167,30 @@ impl WebhookStore for SqliteStore {
 
     async fn enqueue_webhook_event(
         &self,
-        owner_id: &str,
+        owner: Owner<'_>,
         event_id: &str,
         event_type: &str,
         payload: &str,
         now: i64,
         now_ms: i64,
     ) -> StoreResult<usize> {
-        let key = (owner_id.to_owned(), event_type.to_owned());
+        let key = (
+            owner.account.to_owned(),
+            owner.app.map(str::to_owned),
+            event_type.to_owned(),
+        );
         if self.subscribed.get(&key) == Some(false) {
             return Ok(0);
         }
         let generation = self.subscribed.generation();
         let mut tx = self.pool.begin().await?;
         let endpoints: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM webhook_endpoints e WHERE owner_id = ? AND disabled_at IS NULL \
+            "SELECT id FROM webhook_endpoints e WHERE owner_id = ? \
+             AND (app_id IS NULL OR app_id = ?) AND disabled_at IS NULL \
              AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value IN (?, '*'))",
         )
-        .bind(owner_id)
+        .bind(owner.account)
+        .bind(owner.app)
         .bind(event_type)
         .fetch_all(&mut *tx)
         .await?;
