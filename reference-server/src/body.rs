@@ -55,6 +55,11 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(bool, Bytes), 
 /// Parses a JSON or form body into `T`.
 pub fn parse<T: DeserializeOwned>(json: bool, bytes: &[u8]) -> Result<T, BodyError> {
     if json {
+        // Every body is a JSON object, but serde fills a struct from an
+        // array too (positionally), so `[]` would pass as `{}`.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(BodyError::Shape("the body must be a JSON object".into()));
+        }
         serde_json::from_slice(bytes).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => BodyError::Shape(e.to_string()),
             _ => BodyError::Syntax(e.to_string()),

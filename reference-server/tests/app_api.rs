@@ -272,7 +272,7 @@ async fn messages_are_idempotent_per_app() {
 }
 
 #[tokio::test]
-async fn message_delivered_is_emitted_to_the_owners_webhooks() {
+async fn identity_approved_and_message_delivered_reach_the_owners_webhooks() {
     let received: Arc<Mutex<Vec<Value>>> = Arc::default();
     let sink = received.clone();
     let receiver = axum::Router::new().route(
@@ -298,13 +298,21 @@ async fn message_delivered_is_emitted_to_the_owners_webhooks() {
             "POST",
             "/v1/webhooks",
             Some(&key),
-            Some(json!({ "url": hook, "events": ["message.delivered"] })),
+            Some(json!({ "url": hook, "events": ["message.delivered", "identity.approved"] })),
         )
         .await;
     assert_eq!(status, 201, "{body}");
     let (app, secret) = s.confidential_app(&key, ALL).await;
     let browser = Browser::signed_in(&s, "hooked@example.com").await;
     let (_, slug) = user_token(&s, &browser, &app, &secret, "identity.read").await;
+    let user_id = s
+        .state
+        .store
+        .user_by_email("hooked@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let token = app_token(&s, &app, &secret, "messages.send").await;
     let (status, text, _) = message(
         &s.base,
@@ -319,13 +327,23 @@ async fn message_delivered_is_emitted_to_the_owners_webhooks() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let got = received.lock().unwrap().clone();
-        if let Some(event) = got.iter().find(|e| e["type"] == "message.delivered") {
-            assert_eq!(event["data"]["id"], id);
-            assert_eq!(event["data"]["to"], slug.as_str());
-            assert_eq!(event["data"]["appId"], app.as_str());
+        let approved = got.iter().find(|e| e["type"] == "identity.approved");
+        let delivered = got.iter().find(|e| e["type"] == "message.delivered");
+        if let (Some(approved), Some(delivered)) = (approved, delivered) {
+            // Consent: the app's slug for the user, never the global id.
+            assert_eq!(approved["data"]["appId"], app.as_str());
+            assert_eq!(approved["data"]["userId"], slug.as_str());
+            assert_eq!(approved["data"]["scopes"], json!(["identity.read"]));
+            assert!(!approved.to_string().contains(&user_id), "{approved}");
+            assert_eq!(delivered["data"]["id"], id);
+            assert_eq!(delivered["data"]["to"], slug.as_str());
+            assert_eq!(delivered["data"]["appId"], app.as_str());
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no message.delivered");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "missing events: {got:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -608,6 +608,28 @@ fn problem_body_cases(
             v("validation_failed"),
         ))
         .json("\"x\""),
+        // serde would fill a struct from an array positionally.
+        with(Case::new(
+            "empty JSON array",
+            method,
+            path,
+            v("validation_failed"),
+        ))
+        .json("[]"),
+        with(Case::new(
+            "the valid body's values as an array",
+            method,
+            path,
+            v("validation_failed"),
+        ))
+        .json(
+            Value::Array(
+                valid
+                    .as_object()
+                    .map_or_else(Vec::new, |o| o.values().cloned().collect()),
+            )
+            .to_string(),
+        ),
         with(Case::new(
             "unknown field",
             method,

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::code;
 use super::grants;
 use crate::audit::Event;
+use crate::crypto;
 use crate::error::OAuthError;
 use crate::pages::{self, ConsentPage, HtmlForm, PageError, ScopeLine};
 use crate::signin::{self, BrowserSession};
@@ -407,6 +408,17 @@ pub async fn consent(
                         .actor(&session.user.id)
                         .subject(&auth.app.id)
                         .data(json!({ "scopes": auth.scopes })),
+                )
+                .await?;
+            // The app learns the user only by its pairwise slug.
+            let slug = crypto::pairwise_sub(&state.pairwise_secret, &auth.app.id, &session.user.id);
+            state
+                .webhooks
+                .emit_in_app(
+                    &auth.app.owner_id,
+                    &auth.app.id,
+                    "identity.approved",
+                    json!({ "appId": auth.app.id, "userId": slug, "scopes": auth.scopes }),
                 )
                 .await?;
             back.push(("code", &code));

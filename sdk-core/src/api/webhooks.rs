@@ -61,7 +61,8 @@ pub struct CreatedWebhook {
 /// What to register.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NewWebhook {
-    /// An https URL (private addresses only in dev and test mode).
+    /// An http or https URL (private and loopback addresses only in dev and
+    /// test mode).
     pub url: String,
     /// 1–50 event types, or `["*"]`.
     pub events: Vec<String>,
