@@ -72,8 +72,8 @@ impl Runtime {
         self.clock.now()
     }
 
-    /// Sends `request`, retrying 429 and 503 per the policy when `retry`
-    /// allows. Returns successful and client-error responses as they are;
+    /// Sends `request`, retrying 429 (and 503 with `Retry-After`) per the
+    /// policy when `retry` allows. Returns successful and client-error responses as they are;
     /// a 429/503 that is not retried becomes a typed error carrying
     /// `retryAfter`. Transport failures are never retried here: the request
     /// may have been processed.
@@ -97,6 +97,10 @@ impl Runtime {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, self.clock.now()));
             let delay = match retry {
+                // A 503 without Retry-After names no time it will recover
+                // (an unconfigured feature, maintenance): retrying blindly
+                // only delays the error. A 429 always has a next window.
+                Retry::Allowed if status == 503 && retry_after.is_none() => None,
                 Retry::Allowed => {
                     self.retry
                         .delay(attempt, retry_after, crate::random::unit_fraction())

@@ -376,6 +376,33 @@ async fn request_gives_up_after_bounded_retries_with_typed_retry_after() {
 }
 
 #[tokio::test]
+async fn a_503_without_retry_after_fails_at_once_with_its_code() {
+    let server = MockServer::start().await;
+    Mock::given(path("/app/v1/ai/chat"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(serde_json::json!({
+            "type": "about:blank", "title": "Service Unavailable", "status": 503,
+            "code": "not_configured", "requestId": "req_1",
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = TestClock::at(T0);
+    let s = session(&server, clock.clone(), Renewal::RefreshToken);
+    s.set_tokens(tokens("a", None, T0 + 6000)).await.unwrap();
+    let e = s
+        .request(
+            http::Request::post(format!("{}/app/v1/ai/chat", server.uri()))
+                .body(b"{}".to_vec())
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Api { status: 503, .. }), "{e:?}");
+    assert_eq!(e.code(), "not_configured");
+    assert!(clock.slept().is_empty());
+}
+
+#[tokio::test]
 async fn retry_after_beyond_the_cap_fails_at_once() {
     let server = MockServer::start().await;
     Mock::given(path("/v1/x"))
