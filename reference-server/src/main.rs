@@ -7,12 +7,6 @@ use tracing_subscriber::EnvFilter;
 
 use sigil_server::{scopes, seed, AppState, Config};
 
-/// mimalloc instead of glibc malloc: the request path allocates many small,
-/// short-lived buffers from every worker thread, which glibc's arenas serve
-/// measurably slower (see scripts/bench-server.sh).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(name = "sigil-server", version, about = "Sigil reference server")]
 struct Cli {

@@ -39,7 +39,12 @@ type SubscriptionKey = (String, Option<String>, String);
 /// this without a cross-node invalidation.
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Readers (WAL: they never wait for the writer).
     pool: SqlitePool,
+    /// The one write connection. Writers queue for it in the pool (async,
+    /// first come first served) instead of in SQLite's busy handler, which
+    /// sleeps and retries and makes contended writes take seconds.
+    writer: SqlitePool,
     apps: Arc<CoherentCache<String, Option<App>>>,
     keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
     agents: Arc<CoherentCache<String, Option<Agent>>>,
@@ -92,17 +97,38 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(8)
         }
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let writer = if memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await?
+        };
+        sqlx::migrate!("./migrations").run(&writer).await?;
         Ok(Self {
             pool,
+            writer,
             apps: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             keys: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             agents: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             active_policies: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             subscribed: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
         })
+    }
+}
+
+impl SqliteStore {
+    /// A write transaction holding SQLite's write lock from `BEGIN`. A
+    /// deferred transaction that reads before it writes cannot wait for the
+    /// lock: when another connection wrote meanwhile, its upgrade fails at
+    /// once with SQLITE_BUSY, whatever the busy timeout. Taking the lock at
+    /// `BEGIN` waits (up to the busy timeout) instead, and the transaction's
+    /// reads see the latest committed state.
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
@@ -318,7 +344,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)")
             .bind(name)
             .bind(generate)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(
             sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
@@ -334,7 +360,7 @@ impl Store for SqliteStore {
             .bind(&user.email)
             .bind(&user.alias)
             .bind(user.created_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(conflict)?;
         Ok(())
@@ -364,7 +390,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("UPDATE users SET alias = ? WHERE id = ?")
             .bind(alias)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -383,7 +409,7 @@ impl Store for SqliteStore {
         .bind(&app.secret_hash)
         .bind(app.scopes.join(" "))
         .bind(app.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         self.apps.invalidate();
@@ -427,14 +453,14 @@ impl Store for SqliteStore {
         .bind(&app.secret_hash)
         .bind(app.scopes.join(" "))
         .bind(&app.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.apps.invalidate();
         Ok(())
     }
 
     async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE api_keys SET app_id = NULL WHERE app_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -477,7 +503,7 @@ impl Store for SqliteStore {
         .bind(key.scopes.join(" "))
         .bind(key.expires_at)
         .bind(key.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         self.keys.invalidate();
@@ -533,7 +559,7 @@ impl Store for SqliteStore {
             .bind(name)
             .bind(id)
             .bind(owner_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
@@ -546,7 +572,7 @@ impl Store for SqliteStore {
         .bind(at)
         .bind(id)
         .bind(owner_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
@@ -556,7 +582,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
             .bind(id)
             .bind(owner_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
@@ -574,7 +600,7 @@ impl Store for SqliteStore {
         .bind(&token.scope)
         .bind(&token.session_id)
         .bind(token.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -590,7 +616,7 @@ impl Store for SqliteStore {
         )
         .bind(at)
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(row) = spent {
             return Ok(RefreshUse::Fresh(refresh_from(&row)?));
@@ -615,7 +641,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)")
             .bind(family_id)
             .bind(at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -646,7 +672,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)")
             .bind(jti)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -679,7 +705,7 @@ impl Store for SqliteStore {
     }
 
     async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
             .bind(key.created_at)
             .execute(&mut *tx)
@@ -701,7 +727,7 @@ impl Store for SqliteStore {
         at: i64,
         expires_at: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE signin_codes SET used_at = ? WHERE email = ? AND used_at IS NULL")
             .bind(at)
             .bind(email)
@@ -738,7 +764,7 @@ impl Store for SqliteStore {
         .bind(hash)
         .bind(at)
         .bind(max_attempts)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if redeemed.rows_affected() > 0 {
             return Ok(true);
@@ -749,7 +775,7 @@ impl Store for SqliteStore {
         )
         .bind(email)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(false)
     }
@@ -767,7 +793,7 @@ impl Store for SqliteStore {
         .bind(hash)
         .bind(user_id)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -800,7 +826,7 @@ impl Store for SqliteStore {
         .bind(&code.code_challenge)
         .bind(&code.scope)
         .bind(code.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -832,7 +858,7 @@ impl Store for SqliteStore {
         .bind(&issued.access_jti)
         .bind(issued.access_expires_at)
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(claimed.is_some())
     }
@@ -844,7 +870,7 @@ impl Store for SqliteStore {
         scopes: &[String],
         at: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // Write first: the transaction takes SQLite's write lock before it
         // reads, so a concurrent grant cannot be lost between read and write.
         sqlx::query("UPDATE consents SET granted_at = ? WHERE user_id = ? AND app_id = ?")
@@ -891,7 +917,7 @@ impl Store for SqliteStore {
         .bind(agent.status.as_str())
         .bind(agent.created_at)
         .bind(agent.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         self.agents.invalidate();
@@ -952,7 +978,7 @@ impl Store for SqliteStore {
         .bind(at)
         .bind(id)
         .bind(owner_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.agents.invalidate();
         Ok(done.rows_affected() == 1)
@@ -967,7 +993,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_agent_tokens(&self, tokens: &[AgentToken]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in tokens.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) ",
@@ -1016,7 +1042,7 @@ impl Store for SqliteStore {
         .bind(&domain.challenge)
         .bind(domain.created_at)
         .bind(domain.verified_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -1054,7 +1080,7 @@ impl Store for SqliteStore {
         .bind(at)
         .bind(id)
         .bind(owner_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -1063,7 +1089,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM domains WHERE id = ? AND owner_id = ?")
             .bind(id)
             .bind(owner_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -1099,7 +1125,7 @@ impl Store for SqliteStore {
         .bind(policy.is_active)
         .bind(policy.created_at)
         .bind(policy.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         self.active_policies.invalidate();
@@ -1161,7 +1187,7 @@ impl Store for SqliteStore {
         .bind(policy.updated_at)
         .bind(&policy.id)
         .bind(&policy.owner_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.active_policies.invalidate();
         Ok(done.rows_affected() == 1)
@@ -1171,7 +1197,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM policies WHERE id = ? AND owner_id = ?")
             .bind(id)
             .bind(owner_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.active_policies.invalidate();
         Ok(done.rows_affected() == 1)
@@ -1193,7 +1219,7 @@ impl Store for SqliteStore {
         .bind(a.created_at)
         .bind(a.decided_at)
         .bind(a.collected_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -1253,7 +1279,7 @@ impl Store for SqliteStore {
         .bind(id)
         .bind(owner_id)
         .bind(from.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1265,7 +1291,7 @@ impl Store for SqliteStore {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM agent_nonces WHERE expires_at <= ?")
             .bind(now)
             .execute(&mut *tx)
@@ -1296,7 +1322,7 @@ impl Store for SqliteStore {
         .bind(sub)
         .bind(user_id)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -1333,7 +1359,7 @@ impl Store for SqliteStore {
         key: &str,
         first: &IdempotentResponse,
     ) -> StoreResult<Option<IdempotentResponse>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx().await?;
         let claimed = sqlx::query(
             "INSERT OR IGNORE INTO idempotency_keys \
              (app_id, key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -1388,7 +1414,7 @@ impl Store for SqliteStore {
         .bind(to_json(&token.emails))
         .bind(token.expires_at)
         .bind(token.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
@@ -1430,7 +1456,7 @@ impl Store for SqliteStore {
     async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<Vec<AuditEntry>> {
         // IMMEDIATE: the head is read under the write lock, so another
         // process appending to the same file cannot fork the chain.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx().await?;
         let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;

@@ -70,7 +70,7 @@ impl WebhookStore for SqliteStore {
         .bind(&e.disabled_reason)
         .bind(e.created_at)
         .bind(e.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.subscribed.invalidate();
         Ok(())
@@ -109,7 +109,7 @@ impl WebhookStore for SqliteStore {
         .bind(id)
         .bind(owner.account)
         .bind(owner.app)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
@@ -133,14 +133,14 @@ impl WebhookStore for SqliteStore {
         .bind(id)
         .bind(owner.account)
         .bind(owner.app)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.subscribed.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
     async fn disable_webhook(&self, id: &str, reason: &str, at: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? \
              WHERE id = ? AND disabled_at IS NULL",
@@ -183,7 +183,7 @@ impl WebhookStore for SqliteStore {
             return Ok(0);
         }
         let generation = self.subscribed.generation();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let endpoints: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM webhook_endpoints e WHERE owner_id = ? \
              AND (app_id IS NULL OR app_id = ?) AND disabled_at IS NULL \
@@ -230,9 +230,12 @@ impl WebhookStore for SqliteStore {
                SELECT id FROM ( \
                  SELECT id, next_attempt_ms, ROW_NUMBER() OVER \
                    (PARTITION BY endpoint_id ORDER BY next_attempt_ms, id) AS rn \
-                 FROM webhook_deliveries \
-                 WHERE status = ? AND next_attempt_ms <= ? \
-                   AND endpoint_id NOT IN (SELECT value FROM json_each(?)) \
+                 FROM ( \
+                   SELECT id, endpoint_id, next_attempt_ms FROM webhook_deliveries \
+                   WHERE status = ? AND next_attempt_ms <= ? \
+                     AND endpoint_id NOT IN (SELECT value FROM json_each(?)) \
+                   ORDER BY next_attempt_ms LIMIT ? \
+                 ) \
                ) WHERE rn <= ? ORDER BY next_attempt_ms, id LIMIT ? \
              ) RETURNING {DELIVERY_COLUMNS}"
         ))
@@ -240,9 +243,12 @@ impl WebhookStore for SqliteStore {
         .bind(status::PENDING)
         .bind(now_ms)
         .bind(skip)
+        // Only the earliest due rows are ranked, so a claim costs the same
+        // with a backlog of millions as with a few.
+        .bind(i64::from(limit.saturating_mul(per_endpoint)))
         .bind(i64::from(per_endpoint))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await?
         .iter()
         .map(delivery_from)
@@ -275,7 +281,7 @@ impl WebhookStore for SqliteStore {
         .bind(r.at_ms)
         .bind(id)
         .bind(status::PENDING)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -312,7 +318,7 @@ impl WebhookStore for SqliteStore {
         .bind(now_ms)
         .bind(delivery_id)
         .bind(endpoint_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
