@@ -515,13 +515,7 @@ pub fn verify(
     opts: &VerifyOptions,
     now: i64,
 ) -> Result<VerifiedToken, TokenError> {
-    let compact = Compact::parse(token)?;
-    compact.check_header(opts.token_type)?;
-    let kid = compact.header.kid.as_deref();
-    let key = jwks
-        .find(kid)
-        .ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_owned)))?
-        .verifying_key()?;
+    let (compact, key) = Compact::with_key(token, jwks, opts)?;
     compact.verify(&key, opts, now)
 }
 
@@ -558,13 +552,7 @@ pub fn verify_batch(
     let staged: Vec<Result<Staged<'_>, TokenError>> = tokens
         .iter()
         .map(|token| {
-            let compact = Compact::parse(token)?;
-            compact.check_header(opts.token_type)?;
-            let kid = compact.header.kid.as_deref();
-            let key = jwks
-                .find(kid)
-                .ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_owned)))?
-                .verifying_key()?;
+            let (compact, key) = Compact::with_key(token, jwks, opts)?;
             let signature = compact.signature()?;
             if has_small_order_r(&signature) {
                 return Err(TokenError::InvalidSignature);
@@ -662,6 +650,22 @@ impl<'a> Compact<'a> {
             payload: base64url(payload, "payload")?,
             signature: base64url(signature, "signature")?,
         })
+    }
+
+    /// Parses `token`, checks its header and selects its key by `kid`.
+    fn with_key(
+        token: &'a str,
+        jwks: &Jwks,
+        opts: &VerifyOptions,
+    ) -> Result<(Self, VerifyingKey), TokenError> {
+        let compact = Compact::parse(token)?;
+        compact.check_header(opts.token_type)?;
+        let kid = compact.header.kid.as_deref();
+        let key = jwks
+            .find(kid)
+            .ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_owned)))?
+            .verifying_key()?;
+        Ok((compact, key))
     }
 
     fn check_header(&self, token_type: TokenType) -> Result<(), TokenError> {
