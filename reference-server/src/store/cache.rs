@@ -35,6 +35,22 @@ impl<K: Eq + Hash + Clone, V: Clone> CoherentCache<K, V> {
         self.entries.get(key)
     }
 
+    /// The cached value for `key`, or else what `load` reads from the
+    /// database, cached unless a write committed meanwhile.
+    pub async fn get_or_load<Q, E, Fut>(&self, key: &Q, load: impl FnOnce() -> Fut) -> Result<V, E>
+    where
+        Q: Hash + Equivalent<K> + ToOwned<Owned = K> + ?Sized,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        if let Some(hit) = self.entries.get(key) {
+            return Ok(hit);
+        }
+        let generation = self.generation();
+        let value = load().await?;
+        self.insert(generation, key.to_owned(), value.clone());
+        Ok(value)
+    }
+
     /// The generation to pass to [`Self::insert`]; read it before the load.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -78,5 +94,26 @@ mod tests {
         assert_eq!(c.get("k"), Some(2));
         c.invalidate();
         assert_eq!(c.get("k"), None);
+    }
+
+    #[tokio::test]
+    async fn get_or_load_loads_once_and_never_caches_a_raced_load() {
+        let c: CoherentCache<String, u32> = CoherentCache::new(8);
+        let first: Result<u32, ()> = c.get_or_load("k", || async { Ok(1) }).await;
+        assert_eq!(first, Ok(1));
+        let hit: Result<u32, ()> = c.get_or_load("k", || async { Ok(99) }).await;
+        assert_eq!(hit, Ok(1), "served from the cache, not loaded again");
+        // A write commits while the load runs: the loaded value is stale.
+        let raced: Result<u32, ()> = c
+            .get_or_load("r", || async {
+                c.invalidate();
+                Ok(2)
+            })
+            .await;
+        assert_eq!(raced, Ok(2));
+        assert_eq!(c.get("r"), None);
+        let failed: Result<u32, &str> = c.get_or_load("e", || async { Err("db down") }).await;
+        assert_eq!(failed, Err("db down"));
+        assert_eq!(c.get("e"), None);
     }
 }

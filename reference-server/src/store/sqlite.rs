@@ -417,19 +417,17 @@ impl Store for SqliteStore {
     }
 
     async fn app(&self, id: &str) -> StoreResult<Option<App>> {
-        if let Some(hit) = self.apps.get(id) {
-            return Ok(hit);
-        }
-        let generation = self.apps.generation();
-        let app = sqlx::query("SELECT * FROM apps WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(app_from)
-            .transpose()?;
-        self.apps.insert(generation, id.to_owned(), app.clone());
-        Ok(app)
+        self.apps
+            .get_or_load(id, || async {
+                sqlx::query("SELECT * FROM apps WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(app_from)
+                    .transpose()
+            })
+            .await
     }
 
     async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>> {
@@ -511,22 +509,19 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-        if let Some(hit) = self.keys.get(secret_hash) {
-            return Ok(hit);
-        }
-        let generation = self.keys.generation();
-        let key = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?"
-        ))
-        .bind(secret_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(key_from)
-        .transpose()?;
         self.keys
-            .insert(generation, secret_hash.to_vec(), key.clone());
-        Ok(key)
+            .get_or_load(secret_hash, || async {
+                sqlx::query(&format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?"
+                ))
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(key_from)
+                .transpose()
+            })
+            .await
     }
 
     async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>> {
@@ -925,19 +920,17 @@ impl Store for SqliteStore {
     }
 
     async fn agent(&self, id: &str) -> StoreResult<Option<Agent>> {
-        if let Some(hit) = self.agents.get(id) {
-            return Ok(hit);
-        }
-        let generation = self.agents.generation();
-        let agent = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(agent_from)
-            .transpose()?;
-        self.agents.insert(generation, id.to_owned(), agent.clone());
-        Ok(agent)
+        self.agents
+            .get_or_load(id, || async {
+                sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(agent_from)
+                    .transpose()
+            })
+            .await
     }
 
     async fn agents_of(
@@ -1150,28 +1143,24 @@ impl Store for SqliteStore {
         owner_id: &str,
         active_only: bool,
     ) -> StoreResult<Vec<super::Policy>> {
+        let load = || async {
+            sqlx::query(&format!(
+                "SELECT {POLICY_COLUMNS} FROM policies WHERE owner_id = ? \
+                 AND (? = 0 OR is_active = 1) ORDER BY priority DESC, created_at DESC, id"
+            ))
+            .bind(owner_id)
+            .bind(active_only)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(policy_from)
+            .collect()
+        };
         if active_only {
-            if let Some(hit) = self.active_policies.get(owner_id) {
-                return Ok(hit);
-            }
+            self.active_policies.get_or_load(owner_id, load).await
+        } else {
+            load().await
         }
-        let generation = self.active_policies.generation();
-        let policies = sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policies WHERE owner_id = ? AND (? = 0 OR is_active = 1) \
-             ORDER BY priority DESC, created_at DESC, id"
-        ))
-        .bind(owner_id)
-        .bind(active_only)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(policy_from)
-        .collect::<StoreResult<Vec<_>>>()?;
-        if active_only {
-            self.active_policies
-                .insert(generation, owner_id.to_owned(), policies.clone());
-        }
-        Ok(policies)
     }
 
     async fn update_policy(&self, policy: &super::Policy) -> StoreResult<bool> {
