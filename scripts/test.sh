@@ -1,32 +1,24 @@
 #!/usr/bin/env bash
-# Installs everything this repository needs (idempotently: whatever is present
-# is skipped) and runs every test of every SDK: lints, the Rust core and server
-# suites with the published vectors, the wasm32 build check, the conformance
-# runner against a real sigil-server process, standard OAuth clients
-# (oauth4webapi, authlib) against it, the WASM / Node / Python
+# Installs everything this repository needs (scripts/prereqs.sh, idempotent:
+# whatever is present is skipped) and runs every test of every SDK: lints, the
+# Rust core and server suites with the published vectors, the wasm32 build
+# check, the conformance runner against a real sigil-server process, standard
+# OAuth clients (oauth4webapi, authlib) against it, the WASM / Node / Python
 # bindings (headless Chromium included), and bounded fuzzing of each parser.
+# Prints each section's time and the total at the end, pass or fail.
 #
-#   ./scripts/test.sh            everything
+#   ./scripts/test.sh                  everything
 #   FUZZ_SECONDS=5 ./scripts/test.sh   shorter fuzzing
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export DEBIAN_FRONTEND=noninteractive
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-started=$SECONDS
-section() { printf '\n===== %s (%ss) =====\n' "$*" "$((SECONDS - started))"; }
+trap print_times EXIT
 
-section "Prerequisites"
-command -v cargo >/dev/null || { echo "cargo (rustup) is required" >&2; exit 1; }
-missing=()
-[ -x /usr/bin/rustc ] || missing+=(rustc-web cargo-web rust-web-src lld-22)
-command -v cc >/dev/null || missing+=(gcc)
-command -v node >/dev/null || missing+=(nodejs npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"
-fi
-cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2
-cargo --version; /usr/bin/rustc --version; node --version; python3 --version
+section "Prerequisites (scripts/prereqs.sh)"
+./scripts/prereqs.sh
+cargo --version; "$DEB_RUSTC" --version; node --version; python3 --version
 
 section "Lints: cargo fmt, cargo clippy -D warnings"
 cargo fmt --all -- --check
@@ -35,28 +27,30 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 section "Rust: sdk-core, sigil-server, conformance (unit, wiremock, vectors, doc tests)"
 # The napi and pyo3 crates are cdylibs that only link inside their host
-# runtimes; their tests run under node and pytest below.
+# runtimes; their tests run under node and pytest below. This also builds the
+# sigil-server and sigil-conformance binaries that every later section uses,
+# with the same feature set, so the server is compiled once per run.
 cargo test --workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm
+cargo build -p sigil-server -p sigil-conformance
+export SIGIL_SERVER=$TARGET_DIR/debug/sigil-server
 
 section "sdk-core builds for wasm32-unknown-unknown with default features off"
-# Same flags as scripts/test-wasm.sh (reference types off for Debian's
-# binaryen), so std is built from source once for both.
-RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/bin/rust-lld \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types" \
-  /usr/bin/cargo build --release -p sigil --no-default-features \
-  -Z build-std=std,panic_abort --target wasm32-unknown-unknown
+# Same flags as scripts/test-wasm.sh, so std is built from source once for both.
+wasm_cargo build --release -p sigil --no-default-features
 
 section "Conformance: the Rust SDK against a real sigil-server process"
-cargo build -p sigil-server -p sigil-conformance
-./target/debug/sigil-conformance --server ./target/debug/sigil-server
+"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER"
 
 section "Interop: oauth4webapi + jose (Node) and authlib (Python) against the server"
 ./scripts/test-interop.sh
 
-section "Bindings"
+section "Bindings: WASM (@sigil/web)"
 ./scripts/test-wasm.sh
+
+section "Bindings: Node (@sigil/node)"
 ./scripts/test-node.sh
+
+section "Bindings: Python (sigil-sdk)"
 ./scripts/test-python.sh
 
 section "Benchmarks compile (run them with ./scripts/bench.sh)"
