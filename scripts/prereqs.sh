@@ -22,7 +22,7 @@ apt_paths=(
   "$WASM_LD"                     lld-22
   "$WASM_OPT"                    binaryen
   "$CHROMIUM"                    chromium
-  /usr/bin/cc                    gcc
+  /usr/bin/gcc                   gcc
   /usr/bin/curl                  curl
 )
 missing=()
@@ -33,6 +33,7 @@ done
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "apt-get install ${missing[*]}"
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
