@@ -83,9 +83,13 @@ pub enum Error {
     /// There is no token set, or it ended (logout, failed refresh).
     #[error("not authenticated: {0}")]
     NotAuthenticated(&'static str),
-    /// A session storage backend failed.
+    /// A session storage backend failed, or held a value that is not a
+    /// token set (the value is discarded, so the next call starts clean).
     #[error("session storage failed: {0}")]
     Storage(String),
+    /// The caller cancelled the call (an `AbortSignal`, a dropped task).
+    #[error("the call was aborted")]
+    Aborted,
     /// Webhook verification failed.
     #[error(transparent)]
     Webhook(#[from] WebhookError),
@@ -120,6 +124,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::NotAuthenticated(_) => "not_authenticated",
             Error::Storage(_) => "storage_error",
+            Error::Aborted => "aborted",
             Error::Webhook(e) => e.code(),
             Error::Token(e) => e.code(),
             Error::Signature(e) => e.code(),
@@ -163,7 +168,9 @@ impl Error {
             Error::StateMismatch | Error::IssuerMismatch { .. } => ErrorKind::Callback,
             Error::InvalidResponse(_) => ErrorKind::InvalidResponse,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
-            Error::NotAuthenticated(_) | Error::Storage(_) => ErrorKind::Session,
+            Error::NotAuthenticated(_) => ErrorKind::Session,
+            Error::Storage(_) => ErrorKind::Storage,
+            Error::Aborted => ErrorKind::Aborted,
             Error::Webhook(_) => ErrorKind::Webhook,
             Error::Token(TokenError::Expired { .. }) => ErrorKind::TokenExpired,
             Error::Token(_) => ErrorKind::Token,
@@ -191,6 +198,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// No usable session.
     Session,
+    /// The session storage failed or held garbage.
+    Storage,
+    /// The caller cancelled.
+    Aborted,
     /// Webhook verification.
     Webhook,
     /// An expired token.
@@ -215,7 +226,60 @@ impl ErrorKind {
             ErrorKind::TokenExpired => "TokenExpiredError",
             ErrorKind::Signature => "SignatureError",
             ErrorKind::InvalidInput => "InvalidInputError",
-            ErrorKind::Callback | ErrorKind::InvalidResponse | ErrorKind::Session => "SigilError",
+            ErrorKind::Session => "LoginRequiredError",
+            ErrorKind::Storage => "StorageError",
+            ErrorKind::Aborted => "AbortError",
+            ErrorKind::Callback | ErrorKind::InvalidResponse => "SigilError",
+        }
+    }
+}
+
+/// Everything a binding puts on its error object, computed once here so every
+/// language carries the same fields with the same values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorInfo {
+    /// The binding-side class ([`ErrorKind::class_name`]).
+    pub class: &'static str,
+    /// [`Error::code`].
+    pub code: String,
+    /// The display message.
+    pub message: String,
+    /// [`Error::status`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// [`Error::request_id`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// [`Error::retry_after`], in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<f64>,
+    /// The RFC 6749 `error` of an OAuth error (the same as `code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The RFC 6749 `error_description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+impl Error {
+    /// The fields every binding's error object carries.
+    pub fn info(&self) -> ErrorInfo {
+        let (error, error_description) = match self {
+            Error::OAuth {
+                code, description, ..
+            } => (Some(code.clone()), description.clone()),
+            _ => (None, None),
+        };
+        ErrorInfo {
+            class: self.kind().class_name(),
+            code: self.code().to_owned(),
+            message: self.to_string(),
+            status: self.status(),
+            request_id: self.request_id().map(str::to_owned),
+            retry_after: self.retry_after().map(|d| d.as_secs_f64()),
+            error,
+            error_description,
         }
     }
 }

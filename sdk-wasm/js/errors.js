@@ -19,6 +19,9 @@ export class TokenError extends SigilError {}
 export class TokenExpiredError extends TokenError {}
 export class SignatureError extends SigilError {}
 export class InvalidInputError extends SigilError {}
+export class LoginRequiredError extends SigilError {}
+export class StorageError extends SigilError {}
+export class AbortError extends SigilError {}
 
 const classes = {
   SigilError,
@@ -31,6 +34,9 @@ const classes = {
   TokenExpiredError,
   SignatureError,
   InvalidInputError,
+  LoginRequiredError,
+  StorageError,
+  AbortError,
 };
 for (const [name, cls] of Object.entries(classes)) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });

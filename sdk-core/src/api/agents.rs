@@ -36,7 +36,7 @@ impl AgentStatus {
 }
 
 /// An agent as the API shows it: its public key, never its private key.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentInfo {
     /// `agt_…`; also the RFC 9421 `keyid` of its signatures.
@@ -56,7 +56,7 @@ pub struct AgentInfo {
 }
 
 /// A freshly created agent: the only time its private key is visible.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedAgent {
     /// The Ed25519 seed (`sgl_ask_…`); store it now.
@@ -67,7 +67,8 @@ pub struct CreatedAgent {
 }
 
 /// What to create.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// 1–100 characters.
     pub name: String,
@@ -77,7 +78,8 @@ pub struct NewAgent {
 }
 
 /// Which agents to list; `None` takes the server default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AgentQuery {
     /// 1–100, default 20.
     pub limit: Option<u32>,
@@ -88,7 +90,8 @@ pub struct AgentQuery {
 }
 
 /// One page of agents, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AgentList {
     /// This page.
     pub agents: Vec<AgentInfo>,

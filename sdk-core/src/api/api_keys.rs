@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::secret::Secret;
 
 /// A key as the API shows it: never the secret, only its prefix and last 4.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
     /// `key_…`.
@@ -35,7 +35,7 @@ pub struct ApiKeyInfo {
 }
 
 /// A freshly created key: the only time its secret is visible.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CreatedApiKey {
     /// The secret (`sgl_live_…`); store it now.
     pub key: Secret,
@@ -45,7 +45,8 @@ pub struct CreatedApiKey {
 }
 
 /// What to create.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiKey {
     /// Human label.

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::session::Session;
 
 /// A user as one app sees them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Identity {
     /// The per-app pairwise id: other apps see another one.
     pub slug: String,
@@ -20,7 +20,8 @@ pub struct Identity {
 }
 
 /// A message to one of the app's users.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewMessage {
     /// The recipient's slug.
     pub to: String,
@@ -32,7 +33,7 @@ pub struct NewMessage {
 }
 
 /// The answer to a message.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SentMessage {
     /// `msg_…`.

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::secret::Secret;
 
 /// An OAuth app as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// The `client_id`.
@@ -27,7 +27,7 @@ pub struct AppInfo {
 }
 
 /// An app with its secret, shown at creation and rotation only.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppWithSecret {
     /// The client secret of a confidential app.
@@ -38,7 +38,8 @@ pub struct AppWithSecret {
 }
 
 /// What to register.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApp {
     /// Shown on the consent screen.
@@ -55,7 +56,8 @@ pub struct NewApp {
 }
 
 /// Fields to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct AppUpdate {
     /// New name.

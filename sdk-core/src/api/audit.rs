@@ -1,13 +1,13 @@
 //! `/v1/audit`: the hash-chained audit log.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Core, Req};
 use crate::error::Result;
 
 /// One audit entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// Position in the chain.
@@ -32,9 +32,11 @@ pub struct AuditEntry {
 }
 
 /// Filters for listing and exporting; `None` means no filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditFilter {
     /// Only this event type.
+    #[serde(alias = "type")]
     pub event_type: Option<String>,
     /// Only this actor.
     pub actor: Option<String>,
@@ -45,7 +47,8 @@ pub struct AuditFilter {
 }
 
 /// One page of entries, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditPage {
     /// This page.
     pub entries: Vec<AuditEntry>,
@@ -54,8 +57,8 @@ pub struct AuditPage {
 }
 
 /// What [`Audit::verify`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Value")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "Value", into = "Value")]
 pub enum ChainVerdict {
     /// Every link holds.
     Intact {
@@ -97,8 +100,23 @@ impl TryFrom<Value> for ChainVerdict {
     }
 }
 
+impl From<ChainVerdict> for Value {
+    /// The server's own shape, `{valid, ...}`.
+    fn from(v: ChainVerdict) -> Value {
+        match v {
+            ChainVerdict::Intact { entries } => {
+                serde_json::json!({ "valid": true, "entries": entries })
+            }
+            ChainVerdict::Broken { broken_at, reason } => {
+                serde_json::json!({ "valid": false, "broken_at": broken_at, "reason": reason })
+            }
+        }
+    }
+}
+
 /// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AuditFormat {
     /// RFC 4180, with a header line.
     Csv,

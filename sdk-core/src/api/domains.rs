@@ -6,7 +6,7 @@ use super::{Core, Req};
 use crate::error::Result;
 
 /// Whether the TXT record was seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DomainStatus {
@@ -20,7 +20,7 @@ pub enum DomainStatus {
 }
 
 /// The DNS record to publish.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DnsRecord {
     /// `TXT`.
     #[serde(rename = "type")]
@@ -32,7 +32,7 @@ pub struct DnsRecord {
 }
 
 /// A domain as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainInfo {
     /// `dom_…`.

@@ -80,7 +80,7 @@ pub struct Rule {
 }
 
 /// A policy as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyInfo {
     /// `pol_…`.
@@ -102,7 +102,8 @@ pub struct PolicyInfo {
 }
 
 /// What to create. The server's request fields are snake_case.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewPolicy {
     /// 1–100 characters.
     pub name: String,
@@ -120,7 +121,8 @@ pub struct NewPolicy {
 }
 
 /// Fields to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyUpdate {
     /// New name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,7 +211,7 @@ impl ApprovalStatus {
 }
 
 /// A token request held by a `require_approval` rule.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Approval {
     /// `apv_…`.

@@ -13,9 +13,11 @@ use crate::secret::Secret;
 const MAX_BATCH: usize = 100;
 
 /// What an agent token should carry. The server's fields are snake_case.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The agent the token is for.
+    #[serde(alias = "agentId")]
     pub agent_id: String,
     /// At least one scope.
     pub scope: Vec<String>,
@@ -24,6 +26,7 @@ pub struct TokenRequest {
     pub ttl: Option<u64>,
     /// The audience (`aud`); `any` when none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "targetService")]
     pub target_service: Option<String>,
     /// Why the agent wants it; audited.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,7 +34,7 @@ pub struct TokenRequest {
 }
 
 /// An issued agent token.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentToken {
     /// The JWS; a bearer credential, so redacted in `Debug`.
@@ -45,7 +48,8 @@ pub struct AgentToken {
 }
 
 /// The outcome of a token request: policies may hold it for approval.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum Issuance {
     /// 201: the token.
     Issued(AgentToken),
@@ -55,7 +59,7 @@ pub enum Issuance {
 }
 
 /// A verified agent token's claims.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ValidAgentToken {
     /// The agent holding it.
     pub agent_id: String,
@@ -72,8 +76,8 @@ pub struct ValidAgentToken {
 }
 
 /// What the server says about one token.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Value")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "Value", into = "Value")]
 pub enum TokenVerdict {
     /// The token is good (and holds `required_scope` when one was asked).
     Valid(ValidAgentToken),
@@ -104,8 +108,24 @@ impl TryFrom<Value> for TokenVerdict {
     }
 }
 
+impl From<TokenVerdict> for Value {
+    /// The server's own shape, `{valid, ...}`.
+    fn from(v: TokenVerdict) -> Value {
+        match v {
+            TokenVerdict::Valid(t) => {
+                let mut value = serde_json::to_value(t).unwrap_or_default();
+                value["valid"] = Value::Bool(true);
+                value
+            }
+            TokenVerdict::Invalid { reason } => {
+                serde_json::json!({ "valid": false, "reason": reason })
+            }
+        }
+    }
+}
+
 /// The answer to a revocation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RevokedToken {
     /// The token id.

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::secret::Secret;
 
 /// Whether an endpoint receives deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WebhookStatus {
@@ -23,7 +23,7 @@ pub enum WebhookStatus {
 }
 
 /// An endpoint as the API shows it (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookInfo {
     /// `whk_…`.
@@ -49,7 +49,7 @@ pub struct WebhookInfo {
 }
 
 /// An endpoint with its signing secret, shown at creation and rotation only.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CreatedWebhook {
     /// `whsec_…`; give it to [`crate::Webhook::new`] on the receiving side.
     pub secret: Secret,
@@ -59,7 +59,8 @@ pub struct CreatedWebhook {
 }
 
 /// What to register.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// An http or https URL (private and loopback addresses only in dev and
     /// test mode).
@@ -72,7 +73,7 @@ pub struct NewWebhook {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DeliveryStatus {
@@ -90,7 +91,7 @@ pub enum DeliveryStatus {
 }
 
 /// One event's delivery to an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// Delivery id, for [`Webhooks::redeliver`].

@@ -60,16 +60,31 @@ class InvalidInputError(SigilError):
     """The caller passed something the SDK cannot use."""
 
 
+class LoginRequiredError(SigilError):
+    """There is no usable session: sign in again."""
+
+
+class StorageError(SigilError):
+    """The session storage failed or held a value that is not a token set."""
+
+
+class AbortError(SigilError):
+    """The caller cancelled the call."""
+
+
 from sigil._native import Pkce, VerifiedWebhook, Webhook, pkce, pkce_challenge  # noqa: E402
 
 __all__ = [
+    "AbortError",
     "ApiError",
     "InvalidInputError",
+    "LoginRequiredError",
     "OAuthError",
     "Pkce",
     "RateLimitError",
     "SigilError",
     "SignatureError",
+    "StorageError",
     "TokenError",
     "TokenExpiredError",
     "TransportError",

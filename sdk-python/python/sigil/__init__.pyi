@@ -2,13 +2,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Optional, Union, final
 
 __all__ = [
+    "AbortError",
     "ApiError",
     "InvalidInputError",
+    "LoginRequiredError",
     "OAuthError",
     "Pkce",
     "RateLimitError",
     "SigilError",
     "SignatureError",
+    "StorageError",
     "TokenError",
     "TokenExpiredError",
     "TransportError",
@@ -43,6 +46,9 @@ class TokenError(SigilError): ...
 class TokenExpiredError(TokenError): ...
 class SignatureError(SigilError): ...
 class InvalidInputError(SigilError): ...
+class LoginRequiredError(SigilError): ...
+class StorageError(SigilError): ...
+class AbortError(SigilError): ...
 
 @final
 class Pkce:
