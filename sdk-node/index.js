@@ -1,84 +1,346 @@
 'use strict';
-// @sigil/node: re-exports the native module and turns its thrown errors
-// (plain Errors tagged with `sigilClass`) into the typed error classes.
+// @sigil/node: the Rust core (sdk-core) as a napi-rs addon. This file only
+// adapts shapes to Node's idioms (EventEmitter, Response, AbortSignal, Buffer)
+// and maps errors; every behaviour lives in the core.
 
-const native = require('./sigil.node');
+const { EventEmitter } = require('node:events');
+const errors = require('./errors.js');
 
-class SigilError extends Error {
-  constructor(message, { code = 'sigil_error', status, requestId, retryAfter } = {}) {
-    super(message);
-    this.code = code;
-    this.status = status;
-    this.requestId = requestId;
-    this.retryAfter = retryAfter;
+const { fromNative, InvalidInputError, RawBodyRequiredError, AbortError } = errors;
+const native = loadNative();
+
+function loadNative() {
+  try {
+    return require('./sigil.node');
+  } catch (e) {
+    if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_DLOPEN_FAILED')) {
+      throw new Error(
+        `@sigil/node: no native module for ${process.platform}-${process.arch} (sdk-node/sigil.node). ` +
+          'Build it from the repository root: cargo build --release -p sigil-node && ' +
+          'cp target/release/libsigil_node.so sdk-node/sigil.node',
+        { cause: e },
+      );
+    }
+    throw e;
   }
-}
-class OAuthError extends SigilError {}
-class ApiError extends SigilError {}
-class RateLimitError extends ApiError {}
-class TransportError extends SigilError {}
-class WebhookVerificationError extends SigilError {}
-class TokenError extends SigilError {}
-class TokenExpiredError extends TokenError {}
-class SignatureError extends SigilError {}
-class InvalidInputError extends SigilError {}
-
-const errors = {
-  SigilError,
-  OAuthError,
-  ApiError,
-  RateLimitError,
-  TransportError,
-  WebhookVerificationError,
-  TokenError,
-  TokenExpiredError,
-  SignatureError,
-  InvalidInputError,
-};
-for (const [name, cls] of Object.entries(errors)) {
-  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
 }
 
 function call(fn) {
   try {
     return fn();
   } catch (e) {
-    // napi rejects a wrongly typed argument before our code runs; it is the
-    // caller's input error all the same.
-    if (e && typeof e.code === 'string' && /^(InvalidArg|\w+Expected)$/.test(e.code)) {
-      throw new InvalidInputError(e.message, { code: 'invalid_input' });
-    }
-    const Cls = e && typeof e.sigilClass === 'string' ? (errors[e.sigilClass] ?? SigilError) : null;
-    if (!Cls) throw e;
-    throw new Cls(e.message, e);
+    throw fromNative(e);
   }
 }
 
-function bytes(body) {
-  return body instanceof ArrayBuffer ? new Uint8Array(body) : body;
+async function callAsync(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw fromNative(e);
+  }
 }
 
-function plainHeaders(headers) {
-  const iterable = headers instanceof globalThis.Headers || headers instanceof Map;
-  return iterable ? Object.fromEntries(headers) : headers;
+function object(value, what) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidInputError(`${what} must be an object`, { code: 'invalid_input' });
+  }
+  return value;
 }
 
+/** `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs. */
+function headerPairs(headers) {
+  if (headers === undefined || headers === null) return [];
+  const entries =
+    typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(object(headers, 'headers'));
+  const pairs = [];
+  for (const [name, value] of entries) {
+    if (Array.isArray(value)) for (const v of value) pairs.push([String(name), String(v)]);
+    else if (value !== undefined) pairs.push([String(name), String(value)]);
+  }
+  return pairs;
+}
+
+/** Request body bytes; a string is UTF-8. */
+function bodyBuffer(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  throw new InvalidInputError('body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)', {
+    code: 'invalid_input',
+  });
+}
+
+function nativeRequest(input, init) {
+  const { method, headers, body, json } = init;
+  const pairs = headerPairs(headers);
+  let bytes = bodyBuffer(body);
+  if (json !== undefined) {
+    bytes = Buffer.from(JSON.stringify(json));
+    if (!pairs.some(([n]) => n.toLowerCase() === 'content-type')) pairs.push(['content-type', 'application/json']);
+  }
+  const url = input instanceof URL ? input.href : input;
+  if (typeof url !== 'string') throw new InvalidInputError('url must be a string or URL', { code: 'invalid_input' });
+  return { method, url, headers: pairs, body: bytes };
+}
+
+/** The bridge the core awaits: `(op, key, value) => Promise<string | null>`. */
+function storageBridge(adapter) {
+  for (const name of ['get', 'set', 'delete']) {
+    if (typeof adapter?.[name] !== 'function') {
+      throw new InvalidInputError(`storage.${name} must be a function`, { code: 'invalid_input' });
+    }
+  }
+  return (op, key, value) =>
+    new Promise((resolve) => {
+      if (op === 'get') resolve(adapter.get(key));
+      else if (op === 'set') resolve(adapter.set(key, value));
+      else resolve(adapter.delete(key));
+    }).then((v) => {
+      if (op !== 'get' || v === undefined || v === null) return null;
+      if (typeof v !== 'string') throw new TypeError(`storage.get returned a ${typeof v}, not a string`);
+      return v;
+    });
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * The Sigil client: login, a self-renewing session, every grant, typed API
+ * clients. Emits `tokenChange` with `{ type, tokens? }`.
+ */
+class Sigil extends EventEmitter {
+  #native;
+
+  constructor(config) {
+    super();
+    const { storage, ...rest } = object(config, 'config') ?? {};
+    const bridge = storage === undefined ? undefined : storageBridge(storage);
+    this.#native = call(() => new native.Client(rest, bridge, (event) => this.emit('tokenChange', event)));
+    const run = (op) => (...args) => callAsync(() => this.#native.call(op, args));
+    this.management = {};
+    this.app = { webhooks: {} };
+    for (const op of native.operations()) {
+      const [resource, method] = op.split('.');
+      if (resource === 'app') this.app[method] = run(op);
+      else if (resource === 'appWebhooks') this.app.webhooks[method] = run(op);
+      else (this.management[resource] ??= {})[method] = run(op);
+    }
+  }
+
+  discover() {
+    return callAsync(() => this.#native.discover());
+  }
+  authorizationUrl(options) {
+    return callAsync(() => this.#native.authorizationUrl(object(options, 'options')));
+  }
+  handleCallback(url) {
+    return callAsync(() => this.#native.handleCallback(url instanceof URL ? url.href : url));
+  }
+  accessToken() {
+    return callAsync(() => this.#native.accessToken());
+  }
+  async tokens() {
+    return (await callAsync(() => this.#native.tokens())) ?? undefined;
+  }
+  setTokens(tokens) {
+    return callAsync(() => this.#native.setTokens(tokens));
+  }
+  logout() {
+    return callAsync(() => this.#native.logout());
+  }
+  clientCredentials(scopes) {
+    return callAsync(() => this.#native.clientCredentials(scopes));
+  }
+  exchangeApiKey(apiKey, scopes) {
+    return callAsync(() => this.#native.exchangeApiKey(apiKey, scopes));
+  }
+  tokenExchange(options) {
+    return callAsync(() => this.#native.tokenExchange(options));
+  }
+  introspect(token, hint) {
+    return callAsync(() => this.#native.introspect(token, hint));
+  }
+  revoke(token, hint) {
+    return callAsync(() => this.#native.revoke(token, hint));
+  }
+  verifyToken(token, options) {
+    return callAsync(() => this.#native.verifyToken(token, object(options, 'options')));
+  }
+
+  /**
+   * An authenticated request (a path is resolved against the issuer): renews and
+   * replays once on 401, honours Retry-After on 429/503, adds Idempotency-Key
+   * where the API needs one. Resolves to a WHATWG `Response`; error statuses
+   * reject with the typed error.
+   */
+  async request(input, init = {}) {
+    const { signal } = object(init, 'init') ?? {};
+    if (signal?.aborted) throw new AbortError('the call was aborted', { code: 'aborted' });
+    const request = call(() => nativeRequest(input, init));
+    const cancellation = signal ? new native.Cancellation() : undefined;
+    const onAbort = () => cancellation.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await callAsync(() => this.#native.request(request, cancellation));
+      return new Response(NULL_BODY.has(res.status) ? null : res.body, {
+        status: res.status,
+        headers: res.headers,
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+function headerValue(headers, name) {
+  if (headers === undefined || headers === null) return undefined;
+  if (typeof headers.get === 'function') return headers.get(name) ?? undefined;
+  let v = headers[name];
+  if (v === undefined) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) v = headers[key];
+  }
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The raw body as received; parsed JSON is refused with the fix named. */
+function rawBody(body) {
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  throw new RawBodyRequiredError(
+    'webhook verification needs the raw request body (Buffer, Uint8Array or string), not a parsed object: ' +
+      "use express.raw({ type: 'application/json' }) for this route, or read request.arrayBuffer() / request.text() " +
+      'before any JSON parsing',
+    { code: 'raw_body_required' },
+  );
+}
+
+/** Standard Webhooks verifier and signer. */
 class Webhook {
   #inner;
   constructor(secrets, toleranceSeconds) {
     this.#inner = call(() => new native.Webhook(secrets, toleranceSeconds));
   }
   verify(headers, body, options) {
-    return call(() => this.#inner.verify(plainHeaders(headers), bytes(body), options));
+    const raw = rawBody(body);
+    const id = headerValue(headers, 'webhook-id');
+    const timestamp = headerValue(headers, 'webhook-timestamp');
+    const signature = headerValue(headers, 'webhook-signature');
+    call(() => this.#inner.verify(id, timestamp, signature, raw, options?.now));
+    let payload;
+    try {
+      payload = JSON.parse(typeof raw === 'string' ? raw : decoder.decode(raw));
+    } catch (e) {
+      throw new errors.WebhookVerificationError(`webhook payload is not a valid event: ${e.message}`, {
+        code: 'invalid_payload',
+      });
+    }
+    return { id, timestamp: Number(timestamp), payload };
   }
   sign(id, timestamp, body) {
-    return call(() => this.#inner.sign(id, timestamp, bytes(body)));
+    return call(() => this.#inner.sign(id, timestamp, body instanceof ArrayBuffer ? new Uint8Array(body) : body));
   }
+}
+
+function readStream(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(typeof c === 'string' ? Buffer.from(c) : c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Verifies a webhook on a Node `IncomingMessage` (plain `http`, Express, Fastify's
+ * `raw`). Reads the body itself when no parser ran; given `express.json()`'s
+ * parsed object it throws `RawBodyRequiredError`.
+ */
+async function verifyWebhookIncoming(webhook, req, options) {
+  const body = req.body !== undefined ? req.body : req.readableEnded ? undefined : await readStream(req);
+  if (body === undefined) {
+    throw new RawBodyRequiredError('the request body was already consumed; verify before any body parser', {
+      code: 'raw_body_required',
+    });
+  }
+  return webhook.verify(req.headers, body, options);
+}
+
+/**
+ * Express middleware: sets `req.webhook` to the verified event, answers 400
+ * with the code when verification fails, and passes `RawBodyRequiredError` on.
+ */
+function webhookMiddleware(secrets, options) {
+  const webhook = secrets instanceof Webhook ? secrets : new Webhook(secrets, options?.toleranceSeconds);
+  return (req, res, next) => {
+    verifyWebhookIncoming(webhook, req).then(
+      (event) => {
+        req.webhook = event;
+        next();
+      },
+      (e) => {
+        if (e instanceof errors.WebhookVerificationError) res.status(400).json({ error: e.code });
+        else next(e);
+      },
+    );
+  };
+}
+
+/** Verifies a fetch-style `Request` (Next.js route handlers, Hono, Deno, Bun) on its raw body. */
+async function verifyWebhookRequest(webhook, request, options) {
+  if (request.bodyUsed) {
+    throw new RawBodyRequiredError(
+      'the Request body was already read (request.json()?); call verifyWebhookRequest first and use event.payload',
+      { code: 'raw_body_required' },
+    );
+  }
+  const body = new Uint8Array(await request.arrayBuffer());
+  return webhook.verify(request.headers, body, options);
+}
+
+/** Verifies Sigil tokens offline against a JWKS you hold. */
+class TokenVerifier {
+  #inner;
+  constructor(jwks, options) {
+    const bytes = Buffer.from(typeof jwks === 'string' ? jwks : JSON.stringify(jwks));
+    this.#inner = call(() => new native.TokenVerifier(bytes, object(options, 'options')));
+  }
+  verify(token, options) {
+    return JSON.parse(call(() => this.#inner.verify(token, options?.now)));
+  }
+}
+
+/** The headers that sign `request` (RFC 9421 with Content-Digest), as an object. */
+function signRequest(request, options) {
+  const req = call(() => nativeRequest(object(request, 'request').url, request));
+  return Object.fromEntries(call(() => native.signRequest(req, options)));
+}
+
+/** Verifies the RFC 9421 signature of `request`; returns what it covered. */
+function verifyRequest(request, options) {
+  const req = call(() => nativeRequest(object(request, 'request').url, request));
+  return call(() => native.verifyRequest(req, options, options?.now));
 }
 
 module.exports = {
   ...errors,
+  fromNative: undefined,
+  Sigil,
   Webhook,
+  TokenVerifier,
+  webhookMiddleware,
+  verifyWebhookIncoming,
+  verifyWebhookRequest,
+  signRequest,
+  verifyRequest,
+  operations: () => native.operations(),
   pkce: () => native.pkce(),
   pkceChallenge: (verifier) => call(() => native.pkceChallenge(verifier)),
+  noop: () => native.noop(),
 };
+delete module.exports.fromNative;

@@ -17,9 +17,10 @@ pub mod types;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{AbortRegistration, Abortable};
+use futures::future::Abortable;
 
 pub use api_ops::OPERATIONS;
+pub use futures::future::{AbortHandle, AbortRegistration};
 use store::KvSessionStorage;
 pub use store::{KeyValueStore, MemoryStore};
 pub use types::{
@@ -122,9 +123,7 @@ impl Sigil {
         runtime: Runtime,
         store: Option<Arc<dyn KeyValueStore>>,
     ) -> Result<Self> {
-        let config: Config = serde_json::from_value(config)
-            .map_err(|e| Error::InvalidInput(format!("config: {e}")))?;
-        Self::new(config, runtime, store)
+        Self::new(parse("config", config)?, runtime, store)
     }
 
     /// Registers a listener for token changes.
@@ -440,6 +439,12 @@ impl Sigil {
         let ready = self.ready().await?;
         api_ops::call(&ready.management, &ready.app, operation, args).await
     }
+}
+
+/// Reads a binding's JSON argument as the facade's typed input; a wrong type
+/// or an unknown member is an [`Error::InvalidInput`] that names `what`.
+pub fn parse<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| Error::InvalidInput(format!("{what}: {e}")))
 }
 
 /// Runs `call` unless `abort` fires first.
