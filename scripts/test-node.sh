@@ -16,7 +16,7 @@ sub "Lint: prettier + tsc"
 tests/js/node_modules/.bin/prettier --version
 tests/js/node_modules/.bin/prettier --check \
   'sdk-wasm/js/*.js' 'sdk-wasm/*.d.ts' 'sdk-wasm/test/*.{js,cjs,mjs}' \
-  'sdk-node/index.js' 'sdk-node/index.d.ts' 'sdk-node/test/*.js' \
+  'sdk-node/*.{js,mjs,d.ts}' 'sdk-node/test/*.{js,mjs}' 'sdk-node/conformance/*.mjs' 'sdk-node/bench/*.{js,mjs}' \
   'tests/js/*.{cjs,ts,json}' 'tests/interop/node/*.mjs'
 tests/js/node_modules/.bin/tsc --version
 tests/js/node_modules/.bin/tsc -p tests/js

@@ -53,7 +53,9 @@ function object(value, what) {
 function headerPairs(headers) {
   if (headers === undefined || headers === null) return [];
   const entries =
-    typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(object(headers, 'headers'));
+    typeof headers[Symbol.iterator] === 'function'
+      ? headers
+      : Object.entries(object(headers, 'headers'));
   const pairs = [];
   for (const [name, value] of entries) {
     if (Array.isArray(value)) for (const v of value) pairs.push([String(name), String(v)]);
@@ -68,9 +70,12 @@ function bodyBuffer(body) {
   if (typeof body === 'string') return Buffer.from(body);
   if (body instanceof ArrayBuffer) return Buffer.from(body);
   if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  throw new InvalidInputError('body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)', {
-    code: 'invalid_input',
-  });
+  throw new InvalidInputError(
+    'body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)',
+    {
+      code: 'invalid_input',
+    },
+  );
 }
 
 function nativeRequest(input, init) {
@@ -79,10 +84,12 @@ function nativeRequest(input, init) {
   let bytes = bodyBuffer(body);
   if (json !== undefined) {
     bytes = Buffer.from(JSON.stringify(json));
-    if (!pairs.some(([n]) => n.toLowerCase() === 'content-type')) pairs.push(['content-type', 'application/json']);
+    if (!pairs.some(([n]) => n.toLowerCase() === 'content-type'))
+      pairs.push(['content-type', 'application/json']);
   }
   const url = input instanceof URL ? input.href : input;
-  if (typeof url !== 'string') throw new InvalidInputError('url must be a string or URL', { code: 'invalid_input' });
+  if (typeof url !== 'string')
+    throw new InvalidInputError('url must be a string or URL', { code: 'invalid_input' });
   return { method, url, headers: pairs, body: bytes };
 }
 
@@ -100,7 +107,8 @@ function storageBridge(adapter) {
       else resolve(adapter.delete(key));
     }).then((v) => {
       if (op !== 'get' || v === undefined || v === null) return null;
-      if (typeof v !== 'string') throw new TypeError(`storage.get returned a ${typeof v}, not a string`);
+      if (typeof v !== 'string')
+        throw new TypeError(`storage.get returned a ${typeof v}, not a string`);
       return v;
     });
 }
@@ -118,8 +126,13 @@ class Sigil extends EventEmitter {
     super();
     const { storage, ...rest } = object(config, 'config') ?? {};
     const bridge = storage === undefined ? undefined : storageBridge(storage);
-    this.#native = call(() => new native.Client(rest, bridge, (event) => this.emit('tokenChange', event)));
-    const run = (op) => (...args) => callAsync(() => this.#native.call(op, args));
+    this.#native = call(
+      () => new native.Client(rest, bridge, (event) => this.emit('tokenChange', event)),
+    );
+    const run =
+      (op) =>
+      (...args) =>
+        callAsync(() => this.#native.call(op, args));
     this.management = {};
     this.app = { webhooks: {} };
     for (const op of native.operations()) {
@@ -211,7 +224,8 @@ function headerValue(headers, name) {
 function rawBody(body) {
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (ArrayBuffer.isView(body))
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   throw new RawBodyRequiredError(
     'webhook verification needs the raw request body (Buffer, Uint8Array or string), not a parsed object: ' +
       "use express.raw({ type: 'application/json' }) for this route, or read request.arrayBuffer() / request.text() " +
@@ -236,14 +250,19 @@ class Webhook {
     try {
       payload = JSON.parse(typeof raw === 'string' ? raw : decoder.decode(raw));
     } catch (e) {
-      throw new errors.WebhookVerificationError(`webhook payload is not a valid event: ${e.message}`, {
-        code: 'invalid_payload',
-      });
+      throw new errors.WebhookVerificationError(
+        `webhook payload is not a valid event: ${e.message}`,
+        {
+          code: 'invalid_payload',
+        },
+      );
     }
     return { id, timestamp: Number(timestamp), payload };
   }
   sign(id, timestamp, body) {
-    return call(() => this.#inner.sign(id, timestamp, body instanceof ArrayBuffer ? new Uint8Array(body) : body));
+    return call(() =>
+      this.#inner.sign(id, timestamp, body instanceof ArrayBuffer ? new Uint8Array(body) : body),
+    );
   }
 }
 
@@ -262,11 +281,15 @@ function readStream(req) {
  * parsed object it throws `RawBodyRequiredError`.
  */
 async function verifyWebhookIncoming(webhook, req, options) {
-  const body = req.body !== undefined ? req.body : req.readableEnded ? undefined : await readStream(req);
+  const body =
+    req.body !== undefined ? req.body : req.readableEnded ? undefined : await readStream(req);
   if (body === undefined) {
-    throw new RawBodyRequiredError('the request body was already consumed; verify before any body parser', {
-      code: 'raw_body_required',
-    });
+    throw new RawBodyRequiredError(
+      'the request body was already consumed; verify before any body parser',
+      {
+        code: 'raw_body_required',
+      },
+    );
   }
   return webhook.verify(req.headers, body, options);
 }
@@ -276,7 +299,8 @@ async function verifyWebhookIncoming(webhook, req, options) {
  * with the code when verification fails, and passes `RawBodyRequiredError` on.
  */
 function webhookMiddleware(secrets, options) {
-  const webhook = secrets instanceof Webhook ? secrets : new Webhook(secrets, options?.toleranceSeconds);
+  const webhook =
+    secrets instanceof Webhook ? secrets : new Webhook(secrets, options?.toleranceSeconds);
   return (req, res, next) => {
     verifyWebhookIncoming(webhook, req).then(
       (event) => {
@@ -324,7 +348,8 @@ function signRequest(request, options) {
 /** Verifies the RFC 9421 signature of `request`; returns what it covered. */
 function verifyRequest(request, options) {
   const req = call(() => nativeRequest(object(request, 'request').url, request));
-  return call(() => native.verifyRequest(req, options, options?.now));
+  const { now, ...rest } = object(options, 'options') ?? {};
+  return call(() => native.verifyRequest(req, rest, now));
 }
 
 module.exports = {

@@ -181,7 +181,96 @@ function nodeApi(): void {
   errorClasses(node);
 }
 
+/** @sigil/node's client: sessions, grants, typed API clients, offline helpers. */
+async function nodeClient(): Promise<void> {
+  const store = new Map<string, string>();
+  const client = new node.Sigil({
+    issuer: 'https://auth.example.com',
+    apiKey: 'sgl_live_x',
+    scopes: ['keys.read'],
+    storage: {
+      get: async (k) => store.get(k),
+      set: async (k, v) => void store.set(k, v),
+      delete: async (k) => store.delete(k),
+    },
+  });
+  client.on('tokenChange', (event) => {
+    if (event.type === 'refreshed') void event.tokens.accessToken;
+  });
+  const token: string = await client.accessToken();
+  const tokens: node.Tokens | undefined = await client.tokens();
+  const start = await client.authorizationUrl({
+    redirectUri: 'http://127.0.0.1/cb',
+    scopes: ['profile.basic'],
+  });
+  const fromCallback: node.Tokens = await client.handleCallback(new URL(start.url));
+  const response: Response = await client.request('/v1/api-keys', {
+    method: 'POST',
+    json: { name: 'ci' },
+    signal: AbortSignal.timeout(5000),
+  });
+  const key: node.CreatedApiKey = await client.management.apiKeys.create({
+    name: 'ci',
+    preset: 'read',
+  });
+  const agents: node.AgentList = await client.management.agents.list({ status: 'active' });
+  const issued: node.Issuance = await client.management.tokens.issue({
+    agent_id: 'agt_1',
+    scope: ['a.b'],
+  });
+  if (issued.status === 'issued') void issued.token;
+  const identity = await client.app.lookupIdentity('usr_1');
+  const hooks: node.WebhookInfo[] = await client.app.webhooks.list();
+  const claims: node.Claims = await client.verifyToken(token, {
+    audience: 'api',
+    requiredScopes: ['a.b'],
+  });
+  const intro: node.Introspection = await client.introspect(token);
+  await client.revoke(token, 'access_token');
+  await client.logout();
+  const verifier = new node.TokenVerifier({ keys: [] }, { tokenType: 'agent' });
+  const agentClaims: node.Claims = verifier.verify(token, { now: 1000 });
+  const signed: Record<string, string> = node.signRequest(
+    { method: 'POST', url: 'https://auth.example.com/v1/tokens', body: '{}' },
+    { keyId: 'agt_1', key: 'sgl_ask_x' },
+  );
+  const checked: node.VerifiedRequest = node.verifyRequest(
+    { method: 'POST', url: 'https://auth.example.com/v1/tokens', headers: signed, body: '{}' },
+    { keys: { agt_1: { key: 'base64url-public-key' } }, requireNonce: true },
+  );
+  const event = await node.verifyWebhookRequest(
+    new node.Webhook(secret),
+    new Request('https://x.example'),
+  );
+  const middleware = node.webhookMiddleware(secret);
+  void [
+    tokens,
+    fromCallback,
+    response,
+    key,
+    agents,
+    identity,
+    hooks,
+    claims,
+    intro,
+    agentClaims,
+    checked,
+    event,
+    middleware,
+  ];
+
+  // @ts-expect-error: the issuer is required.
+  new node.Sigil({ apiKey: 'sgl_live_x' });
+  // @ts-expect-error: renewal is one of three kinds.
+  new node.Sigil({ issuer: 'https://a.example', renewal: 'password' });
+  // @ts-expect-error: a key needs a name.
+  await client.management.apiKeys.create({ preset: 'read' });
+  // @ts-expect-error: tokenChange listeners get a TokenEvent.
+  client.on('tokenChange', (event: string) => event);
+}
+
 webApi(web);
 webApi(webNode);
 void webInit();
 nodeApi();
+void nodeClient();
