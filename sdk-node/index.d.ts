@@ -255,6 +255,7 @@ export interface ApiKeyInfo {
   id: string;
   name: string;
   prefix: string;
+  last4: string;
   masked: string;
   scopes: string[];
   appId: string | null;
