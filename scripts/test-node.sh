@@ -25,7 +25,7 @@ echo "tsc -p tests/js: no errors"
 sub "Build sigil-node (napi, release)"
 start=$SECONDS
 cargo build --release -p sigil-node
-cp "$TARGET_DIR/release/libsigil_node.so" sdk-node/sigil.node
+node sdk-node/prepare.js
 echo "cargo build: $((SECONDS - start)) s; sdk-node/sigil.node: $(stat -c %s sdk-node/sigil.node) bytes"
 
 sub "Tests: node --test (shared vectors + README quick start)"

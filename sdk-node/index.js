@@ -352,9 +352,13 @@ function verifyRequest(request, options) {
   return call(() => native.verifyRequest(req, rest, now));
 }
 
+/** The error classes, without the conversion helpers. */
+function withoutHelpers(all) {
+  return Object.fromEntries(Object.entries(all).filter(([name]) => /^[A-Z]/.test(name)));
+}
+
 module.exports = {
-  ...errors,
-  fromNative: undefined,
+  ...withoutHelpers(errors),
   Sigil,
   Webhook,
   TokenVerifier,
@@ -368,4 +372,3 @@ module.exports = {
   pkceChallenge: (verifier) => call(() => native.pkceChallenge(verifier)),
   noop: () => native.noop(),
 };
-delete module.exports.fromNative;

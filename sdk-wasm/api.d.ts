@@ -71,7 +71,12 @@ export class SigilError extends Error {
   /** Seconds the server asked to wait, when it said. */
   retryAfter?: number;
 }
-export class OAuthError extends SigilError {}
+/** An RFC 6749 error from an OAuth endpoint or an authorization callback. */
+export class OAuthError extends SigilError {
+  /** The RFC 6749 `error` (`invalid_grant`, `access_denied`, ...). */
+  error: string;
+  errorDescription?: string;
+}
 export class ApiError extends SigilError {}
 export class RateLimitError extends ApiError {}
 export class TransportError extends SigilError {}
@@ -80,3 +85,11 @@ export class TokenError extends SigilError {}
 export class TokenExpiredError extends TokenError {}
 export class SignatureError extends SigilError {}
 export class InvalidInputError extends SigilError {}
+/** A webhook helper got parsed JSON instead of the raw body. */
+export class RawBodyRequiredError extends InvalidInputError {}
+/** There is no usable session: sign in again. */
+export class LoginRequiredError extends SigilError {}
+/** The session storage failed or held a value that is not a token set. */
+export class StorageError extends SigilError {}
+/** The call was cancelled by its `AbortSignal`. */
+export class AbortError extends SigilError {}

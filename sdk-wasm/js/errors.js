@@ -1,27 +1,39 @@
-// Error classes of @sigil/web. The Rust side picks the class (see
-// `class_name` in src/lib.rs) and calls createSigilError.
+// The error classes of @sigil/web and @sigil/node: this one file serves both.
+// @sigil/web imports it as an ES module (a wasm-bindgen snippet); the Node build
+// turns its final `export { ... }` into `module.exports = { ... }` to make
+// sdk-node/errors.js (see scripts/test-node.sh), so it must stay free of other
+// `export`s and of imports. The Rust side picks the class
+// (`ErrorKind::class_name` in sdk-core) and sends every field (`ErrorInfo`).
 
-export class SigilError extends Error {
-  constructor(message, { code = 'sigil_error', status, requestId, retryAfter } = {}) {
-    super(message);
-    this.code = code;
-    this.status = status;
-    this.requestId = requestId;
-    this.retryAfter = retryAfter;
+class SigilError extends Error {
+  constructor(message, fields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.code = fields.code ?? 'sigil_error';
+    this.status = fields.status;
+    this.requestId = fields.requestId;
+    this.retryAfter = fields.retryAfter;
   }
 }
-export class OAuthError extends SigilError {}
-export class ApiError extends SigilError {}
-export class RateLimitError extends ApiError {}
-export class TransportError extends SigilError {}
-export class WebhookVerificationError extends SigilError {}
-export class TokenError extends SigilError {}
-export class TokenExpiredError extends TokenError {}
-export class SignatureError extends SigilError {}
-export class InvalidInputError extends SigilError {}
-export class LoginRequiredError extends SigilError {}
-export class StorageError extends SigilError {}
-export class AbortError extends SigilError {}
+class OAuthError extends SigilError {
+  constructor(message, fields = {}) {
+    super(message, fields);
+    /** The RFC 6749 `error`. */
+    this.error = fields.error ?? this.code;
+    this.errorDescription = fields.errorDescription;
+  }
+}
+class ApiError extends SigilError {}
+class RateLimitError extends ApiError {}
+class TransportError extends SigilError {}
+class WebhookVerificationError extends SigilError {}
+class TokenError extends SigilError {}
+class TokenExpiredError extends TokenError {}
+class SignatureError extends SigilError {}
+class InvalidInputError extends SigilError {}
+class RawBodyRequiredError extends InvalidInputError {}
+class LoginRequiredError extends SigilError {}
+class StorageError extends SigilError {}
+class AbortError extends SigilError {}
 
 const classes = {
   SigilError,
@@ -34,6 +46,7 @@ const classes = {
   TokenExpiredError,
   SignatureError,
   InvalidInputError,
+  RawBodyRequiredError,
   LoginRequiredError,
   StorageError,
   AbortError,
@@ -42,7 +55,50 @@ for (const [name, cls] of Object.entries(classes)) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
 }
 
-export function createSigilError(className, message, code, status, requestId, retryAfter) {
-  const Cls = classes[className] ?? SigilError;
-  return new Cls(message, { code, status, requestId, retryAfter });
+/** The typed error for the core's `ErrorInfo` (`{ class, message, code, ... }`). */
+function errorFromInfo(info) {
+  const Cls = classes[info.class] ?? SigilError;
+  return new Cls(info.message, info);
 }
+
+/** The wasm binding's entry: one positional argument per field. */
+function createSigilError(className, message, code, status, requestId, retryAfter) {
+  return errorFromInfo({ class: className, message, code, status, requestId, retryAfter });
+}
+
+/** Marks a native (napi) error message that carries `ErrorInfo` as JSON. */
+const NATIVE_MARK = '\u0001sigil:';
+
+/** The typed error for anything a native addon threw. */
+function fromNative(e) {
+  if (e instanceof SigilError) return e;
+  const message = e && typeof e.message === 'string' ? e.message : '';
+  if (message.startsWith(NATIVE_MARK))
+    return errorFromInfo(JSON.parse(message.slice(NATIVE_MARK.length)));
+  // napi rejects a wrongly typed argument before the core runs; it is the
+  // caller's input error all the same.
+  if (e && typeof e.code === 'string' && /^(InvalidArg|\w+Expected)$/.test(e.code)) {
+    return new InvalidInputError(message, { code: 'invalid_input', cause: e });
+  }
+  return e;
+}
+
+export {
+  SigilError,
+  OAuthError,
+  ApiError,
+  RateLimitError,
+  TransportError,
+  WebhookVerificationError,
+  TokenError,
+  TokenExpiredError,
+  SignatureError,
+  InvalidInputError,
+  RawBodyRequiredError,
+  LoginRequiredError,
+  StorageError,
+  AbortError,
+  errorFromInfo,
+  createSigilError,
+  fromNative,
+};

@@ -34,6 +34,14 @@ extern "C" {
     pub type SignatureError;
     #[wasm_bindgen(reexport)]
     pub type InvalidInputError;
+    #[wasm_bindgen(reexport)]
+    pub type RawBodyRequiredError;
+    #[wasm_bindgen(reexport)]
+    pub type LoginRequiredError;
+    #[wasm_bindgen(reexport)]
+    pub type StorageError;
+    #[wasm_bindgen(reexport)]
+    pub type AbortError;
 
     #[wasm_bindgen(js_name = createSigilError)]
     fn create_sigil_error(

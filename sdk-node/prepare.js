@@ -1,0 +1,25 @@
+'use strict';
+// Assembles @sigil/node from the build outputs, after
+// `cargo build --release -p sigil-node`: the native addon (sigil.node) and
+// errors.js, the CommonJS form of the one error module both JS packages share
+// (sdk-wasm/js/errors.js, whose final `export {` becomes `module.exports = {`).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const release = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'release');
+const addon = ['libsigil_node.so', 'libsigil_node.dylib', 'sigil_node.dll']
+  .map((name) => path.join(release, name))
+  .find((file) => fs.existsSync(file));
+if (!addon) {
+  throw new Error(`no native addon in ${release}: run cargo build --release -p sigil-node first`);
+}
+fs.copyFileSync(addon, path.join(__dirname, 'sigil.node'));
+
+const esm = fs.readFileSync(path.join(root, 'sdk-wasm', 'js', 'errors.js'), 'utf8');
+const cjs = esm.replace(/^export \{$/m, 'module.exports = {');
+if (cjs === esm) throw new Error('sdk-wasm/js/errors.js has no final `export {`');
+const header =
+  "'use strict';\n// Generated from sdk-wasm/js/errors.js by prepare.js; do not edit.\n";
+fs.writeFileSync(path.join(__dirname, 'errors.js'), header + cjs);
+console.log(`sdk-node: sigil.node (${fs.statSync(addon).size} bytes) and errors.js`);
