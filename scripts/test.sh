@@ -27,11 +27,14 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 section "Rust: sdk-core, sigil-server, conformance (unit, wiremock, vectors, doc tests)"
 # The napi and pyo3 crates are cdylibs that only link inside their host
-# runtimes; their tests run under node and pytest below. This also builds the
-# sigil-server and sigil-conformance binaries that every later section uses,
-# with the same feature set, so the server is compiled once per run.
-cargo test --workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm
-cargo build -p sigil-server -p sigil-conformance
+# runtimes; their tests run under node and pytest below. One build makes the
+# tests and the sigil-server / sigil-conformance binaries every later section
+# uses: --all-targets gives the binaries the same feature set as the tests
+# (dev-dependencies included), so `cargo test` reuses them and nothing
+# compiles the server a second time.
+rust_packages=(--workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm)
+cargo build "${rust_packages[@]}" --all-targets
+cargo test "${rust_packages[@]}"
 export SIGIL_SERVER=$TARGET_DIR/debug/sigil-server
 
 section "sdk-core builds for wasm32-unknown-unknown with default features off"
