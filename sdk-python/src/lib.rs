@@ -1,37 +1,44 @@
 //! Python bindings of the Sigil SDK (`sigil-sdk` on PyPI, imported as `sigil`).
 //!
-//! Thin by design: every function converts Python values to Rust, calls
-//! [`sigil`], and converts the result (or the error) back. The exception
-//! classes are defined in `python/sigil/__init__.py`; errors are raised as
-//! instances of the class `sigil::ErrorKind::class_name` picks.
+//! Thin by design: every function converts Python values to Rust, calls the
+//! core facade ([`sigil::facade`]) or a hot-path function, and converts the
+//! result (or the error) back. The exception classes are defined in
+//! `python/sigil/_errors.py`; errors are raised as instances of the class the
+//! core's [`sigil::ErrorInfo`] names, with its fields.
 
-use std::borrow::Cow;
-use std::time::Duration;
+mod client;
+mod convert;
+mod offline;
+mod storage;
+mod webhook;
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
-use pyo3::IntoPyObjectExt;
+use pyo3::types::PyDict;
 
 /// Converts a core error into an instance of the matching `sigil` exception.
-fn to_py(py: Python<'_>, err: impl Into<sigil::Error>) -> PyErr {
-    let err = err.into();
+pub(crate) fn to_py(py: Python<'_>, err: impl Into<sigil::Error>) -> PyErr {
+    let info = err.into().info();
     let build = || -> PyResult<PyErr> {
-        let cls = py.import("sigil")?.getattr(err.kind().class_name())?;
+        let cls = py.import("sigil._errors")?.getattr(info.class)?;
         let kwargs = PyDict::new(py);
-        kwargs.set_item("code", err.code())?;
-        kwargs.set_item("status", err.status())?;
-        kwargs.set_item("request_id", err.request_id())?;
-        kwargs.set_item("retry_after", err.retry_after().map(|d| d.as_secs_f64()))?;
+        kwargs.set_item("code", &info.code)?;
+        kwargs.set_item("status", info.status)?;
+        kwargs.set_item("request_id", &info.request_id)?;
+        kwargs.set_item("retry_after", info.retry_after)?;
+        if let Some(error) = &info.error {
+            kwargs.set_item("error", error)?;
+            kwargs.set_item("error_description", &info.error_description)?;
+        }
         Ok(PyErr::from_value(
-            cls.call((err.to_string(),), Some(&kwargs))?,
+            cls.call((&info.message,), Some(&kwargs))?,
         ))
     };
     build().unwrap_or_else(|e| e)
 }
 
-fn invalid_input(py: Python<'_>, message: &str) -> PyErr {
-    to_py(py, sigil::Error::InvalidInput(message.to_owned()))
+/// An `InvalidInputError` with `message`.
+pub(crate) fn invalid_input(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    to_py(py, sigil::Error::InvalidInput(message.into()))
 }
 
 /// A PKCE verifier with its S256 challenge.
@@ -70,144 +77,29 @@ fn pkce_challenge(py: Python<'_>, verifier: &str) -> PyResult<String> {
     sigil::pkce::challenge(verifier).map_err(|e| to_py(py, e))
 }
 
-/// A verified webhook message.
-#[pyclass(frozen, get_all, module = "sigil")]
-pub struct VerifiedWebhook {
-    id: String,
-    timestamp: i64,
-    payload: Py<PyAny>,
+/// Every typed API operation, `resource.method`.
+#[pyfunction]
+fn operations() -> Vec<&'static str> {
+    sigil::facade::OPERATIONS.to_vec()
 }
 
-#[pymethods]
-impl VerifiedWebhook {
-    fn __repr__(&self) -> String {
-        format!(
-            "VerifiedWebhook(id={:?}, timestamp={})",
-            self.id, self.timestamp
-        )
-    }
-}
-
-/// One secret or several (rotation).
-#[derive(FromPyObject)]
-enum Secrets {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// A raw body: `bytes` (borrowed), `bytearray`, or `str` taken as UTF-8.
-fn body_bytes<'a>(body: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
-    if let Ok(bytes) = body.cast::<PyBytes>() {
-        Ok(Cow::Borrowed(bytes.as_bytes()))
-    } else if let Ok(text) = body.cast::<PyString>() {
-        Ok(Cow::Owned(text.to_cow()?.into_owned().into_bytes()))
-    } else if let Ok(array) = body.cast::<PyByteArray>() {
-        Ok(Cow::Owned(array.to_vec()))
-    } else {
-        Err(PyTypeError::new_err("body must be bytes, bytearray or str"))
-    }
-}
-
-/// Standard Webhooks verifier and signer.
-#[pyclass(frozen, module = "sigil")]
-pub struct Webhook {
-    inner: sigil::Webhook,
-}
-
-#[pymethods]
-impl Webhook {
-    #[new]
-    #[pyo3(signature = (secrets, tolerance = None))]
-    fn new(py: Python<'_>, secrets: Secrets, tolerance: Option<f64>) -> PyResult<Self> {
-        let secrets = match secrets {
-            Secrets::One(one) => vec![one],
-            Secrets::Many(many) => many,
-        };
-        let mut inner = sigil::Webhook::new(&secrets).map_err(|e| to_py(py, e))?;
-        if let Some(t) = tolerance {
-            let t = Duration::try_from_secs_f64(t).map_err(|_| {
-                invalid_input(py, "tolerance must be a non-negative number of seconds")
-            })?;
-            inner = inner.with_tolerance(t);
-        }
-        Ok(Self { inner })
-    }
-
-    /// Verifies the raw `body` against the Standard Webhooks `headers` (any
-    /// mapping with `.items()`; non-`str` values are ignored).
-    #[pyo3(signature = (headers, body, *, now = None))]
-    fn verify(
-        &self,
-        py: Python<'_>,
-        headers: &Bound<'_, PyAny>,
-        body: &Bound<'_, PyAny>,
-        now: Option<i64>,
-    ) -> PyResult<VerifiedWebhook> {
-        let mut pairs = Vec::new();
-        for item in headers.call_method0("items")?.try_iter()? {
-            if let Ok((name, value)) = item?.extract::<(String, String)>() {
-                pairs.push((name, value));
-            }
-        }
-        let body = body_bytes(body)?;
-        let verified = match now {
-            Some(now) => self.inner.verify_at(&pairs, &body, now),
-            None => self.inner.verify(&pairs, &body),
-        }
-        .map_err(|e| to_py(py, e))?;
-        let payload = verified.json().map_err(|e| to_py(py, e))?;
-        Ok(VerifiedWebhook {
-            id: verified.id.to_owned(),
-            timestamp: verified.timestamp,
-            payload: json_to_py(py, &payload)?.unbind(),
-        })
-    }
-
-    /// The `webhook-signature` header value for a message.
-    fn sign(&self, id: &str, timestamp: i64, body: &Bound<'_, PyAny>) -> PyResult<String> {
-        Ok(self.inner.sign(id, timestamp, &body_bytes(body)?))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
-    }
-}
-
-fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
-    use serde_json::Value;
-    match value {
-        Value::Null => Ok(py.None().into_bound(py)),
-        Value::Bool(b) => b.into_bound_py_any(py),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_bound_py_any(py),
-            (None, Some(u)) => u.into_bound_py_any(py),
-            _ => n.as_f64().into_bound_py_any(py),
-        },
-        Value::String(s) => s.into_bound_py_any(py),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(json_to_py(py, item)?)?;
-            }
-            Ok(list.into_any())
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, json_to_py(py, v)?)?;
-            }
-            Ok(dict.into_any())
-        }
-    }
-}
+/// Does nothing: the benchmark's measure of one binding call's cost.
+#[pyfunction]
+fn noop() {}
 
 #[pymodule]
 #[pyo3(name = "_native")]
 fn sigil_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pkce, m)?)?;
     m.add_function(wrap_pyfunction!(pkce_challenge, m)?)?;
+    m.add_function(wrap_pyfunction!(operations, m)?)?;
+    m.add_function(wrap_pyfunction!(noop, m)?)?;
+    m.add_function(wrap_pyfunction!(offline::sign_request, m)?)?;
+    m.add_function(wrap_pyfunction!(offline::verify_request, m)?)?;
     m.add_class::<Pkce>()?;
-    m.add_class::<VerifiedWebhook>()?;
-    m.add_class::<Webhook>()?;
+    m.add_class::<webhook::VerifiedWebhook>()?;
+    m.add_class::<webhook::Webhook>()?;
+    m.add_class::<offline::TokenVerifier>()?;
+    m.add_class::<client::NativeClient>()?;
     Ok(())
 }
