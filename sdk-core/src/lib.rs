@@ -40,7 +40,9 @@ pub use pkce::{pkce, Pkce, PkceVerifier};
 pub use retry::RetryPolicy;
 pub use runtime::{Retry, Runtime};
 pub use secret::Secret;
-pub use session::{MemoryStorage, Renewal, Session, SessionEvent, SessionStorage};
+pub use session::{
+    MemoryStorage, Renewal, Session, SessionEvent, SessionStorage, SharedLock, SharedLockGuard,
+};
 pub use tokens::{Introspection, TokenSet};
 pub use transport::{Clock, HeaderLookup, HttpRequest, HttpResponse, Transport, TransportError};
 pub use webhook::{VerifiedWebhook, Webhook, WebhookError, WebhookEvent};

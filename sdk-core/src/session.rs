@@ -28,6 +28,22 @@ pub trait SessionStorage: MaybeSendSync {
     async fn clear(&self) -> Result<()>;
 }
 
+/// A lock shared with the other holders of the same storage (the other
+/// tabs of a browser app, through Web Locks), taken around each renewal so
+/// that exactly one of them refreshes: the others then find the winner's
+/// tokens in storage instead of spending the single-use refresh token again.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait SharedLock: MaybeSendSync {
+    /// Waits for the lock, for a bounded time, and holds it until the guard
+    /// drops. On timeout an implementation returns a guard anyway (and says
+    /// so): a stuck holder must never wedge the others.
+    async fn acquire(&self) -> Result<Box<dyn SharedLockGuard>>;
+}
+
+/// Holds a [`SharedLock`] until dropped.
+pub trait SharedLockGuard: MaybeSendSync {}
+
 /// In-process storage.
 #[derive(Debug, Default)]
 pub struct MemoryStorage(Mutex<Option<TokenSet>>);
@@ -98,6 +114,8 @@ pub struct Session {
     /// Serializes renewals; the token is re-read under it so waiters reuse
     /// the winner's result instead of renewing again.
     renewing: futures::lock::Mutex<()>,
+    /// Taken inside `renewing`, when the storage is shared beyond this process.
+    shared_lock: Option<Arc<dyn SharedLock>>,
     listeners: Mutex<Vec<Arc<Listener>>>,
 }
 
@@ -120,8 +138,28 @@ impl Session {
             renewal,
             skew: DEFAULT_SKEW,
             renewing: futures::lock::Mutex::new(()),
+            shared_lock: None,
             listeners: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Coordinates renewals with the other holders of the same storage.
+    pub fn with_shared_lock(mut self, lock: Arc<dyn SharedLock>) -> Self {
+        self.shared_lock = Some(lock);
+        self
+    }
+
+    /// Both renewal locks: this process's, then the shared one.
+    async fn lock_renewal(&self) -> Result<RenewalGuard<'_>> {
+        let local = self.renewing.lock().await;
+        let shared = match &self.shared_lock {
+            Some(lock) => Some(lock.acquire().await?),
+            None => None,
+        };
+        Ok(RenewalGuard {
+            _shared: shared,
+            _local: local,
+        })
     }
 
     /// Renew this long before expiry (default 60 s).
@@ -186,7 +224,7 @@ impl Session {
 
     /// Renews unless someone already replaced `stale` (or the expired token).
     async fn renew(&self, stale: Option<&Secret>) -> Result<Secret> {
-        let _guard = self.renewing.lock().await;
+        let _guard = self.lock_renewal().await?;
         let current = self.storage.load().await?;
         let now = self.client.runtime().now();
         if let Some(t) = &current {
@@ -232,7 +270,7 @@ impl Session {
     /// Revokes the refresh and access tokens, then forgets them. The local
     /// logout happens even when revocation fails; that failure is returned.
     pub async fn logout(&self) -> Result<()> {
-        let _guard = self.renewing.lock().await;
+        let _guard = self.lock_renewal().await?;
         let tokens = self.storage.load().await?;
         let mut outcome = Ok(());
         if let Some(t) = &tokens {
@@ -279,6 +317,12 @@ impl Session {
             return expect_success(response, self.client.runtime().now());
         }
     }
+}
+
+/// Held while renewing; fields drop in order, the shared lock first.
+struct RenewalGuard<'a> {
+    _shared: Option<Box<dyn SharedLockGuard>>,
+    _local: futures::lock::MutexGuard<'a, ()>,
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -465,3 +465,54 @@ async fn messages_get_one_idempotency_key_kept_across_retries() {
     assert_eq!(keys[0], keys[1]);
     assert!(keys[0].len() >= 32);
 }
+
+/// A lock two sessions share, as browser tabs share one through Web Locks.
+#[derive(Default)]
+struct TabLock(Arc<tokio::sync::Mutex<()>>);
+
+struct TabGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+impl sigil::SharedLockGuard for TabGuard {}
+
+#[async_trait::async_trait]
+impl sigil::SharedLock for TabLock {
+    async fn acquire(&self) -> sigil::Result<Box<dyn sigil::SharedLockGuard>> {
+        Ok(Box::new(TabGuard(self.0.clone().lock_owned().await)))
+    }
+}
+
+#[tokio::test]
+async fn two_sessions_on_one_storage_refresh_once_with_a_shared_lock() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_json("fresh", Some("rt2"), 600))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let storage = Arc::new(MemoryStorage::default());
+    let lock = Arc::new(TabLock::default());
+    let tab = |clock| {
+        let client = OAuthClient::new(
+            metadata(&server.uri()),
+            "app_1",
+            ClientAuth::None,
+            runtime(clock),
+        );
+        Arc::new(
+            Session::new(client, storage.clone(), Renewal::RefreshToken)
+                .with_shared_lock(lock.clone()),
+        )
+    };
+    let (a, b) = (tab(TestClock::at(T0)), tab(TestClock::at(T0)));
+    a.set_tokens(tokens("stale", Some("rt1"), T0 + 10))
+        .await
+        .unwrap();
+    let (ta, tb) = tokio::join!(a.access_token(), b.access_token());
+    assert_eq!(ta.unwrap().expose(), "fresh");
+    assert_eq!(tb.unwrap().expose(), "fresh");
+}

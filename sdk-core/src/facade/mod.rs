@@ -38,7 +38,7 @@ use crate::jwks::JwksCache;
 use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
 use crate::secret::Secret;
-use crate::session::{Renewal, Session};
+use crate::session::{Renewal, Session, SharedLock};
 use crate::tokens::Introspection;
 use crate::transport::MaybeSendSync;
 
@@ -58,6 +58,8 @@ struct Inner {
     runtime: Runtime,
     storage: Arc<KvSessionStorage>,
     listeners: Arc<Mutex<Vec<Arc<dyn TokenListener>>>>,
+    /// Set by a binding whose storage other processes share (browser tabs).
+    shared_lock: Mutex<Option<Arc<dyn SharedLock>>>,
     /// Built once, on first use, after discovery.
     ready: futures::lock::Mutex<Option<Arc<Ready>>>,
 }
@@ -112,6 +114,7 @@ impl Sigil {
             runtime: runtime.with_retry(retry),
             storage,
             listeners: Arc::default(),
+            shared_lock: Mutex::new(None),
             ready: futures::lock::Mutex::new(None),
         })))
     }
@@ -130,6 +133,14 @@ impl Sigil {
     pub fn on_change(&self, listener: Arc<dyn TokenListener>) {
         if let Ok(mut l) = self.0.listeners.lock() {
             l.push(listener);
+        }
+    }
+
+    /// Coordinates renewals with the other holders of the same storage (see
+    /// [`SharedLock`]). Takes effect if set before the first call.
+    pub fn set_shared_lock(&self, lock: Arc<dyn SharedLock>) {
+        if let Ok(mut slot) = self.0.shared_lock.lock() {
+            *slot = Some(lock);
         }
     }
 
@@ -182,6 +193,10 @@ impl Sigil {
         let mut session = Session::new(client, self.0.storage.clone(), renewal);
         if let Some(skew) = c.skew_seconds {
             session = session.with_skew(Duration::from_secs(skew));
+        }
+        let shared_lock = self.0.shared_lock.lock().ok().and_then(|l| l.clone());
+        if let Some(lock) = shared_lock {
+            session = session.with_shared_lock(lock);
         }
         let listeners = self.0.listeners.clone();
         let forward = move |event: &crate::session::SessionEvent| {
