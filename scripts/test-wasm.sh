@@ -15,8 +15,9 @@ sub() { printf '\n----- [wasm] %s -----\n' "$*"; }
 
 sub "Build sigil-wasm (wasm32-unknown-unknown, build-std)"
 start=$SECONDS
-wasm_cargo build --release -p sigil-wasm
-wasm="$TARGET_DIR/wasm32-unknown-unknown/release/sigil_wasm.wasm"
+# The `wasm` profile (workspace Cargo.toml): opt-level z, fat LTO, one codegen unit.
+wasm_cargo build --profile wasm -p sigil-wasm
+wasm="$TARGET_DIR/wasm32-unknown-unknown/wasm/sigil_wasm.wasm"
 echo "cargo build: $((SECONDS - start)) s, $(stat -c %s "$wasm") bytes"
 
 sub "wasm-bindgen (nodejs + web) and wasm-opt"
@@ -30,11 +31,14 @@ echo '{ "type": "module" }' > sdk-wasm/pkg/node/snippets/package.json
 for out in node web; do
   f=sdk-wasm/pkg/$out/sigil_wasm_bg.wasm
   before=$(stat -c %s "$f")
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$WASM_OPT" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-multivalue "$f" -o "$f.opt"
   mv "$f.opt" "$f"
   echo "pkg/$out/sigil_wasm_bg.wasm: $before bytes -> $(stat -c %s "$f") bytes after wasm-opt -Oz"
 done
+gz() { gzip -9 -c "$@" | wc -c; }
+echo "browser download (pkg/web, gzip -9): wasm $(gz sdk-wasm/pkg/web/sigil_wasm_bg.wasm) B" \
+  "+ JS glue $(cat sdk-wasm/pkg/web/*.js sdk-wasm/pkg/web/snippets/*/js/*.js | gzip -9 | wc -c) B"
 
 sub "Tests: node --test (pkg/node vectors, README quick starts, headless Chromium on pkg/web)"
 cd sdk-wasm

@@ -38,11 +38,8 @@ cargo test "${rust_packages[@]}"
 export SIGIL_SERVER=$TARGET_DIR/debug/sigil-server
 
 section "sdk-core builds for wasm32-unknown-unknown with default features off"
-# Same flags as scripts/test-wasm.sh, so std is built from source once for both.
-wasm_cargo build --release -p sigil --no-default-features
-
-section "Conformance: the Rust SDK against a real sigil-server process"
-"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER"
+# Same flags and profile as scripts/test-wasm.sh, so std is built from source once for both.
+wasm_cargo build --profile wasm -p sigil --no-default-features
 
 section "Interop: oauth4webapi + jose (Node) and authlib (Python) against the server"
 ./scripts/test-interop.sh
@@ -52,6 +49,10 @@ section "Bindings: WASM (@sigil/web)"
 
 section "Bindings: Node (@sigil/node)"
 ./scripts/test-node.sh
+
+# After the Node section: it builds sdk-node/sigil.node, which the node driver loads.
+section "Conformance: the scenario matrix (rust and node drivers) against a real sigil-server process"
+"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node
 
 section "Bindings: Python (sigil-sdk)"
 ./scripts/test-python.sh

@@ -6,6 +6,11 @@
 
 use std::time::Duration;
 
+#[cfg(all(target_arch = "wasm32", feature = "client"))]
+mod client;
+#[cfg(all(target_arch = "wasm32", feature = "client"))]
+mod host;
+
 use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -43,36 +48,36 @@ extern "C" {
     #[wasm_bindgen(reexport)]
     pub type AbortError;
 
-    #[wasm_bindgen(js_name = createSigilError)]
-    fn create_sigil_error(
-        class: &str,
-        message: &str,
-        code: &str,
-        status: Option<u16>,
-        request_id: Option<String>,
-        retry_after: Option<f64>,
-    ) -> JsValue;
+    #[wasm_bindgen(js_name = errorFromInfo)]
+    fn error_from_info(info: &JsValue) -> JsValue;
 }
 
-/// Converts any core error into an instance of the matching JS class.
+/// Converts any core error into an instance of the matching JS class, with
+/// every field of the core's `ErrorInfo`.
 fn to_js(err: impl Into<sigil::Error>) -> JsValue {
-    let err = err.into();
-    create_sigil_error(
-        err.kind().class_name(),
-        &err.to_string(),
-        err.code(),
-        err.status(),
-        err.request_id().map(str::to_owned),
-        err.retry_after().map(|d| d.as_secs_f64()),
-    )
+    let info = err.into().info();
+    let info = serde_json::to_value(&info)
+        .ok()
+        .and_then(|json| JSON::parse(&json.to_string()).ok())
+        .unwrap_or_else(|| JsValue::from_str(&info.message));
+    error_from_info(&info)
 }
 
-fn invalid_input(message: &str) -> JsValue {
+pub(crate) fn invalid_input(message: &str) -> JsValue {
     to_js(sigil::Error::InvalidInput(message.to_owned()))
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
     Reflect::set(target, &JsValue::from_str(key), value).map(drop)
+}
+
+/// Every typed API operation, `resource.method`.
+#[wasm_bindgen]
+pub fn operations() -> Vec<String> {
+    sigil::facade::OPERATIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// A fresh PKCE pair: `{ verifier, challenge, method: "S256" }`.

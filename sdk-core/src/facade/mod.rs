@@ -60,6 +60,9 @@ struct Inner {
     listeners: Arc<Mutex<Vec<Arc<dyn TokenListener>>>>,
     /// Set by a binding whose storage other processes share (browser tabs).
     shared_lock: Mutex<Option<Arc<dyn SharedLock>>>,
+    /// Where pending authorizations wait, when not with the tokens (a
+    /// browser keeps them per tab, in sessionStorage).
+    pending_store: Mutex<Option<Arc<dyn KeyValueStore>>>,
     /// Built once, on first use, after discovery.
     ready: futures::lock::Mutex<Option<Arc<Ready>>>,
 }
@@ -115,6 +118,7 @@ impl Sigil {
             storage,
             listeners: Arc::default(),
             shared_lock: Mutex::new(None),
+            pending_store: Mutex::new(None),
             ready: futures::lock::Mutex::new(None),
         })))
     }
@@ -142,6 +146,18 @@ impl Sigil {
         if let Ok(mut slot) = self.0.shared_lock.lock() {
             *slot = Some(lock);
         }
+    }
+
+    /// Keeps pending authorizations in `store` instead of with the tokens.
+    pub fn set_pending_store(&self, store: Arc<dyn KeyValueStore>) {
+        if let Ok(mut slot) = self.0.pending_store.lock() {
+            *slot = Some(store);
+        }
+    }
+
+    fn pending_store(&self) -> Arc<dyn KeyValueStore> {
+        let chosen = self.0.pending_store.lock().ok().and_then(|s| s.clone());
+        chosen.unwrap_or_else(|| self.0.storage.store.clone())
     }
 
     async fn ready(&self) -> Result<Arc<Ready>> {
@@ -257,9 +273,7 @@ impl Sigil {
         let (url, pending) = ready.session.client().authorization_url(&request)?;
         let text = serde_json::to_string(&pending).map_err(|e| Error::Storage(e.to_string()))?;
         let state = pending.state.clone();
-        self.0
-            .storage
-            .store
+        self.pending_store()
             .set(&self.pending_key(&state), text)
             .await?;
         Ok(AuthorizationStart { url, state })
@@ -278,7 +292,7 @@ impl Sigil {
             .map(|(_, v)| v.into_owned())
             .ok_or(Error::StateMismatch)?;
         let key = self.pending_key(&state);
-        let store = &self.0.storage.store;
+        let store = self.pending_store();
         let text = store.get(&key).await?.ok_or(Error::StateMismatch)?;
         store.delete(&key).await?;
         let pending: PendingAuthorization = serde_json::from_str(&text)
