@@ -49,7 +49,7 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]
 fi
 
 # --- npm: `npm ci` wherever node_modules does not match package-lock.json ---
-for dir in tests/js sdk-wasm tests/interop/node; do
+for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench; do
   lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   stamp=$dir/node_modules/.sigil-lock-sha256
   if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
@@ -69,7 +69,7 @@ venv_install() { # venv, stamp text, pip arguments...
     echo "$want" >"$venv/.sigil-pins"
   fi
 }
-sdk_py_pins="maturin pytest mypy ruff==$RUFF_VERSION"
+sdk_py_pins="maturin pytest mypy ruff==$RUFF_VERSION pytest-timeout==2.4.0 fastapi==0.163.2 starlette==1.10.0 httpx==0.28.1 flask==3.1.3 django==5.2.19 django-stubs==5.2.9 standardwebhooks==1.1.0 pyjwt==2.15.1 cryptography==50.0.2"
 # shellcheck disable=SC2086
 venv_install "$SDK_PY_VENV" "$sdk_py_pins" $sdk_py_pins
 venv_install "$INTEROP_PY_VENV" "$(sha256sum tests/interop/python/requirements.txt)" \
@@ -105,7 +105,7 @@ check_cmd "$SDK_PY_VENV (pip)" maturin "$SDK_PY_VENV/bin/maturin" --version
 check_cmd "$SDK_PY_VENV (pip)" "ruff $RUFF_VERSION" "$SDK_PY_VENV/bin/ruff" --version
 check_cmd "$SDK_PY_VENV (pip)" mypy "$SDK_PY_VENV/bin/mypy" --version
 check_cmd "$INTEROP_PY_VENV (pip)" pytest "$INTEROP_PY_VENV/bin/pytest" --version
-for dir in tests/js sdk-wasm tests/interop/node; do
+for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench; do
   check_cmd "$dir/node_modules (npm ci)" "$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)" \
     cat "$dir/node_modules/.sigil-lock-sha256"
 done

@@ -14,12 +14,18 @@ const addon = ['libsigil_node.so', 'libsigil_node.dylib', 'sigil_node.dll']
 if (!addon) {
   throw new Error(`no native addon in ${release}: run cargo build --release -p sigil-node first`);
 }
-fs.copyFileSync(addon, path.join(__dirname, 'sigil.node'));
+// Copy, then rename over: a running process that has the old file mapped
+// keeps it, where rewriting in place would crash it.
+const staged = path.join(__dirname, `.sigil.node.${process.pid}`);
+fs.copyFileSync(addon, staged);
+fs.renameSync(staged, path.join(__dirname, 'sigil.node'));
 
 const esm = fs.readFileSync(path.join(root, 'sdk-wasm', 'js', 'errors.js'), 'utf8');
 const cjs = esm.replace(/^export \{$/m, 'module.exports = {');
 if (cjs === esm) throw new Error('sdk-wasm/js/errors.js has no final `export {`');
 const header =
   "'use strict';\n// Generated from sdk-wasm/js/errors.js by prepare.js; do not edit.\n";
-fs.writeFileSync(path.join(__dirname, 'errors.js'), header + cjs);
+const stagedErrors = path.join(__dirname, `.errors.js.${process.pid}`);
+fs.writeFileSync(stagedErrors, header + cjs);
+fs.renameSync(stagedErrors, path.join(__dirname, 'errors.js'));
 console.log(`sdk-node: sigil.node (${fs.statSync(addon).size} bytes) and errors.js`);

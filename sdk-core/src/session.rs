@@ -273,8 +273,12 @@ impl Session {
         let _guard = self.lock_renewal().await?;
         let tokens = self.storage.load().await?;
         let mut outcome = Ok(());
+        // RFC 7009 needs client authentication: a session without a client
+        // (an API-key session) has nothing to revoke with, and only forgets.
+        let can_revoke = !self.client.client_id().is_empty()
+            && self.client.metadata().revocation_endpoint.is_some();
         if let Some(t) = &tokens {
-            if self.client.metadata().revocation_endpoint.is_some() {
+            if can_revoke {
                 if let Some(rt) = &t.refresh_token {
                     outcome = self.client.revoke(rt.expose(), Some("refresh_token")).await;
                 }

@@ -117,8 +117,8 @@ impl Client {
             }
             None => None,
         };
-        let inner = sigil::Sigil::from_json(config, sigil::Runtime::native(), store)
-            .map_err(js_error)?;
+        let inner =
+            sigil::Sigil::from_json(config, sigil::Runtime::native(), store).map_err(js_error)?;
         if let Some(f) = listener {
             let tsfn: ListenerFn = f
                 .build_threadsafe_function()
@@ -190,7 +190,11 @@ impl Client {
 
     #[napi]
     pub async fn client_credentials(&self, scopes: Option<Vec<String>>) -> napi::Result<Value> {
-        to_value(self.inner.client_credentials(scopes.unwrap_or_default()).await)
+        to_value(
+            self.inner
+                .client_credentials(scopes.unwrap_or_default())
+                .await,
+        )
     }
 
     #[napi]

@@ -33,9 +33,11 @@ impl TokenVerifier {
     /// `client.verifyToken`.
     #[napi(constructor)]
     pub fn new(jwks: Buffer, options: Option<Value>) -> napi::Result<Self> {
-        let options: facade::VerifyTokenOptions =
-            facade::parse("options", options.unwrap_or_else(|| Value::Object(Default::default())))
-                .map_err(js_error)?;
+        let options: facade::VerifyTokenOptions = facade::parse(
+            "options",
+            options.unwrap_or_else(|| Value::Object(Default::default())),
+        )
+        .map_err(js_error)?;
         offline::TokenVerifier::new(&jwks, &options)
             .map(|inner| Self { inner })
             .map_err(js_error)
@@ -53,7 +55,8 @@ impl TokenVerifier {
 #[napi]
 pub fn sign_request(request: JsRequest, options: Value) -> napi::Result<Vec<Vec<String>>> {
     let options: offline::SignOptions = facade::parse("options", options).map_err(js_error)?;
-    let headers = offline::sign_request(&request_init(request)?, &options, now()).map_err(js_error)?;
+    let headers =
+        offline::sign_request(&request_init(request)?, &options, now()).map_err(js_error)?;
     Ok(header_pairs(headers))
 }
 

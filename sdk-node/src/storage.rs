@@ -11,14 +11,26 @@ use sigil::{Error, Result};
 pub(crate) type StorageArgs = FnArgs<(String, String, Option<String>)>;
 
 /// The bridge; it resolves to the value for `get` and to nothing otherwise.
-pub(crate) type StorageFn =
-    ThreadsafeFunction<StorageArgs, Promise<Option<String>>, StorageArgs, napi::Status, false, true>;
+pub(crate) type StorageFn = ThreadsafeFunction<
+    StorageArgs,
+    Promise<Option<String>>,
+    StorageArgs,
+    napi::Status,
+    false,
+    true,
+>;
 
 pub(crate) struct JsStore(pub(crate) StorageFn);
 
 impl JsStore {
-    async fn call(&self, op: &'static str, key: &str, value: Option<String>) -> Result<Option<String>> {
-        let failed = |e: napi::Error| Error::Storage(format!("storage adapter `{op}` failed: {}", e.reason));
+    async fn call(
+        &self,
+        op: &'static str,
+        key: &str,
+        value: Option<String>,
+    ) -> Result<Option<String>> {
+        let failed =
+            |e: napi::Error| Error::Storage(format!("storage adapter `{op}` failed: {}", e.reason));
         let promise = self
             .0
             .call_async((op.to_owned(), key.to_owned(), value).into())

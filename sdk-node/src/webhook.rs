@@ -1,93 +1,92 @@
-//! Standard Webhooks. `verify` is the hot path: `index.js` picks the three
-//! header values out of whatever header shape it was given and parses the
-//! payload with `JSON.parse`, so only three strings and the body bytes cross.
+//! Standard Webhooks. `verify` is the hot path, so it is shaped for the cost
+//! of the crossing, not for looks: a free function on an `External` handle
+//! (a class method would pay napi-rs's per-call unwrap, type-tag check and
+//! borrow registration), the three header values as Latin-1 byte strings
+//! (what Node's `IncomingMessage` and fetch's `Headers` hold, copied without
+//! UTF-8 transcoding) and the body borrowed as `&[u8]` (no napi reference).
+//! `index.js` picks the three values out of whatever header shape it was
+//! given and parses the payload with `JSON.parse`.
 
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, Uint8Array};
+use napi::bindgen_prelude::{Either, External, Latin1String};
 use napi_derive::napi;
+use sigil::WebhookError;
 
 use crate::{invalid_input, js_error};
 
-/// Standard Webhooks verifier and signer.
-#[napi]
-pub struct Webhook {
-    inner: sigil::Webhook,
+/// A verifier and signer. `secrets`: one `whsec_…` secret or several
+/// (rotation); `toleranceSeconds`: allowed clock skew each way, default 300.
+#[napi(js_name = "webhookNew")]
+pub fn webhook_new(
+    secrets: Either<String, Vec<String>>,
+    tolerance_seconds: Option<f64>,
+) -> napi::Result<External<sigil::Webhook>> {
+    let secrets = match secrets {
+        Either::A(one) => vec![one],
+        Either::B(many) => many,
+    };
+    let mut inner = sigil::Webhook::new(&secrets).map_err(js_error)?;
+    if let Some(t) = tolerance_seconds {
+        let t = Duration::try_from_secs_f64(t)
+            .map_err(|_| invalid_input("tolerance must be a non-negative number of seconds"))?;
+        inner = inner.with_tolerance(t);
+    }
+    Ok(External::new(inner))
 }
 
-#[napi]
-impl Webhook {
-    /// `secrets`: one `whsec_…` secret or several (rotation);
-    /// `toleranceSeconds`: allowed clock skew each way, default 300.
-    #[napi(constructor)]
-    pub fn new(
-        secrets: Either<String, Vec<String>>,
-        tolerance_seconds: Option<f64>,
-    ) -> napi::Result<Self> {
-        let secrets = match secrets {
-            Either::A(one) => vec![one],
-            Either::B(many) => many,
-        };
-        let mut inner = sigil::Webhook::new(&secrets).map_err(js_error)?;
-        if let Some(t) = tolerance_seconds {
-            let t = Duration::try_from_secs_f64(t)
-                .map_err(|_| invalid_input("tolerance must be a non-negative number of seconds"))?;
-            inner = inner.with_tolerance(t);
+/// Verifies the raw body against the three header values (absent ones as
+/// `undefined`); `now` in UNIX seconds, the system clock when absent.
+#[napi(js_name = "webhookVerify")]
+pub fn webhook_verify(
+    webhook: &External<sigil::Webhook>,
+    id: Option<Latin1String>,
+    timestamp: Option<Latin1String>,
+    signature: Option<Latin1String>,
+    body: Either<&[u8], String>,
+    now: Option<f64>,
+) -> napi::Result<()> {
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3);
+    for (name, value) in [
+        ("webhook-id", &id),
+        ("webhook-timestamp", &timestamp),
+        ("webhook-signature", &signature),
+    ] {
+        if let Some(bytes) = value {
+            // The header's bytes; a value that is not UTF-8 cannot be what was signed.
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| js_error(WebhookError::InvalidHeader(name)))?;
+            headers.push((name, text));
         }
-        Ok(Self { inner })
     }
-
-    /// Verifies the raw body against the three header values (absent ones as
-    /// `undefined`); `now` in UNIX seconds, the system clock when absent.
-    #[napi]
-    pub fn verify(
-        &self,
-        id: Option<String>,
-        timestamp: Option<String>,
-        signature: Option<String>,
-        body: Either<String, Uint8Array>,
-        now: Option<f64>,
-    ) -> napi::Result<()> {
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3);
-        for (name, value) in [
-            ("webhook-id", &id),
-            ("webhook-timestamp", &timestamp),
-            ("webhook-signature", &signature),
-        ] {
-            if let Some(v) = value {
-                headers.push((name, v));
-            }
-        }
-        let body = body_bytes(&body);
-        match now {
-            None => self.inner.verify(headers.as_slice(), body).map(drop),
-            Some(now) if now.is_finite() => self
-                .inner
-                .verify_at(headers.as_slice(), body, now as i64)
-                .map(drop),
-            Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
-        }
-        .map_err(js_error)
+    let body = body_bytes(&body);
+    match now {
+        None => webhook.verify(headers.as_slice(), body).map(drop),
+        Some(now) if now.is_finite() => webhook
+            .verify_at(headers.as_slice(), body, now as i64)
+            .map(drop),
+        Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
     }
-
-    /// The `webhook-signature` header value for a message.
-    #[napi]
-    pub fn sign(
-        &self,
-        id: String,
-        timestamp: f64,
-        body: Either<String, Uint8Array>,
-    ) -> napi::Result<String> {
-        if !timestamp.is_finite() {
-            return Err(invalid_input("timestamp must be UNIX seconds"));
-        }
-        Ok(self.inner.sign(&id, timestamp as i64, body_bytes(&body)))
-    }
+    .map_err(js_error)
 }
 
-fn body_bytes(body: &Either<String, Uint8Array>) -> &[u8] {
+/// The `webhook-signature` header value for a message.
+#[napi(js_name = "webhookSign")]
+pub fn webhook_sign(
+    webhook: &External<sigil::Webhook>,
+    id: String,
+    timestamp: f64,
+    body: Either<&[u8], String>,
+) -> napi::Result<String> {
+    if !timestamp.is_finite() {
+        return Err(invalid_input("timestamp must be UNIX seconds"));
+    }
+    Ok(webhook.sign(&id, timestamp as i64, body_bytes(&body)))
+}
+
+fn body_bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {
     match body {
-        Either::A(text) => text.as_bytes(),
-        Either::B(bytes) => bytes,
+        Either::A(bytes) => bytes,
+        Either::B(text) => text.as_bytes(),
     }
 }

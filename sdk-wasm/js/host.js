@@ -16,7 +16,11 @@ export function acquireLock(name, timeoutMs) {
   if (!locks) return Promise.resolve(null);
   return new Promise((resolve) => {
     locks
-      .request(name, { signal: AbortSignal.timeout(timeoutMs) }, () => new Promise((release) => resolve(release)))
+      .request(
+        name,
+        { signal: AbortSignal.timeout(timeoutMs) },
+        () => new Promise((release) => resolve(release)),
+      )
       .catch(() => resolve(null));
   });
 }

@@ -45,6 +45,12 @@ pub struct SqliteStore {
     /// first come first served) instead of in SQLite's busy handler, which
     /// sleeps and retries and makes contended writes take seconds.
     writer: SqlitePool,
+    /// For `:memory:`, a connection nobody uses, held so the database lives
+    /// as long as the store: it lasts only while one connection is open, and
+    /// the pool closes a connection whose query was cancelled mid-flight (a
+    /// client that hung up). Without it, the next connection would open a
+    /// fresh, empty database.
+    _keep_alive: Option<Arc<std::sync::Mutex<sqlx::SqliteConnection>>>,
     apps: Arc<CoherentCache<String, Option<App>>>,
     keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
     agents: Arc<CoherentCache<String, Option<Agent>>>,
@@ -86,8 +92,16 @@ impl SqliteStore {
             })
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        // An in-memory database lives in one connection; keep exactly one
-        // open forever so it is never dropped.
+        // sqlx names each `:memory:` database and shares it between the
+        // connections of these options; one held aside keeps it alive.
+        let keep_alive = if memory {
+            Some(Arc::new(std::sync::Mutex::new(
+                sqlx::ConnectOptions::connect(&options).await?,
+            )))
+        } else {
+            None
+        };
+        // The pool's own connection may be replaced; writes stay on one.
         let pool = if memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
@@ -111,6 +125,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer,
+            _keep_alive: keep_alive,
             apps: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             keys: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             agents: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
@@ -1529,5 +1544,28 @@ impl Store for SqliteStore {
             .iter()
             .map(audit_from)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pool closes a connection whose query a hung-up client cancelled;
+    /// the in-memory database must outlive it.
+    #[tokio::test]
+    async fn the_in_memory_database_outlives_a_closed_pool_connection() {
+        let store = SqliteStore::open("sqlite::memory:", false).await.unwrap();
+        let connection = store.pool.acquire().await.unwrap().detach();
+        drop(connection);
+        let tables: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert!(
+            tables > 5,
+            "the migrated schema is still there ({tables} tables)"
+        );
     }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Prints the @sigil/node benchmark figures beside its npm peers, measured in one
+# process on this machine (sdk-node/bench/bench.mjs): Standard Webhooks verify
+# at 1 KB and 64 KB beside `standardwebhooks` (target: at least 10x at 1 KB),
+# EdDSA access-token verify beside `jose` jwtVerify (target: at least on par),
+# and the cost of one trivial binding call (`noop()`). Builds the release addon
+# first. The peers are pinned in sdk-node/bench/package-lock.json
+# (scripts/prereqs.sh installs them).
+#
+#   ./scripts/bench-node.sh                  1.5 s per side per case
+#   BENCH_SECONDS=5 ./scripts/bench-node.sh  steadier figures
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+require node sdk-node/bench/node_modules/standardwebhooks sdk-node/bench/node_modules/jose
+cargo build --release -p sigil-node
+node sdk-node/prepare.js
+node sdk-node/bench/bench.mjs
