@@ -249,7 +249,14 @@ class Webhook {
     call(() => native.webhookVerify(this.#handle, id, timestamp, signature, raw, options?.now));
     let payload;
     try {
-      payload = JSON.parse(typeof raw === 'string' ? raw : decoder.decode(raw));
+      // Buffer's own UTF-8 decoding is faster than TextDecoder's for small bodies.
+      const text =
+        typeof raw === 'string'
+          ? raw
+          : Buffer.isBuffer(raw)
+            ? raw.toString('utf8')
+            : decoder.decode(raw);
+      payload = JSON.parse(text);
     } catch (e) {
       throw new errors.WebhookVerificationError(
         `webhook payload is not a valid event: ${e.message}`,
