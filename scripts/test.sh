@@ -50,12 +50,13 @@ section "Bindings: WASM (@sigil/web)"
 section "Bindings: Node (@sigil/node)"
 ./scripts/test-node.sh
 
-# After the Node section: it builds sdk-node/sigil.node, which the node driver loads.
-section "Conformance: the scenario matrix (rust and node drivers) against a real sigil-server process"
-"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node
-
 section "Bindings: Python (sigil-sdk)"
 ./scripts/test-python.sh
+
+# After the bindings: the node driver loads sdk-node/sigil.node and the python
+# driver the wheel installed in sdk-python/.venv.
+section "Conformance: the scenario matrix (rust, node, python drivers) against a real sigil-server process"
+"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node,python
 
 section "Benchmarks compile (run them with ./scripts/bench.sh)"
 cargo bench -p sigil --no-run

@@ -14,12 +14,23 @@ use sigil::facade::{
     VerifyTokenOptions,
 };
 
-use crate::convert::{to_python, Json};
+use crate::convert::{to_python, Arg, Json};
 use crate::storage::{PyListener, PyStore};
 use crate::to_py;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
+}
+
+/// Runs `future` to completion on the shared runtime, blocking this thread.
+/// On one of the runtime's own threads (a storage or token-change callback
+/// that calls a blocking `Client`) a plain `block_on` would panic, so the
+/// worker is handed over with `block_in_place` first.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
+        Err(_) => runtime().block_on(future),
+    }
 }
 
 /// `(status, [(name, value)], body)`, with the body as `bytes`.
@@ -63,13 +74,15 @@ macro_rules! methods {
             }
 
             $(
-                fn $name(&self, py: Python<'_>, $($arg: $ty),*) -> PyResult<Py<PyAny>> {
+                fn $name(&self, py: Python<'_>, $($arg: Arg<$ty>),*) -> PyResult<Py<PyAny>> {
+                    $(let $arg = $arg.0;)*
                     let $c = self.inner.clone();
-                    let result = py.detach(move || runtime().block_on(async move { $call }));
+                    let result = py.detach(move || block_on(async move { $call }));
                     $out(py, result)
                 }
 
-                fn $async_name<'py>(&self, py: Python<'py>, $($arg: $ty),*) -> PyResult<Bound<'py, PyAny>> {
+                fn $async_name<'py>(&self, py: Python<'py>, $($arg: Arg<$ty>),*) -> PyResult<Bound<'py, PyAny>> {
+                    $(let $arg = $arg.0;)*
                     let $c = self.inner.clone();
                     pyo3_async_runtimes::tokio::future_into_py(py, async move {
                         let result = async move { $call }.await;

@@ -8,6 +8,33 @@ use serde::Serialize;
 
 use crate::{invalid_input, to_py};
 
+/// An argument extracted as `T`; a value of the wrong type (or out of
+/// range) is an `InvalidInputError`, with pyo3's message and its note naming
+/// the argument, instead of a bare `TypeError`. Errors that already are
+/// `sigil` errors pass through.
+pub(crate) struct Arg<T>(pub(crate) T);
+
+impl<'a, 'py, T: FromPyObject<'a, 'py>> FromPyObject<'a, 'py> for Arg<T> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        T::extract(obj).map(Arg).map_err(|e| {
+            let e: PyErr = e.into();
+            let is_sigil = py
+                .import("sigil._errors")
+                .and_then(|m| m.getattr("SigilError"))
+                .is_ok_and(|cls| e.value(py).is_instance(&cls).unwrap_or(false));
+            if is_sigil {
+                return e;
+            }
+            let err = invalid_input(py, e.value(py).to_string());
+            err.set_cause(py, Some(e));
+            err
+        })
+    }
+}
+
 /// A Python value deserialized into `T` (a dict into a facade struct).
 pub(crate) struct Json<T>(pub(crate) T);
 

@@ -73,8 +73,11 @@ fn pkce() -> Pkce {
 
 /// The S256 challenge of `verifier`; raises `InvalidInputError` when invalid.
 #[pyfunction]
-fn pkce_challenge(py: Python<'_>, verifier: &str) -> PyResult<String> {
-    sigil::pkce::challenge(verifier).map_err(|e| to_py(py, e))
+fn pkce_challenge(
+    py: Python<'_>,
+    verifier: convert::Arg<pyo3::pybacked::PyBackedStr>,
+) -> PyResult<String> {
+    sigil::pkce::challenge(&verifier.0).map_err(|e| to_py(py, e))
 }
 
 /// Every typed API operation, `resource.method`.

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use serde_json::Value;
 use sigil::facade::{offline, RequestInit, VerifyTokenOptions};
 
-use crate::convert::{to_python, Json};
+use crate::convert::{to_python, Arg, Json};
 use crate::to_py;
 
 fn now() -> i64 {
@@ -42,9 +42,15 @@ impl TokenVerifier {
 
     /// The token's claims, or a typed error; `now` in UNIX seconds.
     #[pyo3(signature = (token, *, now = None))]
-    fn verify(&self, py: Python<'_>, token: &str, now: Option<i64>) -> PyResult<Py<PyAny>> {
+    fn verify(
+        &self,
+        py: Python<'_>,
+        token: Arg<pyo3::pybacked::PyBackedStr>,
+        now: Option<Arg<i64>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (Arg(token), now) = (token, now.map(|n| n.0));
         let at = now.unwrap_or_else(self::now);
-        let claims = py.detach(|| self.inner.verify(token, at));
+        let claims = py.detach(|| self.inner.verify(&token, at));
         to_python(py, claims)
     }
 }
@@ -53,12 +59,13 @@ impl TokenVerifier {
 #[pyfunction]
 pub(crate) fn sign_request(
     py: Python<'_>,
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    method: Arg<String>,
+    url: Arg<String>,
+    headers: Arg<Vec<(String, String)>>,
+    body: Arg<Vec<u8>>,
     options: Json<offline::SignOptions>,
 ) -> PyResult<Py<PyAny>> {
+    let (Arg(method), Arg(url), Arg(headers), Arg(body)) = (method, url, headers, body);
     let init = RequestInit {
         method,
         url,
@@ -73,13 +80,15 @@ pub(crate) fn sign_request(
 #[pyo3(signature = (method, url, headers, body, options, now = None))]
 pub(crate) fn verify_request(
     py: Python<'_>,
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    method: Arg<String>,
+    url: Arg<String>,
+    headers: Arg<Vec<(String, String)>>,
+    body: Arg<Vec<u8>>,
     options: Json<Value>,
-    now: Option<i64>,
+    now: Option<Arg<i64>>,
 ) -> PyResult<Py<PyAny>> {
+    let (Arg(method), Arg(url), Arg(headers), Arg(body)) = (method, url, headers, body);
+    let now = now.map(|n| n.0);
     let options: offline::VerifyRequestOptions =
         sigil::facade::parse("options", options.0).map_err(|e| to_py(py, e))?;
     let init = RequestInit {

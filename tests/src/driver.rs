@@ -25,8 +25,9 @@ pub struct Sdk {
 }
 
 impl Sdk {
-    /// The known drivers: `rust` (the binary next to this one) and `node`
-    /// (`node sdk-node/conformance/driver.mjs`).
+    /// The known drivers: `rust` (the binary next to this one), `node`
+    /// (`node sdk-node/conformance/driver.mjs`) and `python`
+    /// (`sdk-python/.venv/bin/python sdk-python/conformance/driver.py`).
     pub fn named(name: &str) -> Result<Self, String> {
         let (program, args) = match name {
             "rust" => {
@@ -40,7 +41,18 @@ impl Sdk {
                 );
                 ("node".into(), vec![script.to_owned()])
             }
-            other => return Err(format!("no driver named `{other}` (known: rust, node)")),
+            "python" => {
+                // The interpreter of the venv that scripts/test-python.sh
+                // installs the sigil-sdk wheel into.
+                let sdk = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk-python");
+                let script = format!("{sdk}/conformance/driver.py");
+                (format!("{sdk}/.venv/bin/python").into(), vec![script])
+            }
+            other => {
+                return Err(format!(
+                    "no driver named `{other}` (known: rust, node, python)"
+                ))
+            }
         };
         Ok(Self {
             name: name.to_owned(),

@@ -89,7 +89,12 @@ async fn run(args: Args) -> Result<bool, String> {
                 binary: binary.clone(),
                 fixtures: args.fixtures.clone(),
             };
-            let server = launcher.start(&[]).await?;
+            // Every column's sign-in flows share this server and one client IP:
+            // with three drivers they outrun the default per-IP quota (50/s,
+            // burst 100). No scenario tests that quota; raise it.
+            let server = launcher
+                .start(&["--ip-rate-per-sec", "1000", "--ip-rate-burst", "1000"])
+                .await?;
             let target = Target {
                 issuer: server.issuer.clone(),
                 known: Known::load(&args.fixtures)?,

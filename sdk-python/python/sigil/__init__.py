@@ -3,7 +3,7 @@ OAuth grant, typed API clients, Standard Webhooks, offline token verification
 and RFC 9421 signatures, backed by the Rust core. ``Client`` blocks (and
 releases the GIL while it waits); ``AsyncClient`` is for asyncio."""
 
-from sigil._client import AsyncClient, Client, Response, Storage
+from sigil._client import AsyncClient, Client, Response, Storage, TokenEvent, Tokens
 from sigil._errors import (
     AbortError,
     ApiError,
@@ -49,8 +49,10 @@ __all__ = [
     "Storage",
     "StorageError",
     "TokenError",
+    "TokenEvent",
     "TokenExpiredError",
     "TokenVerifier",
+    "Tokens",
     "TransportError",
     "VerifiedWebhook",
     "Webhook",

@@ -7,12 +7,33 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import Any, Callable, Literal, Optional, Protocol, TypedDict, Union, cast
 
 from sigil import _native
 from sigil._errors import InvalidInputError
+from sigil._resources import App, AsyncApp, AsyncManagement, Management
 
 JSON = Any
+
+
+class _TokensBase(TypedDict):
+    accessToken: str
+    tokenType: str
+
+
+class Tokens(_TokensBase, total=False):
+    """A token set as the SDK returns and stores it (``expiresAt`` in UNIX seconds)."""
+
+    expiresAt: int
+    refreshToken: str
+    scope: str
+    idToken: str
+    issuedTokenType: str
+
+
+TokenEvent = dict[str, Any]
+"""``{"type": "stored" | "refreshed", "tokens": Tokens}``, ``{"type": "expired"}`` or
+``{"type": "loggedOut"}``."""
 
 
 class Storage(Protocol):
@@ -64,24 +85,95 @@ def _config(issuer: str, options: Mapping[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {"issuer": issuer}
     for name, value in options.items():
         if name not in names:
-            raise InvalidInputError(f"unknown option `{name}`", code="invalid_input")
+            raise _invalid(f"unknown option `{name}`")
         if value is not None:
-            config[names[name]] = list(value) if name == "scopes" else value
+            config[names[name]] = _scopes(value) if name == "scopes" else value
     return config
+
+
+def _invalid(message: str) -> InvalidInputError:
+    return InvalidInputError(message, code="invalid_input")
+
+
+def _scopes(scopes: Optional[Iterable[str]], what: str = "scopes") -> list[str]:
+    """A list of scope strings; a bare ``str`` (which would iterate by character) is refused."""
+    if scopes is None:
+        return []
+    if isinstance(scopes, (str, bytes)):
+        raise _invalid(f"{what} must be a list of str, not a single {type(scopes).__name__}")
+    try:
+        return list(scopes)
+    except TypeError:
+        raise _invalid(f"{what} must be a list of str, not {type(scopes).__name__}") from None
+
+
+def _header_pairs(headers: Optional[Mapping[str, str]]) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if not hasattr(headers, "items"):
+        raise _invalid(f"headers must be a mapping, not {type(headers).__name__}")
+    pairs = list(headers.items())
+    for name, value in pairs:
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise _invalid(f"header {name!r}: names and values must be str")
+    return pairs
+
+
+def _body_bytes(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise _invalid(f"body must be bytes or str, not {type(body).__name__} (use json= for objects)")
 
 
 def _request_parts(
     method: str, headers: Optional[Mapping[str, str]], body: Union[bytes, str, None], json: JSON
 ) -> tuple[str, list[tuple[str, str]], bytes]:
-    pairs = [(str(k), str(v)) for k, v in (headers or {}).items()]
-    data = body.encode() if isinstance(body, str) else (body or b"")
+    if not isinstance(method, str):
+        raise _invalid(f"method must be a str, not {type(method).__name__}")
+    pairs = _header_pairs(headers)
+    data = _body_bytes(body)
     if json is not None:
         import json as _json
 
-        data = _json.dumps(json).encode()
+        if body is not None:
+            raise _invalid("pass body= or json=, not both")
+        try:
+            data = _json.dumps(json).encode()
+        except (TypeError, ValueError) as e:
+            raise _invalid(f"json: {e}") from e
         if not any(k.lower() == "content-type" for k, _ in pairs):
             pairs.append(("content-type", "application/json"))
-    return method.upper(), pairs, bytes(data)
+    return method.upper(), pairs, data
+
+
+def _check_callbacks(
+    storage: Optional[Storage],
+    on_token_change: Optional[Callable[[TokenEvent], None]],
+    allow_async_storage: bool,
+) -> None:
+    """Refuses, at construction, callbacks the client could never call."""
+    if storage is not None:
+        for name in ("get", "set", "delete"):
+            method = getattr(storage, name, None)
+            if not callable(method):
+                raise TypeError(f"storage needs a callable `{name}` method")
+            if not allow_async_storage and inspect.iscoroutinefunction(method):
+                raise TypeError(
+                    f"storage.{name} is `async def`: the blocking Client needs plain "
+                    "methods (use AsyncClient)"
+                )
+    if on_token_change is not None:
+        if not callable(on_token_change):
+            raise TypeError("on_token_change must be callable")
+        if inspect.iscoroutinefunction(on_token_change):
+            raise TypeError(
+                "on_token_change must be a plain function: it is called synchronously after "
+                "each token change (schedule async work from it yourself)"
+            )
 
 
 def _snake(name: str) -> str:
@@ -130,7 +222,7 @@ class _Namespace:
 
 def _namespaces(
     classes: Mapping[str, type[_Resource]], call: Callable[[str, list[Any]], Any]
-) -> tuple[Any, Any]:
+) -> tuple[object, object]:
     management = _Namespace(
         **{_snake(r): cls(call) for r, cls in classes.items() if r not in ("app", "appWebhooks")}
     )
@@ -147,18 +239,16 @@ class Client:
         issuer: str,
         *,
         storage: Optional[Storage] = None,
-        on_token_change: Optional[Callable[[dict[str, Any]], None]] = None,
+        on_token_change: Optional[Callable[[TokenEvent], None]] = None,
         **options: Any,
     ) -> None:
-        if storage is not None:
-            for name in ("get", "set", "delete"):
-                if inspect.iscoroutinefunction(getattr(storage, name, None)):
-                    raise TypeError(
-                        f"storage.{name} is `async def`: the blocking Client needs plain "
-                        "methods (use AsyncClient)"
-                    )
+        _check_callbacks(storage, on_token_change, allow_async_storage=False)
         self._native = _native.NativeClient(_config(issuer, options), storage, on_token_change)
-        self.management, self.app = _namespaces(_SYNC, self._native.call)
+        management, app = _namespaces(_SYNC, self._native.call)
+        #: ``/v1``: ``client.management.api_keys.create({...})``.
+        self.management = cast(Management, management)
+        #: ``/app/v1`` (the session must hold an app token).
+        self.app = cast(App, app)
 
     def __enter__(self) -> Client:
         return self
@@ -186,35 +276,33 @@ class Client:
     ) -> dict[str, str]:
         options = {
             "redirectUri": redirect_uri,
-            "scopes": None if scopes is None else list(scopes),
+            "scopes": None if scopes is None else _scopes(scopes),
             "extra": extra or {},
         }
         return self._native.authorization_url(options)
 
-    def handle_callback(self, url: str) -> dict[str, Any]:
+    def handle_callback(self, url: str) -> Tokens:
         return self._native.handle_callback(url)
 
     def access_token(self) -> str:
         return self._native.access_token()
 
-    def tokens(self) -> Optional[dict[str, Any]]:
+    def tokens(self) -> Optional[Tokens]:
         return self._native.tokens()
 
     def set_tokens(self, tokens: Mapping[str, Any]) -> None:
-        self._native.set_tokens(dict(tokens))
+        self._native.set_tokens(tokens)
 
     def logout(self) -> None:
         self._native.logout()
 
-    def client_credentials(self, scopes: Iterable[str] = ()) -> dict[str, Any]:
-        return self._native.client_credentials(list(scopes))
+    def client_credentials(self, scopes: Iterable[str] = ()) -> Tokens:
+        return self._native.client_credentials(_scopes(scopes))
 
-    def exchange_api_key(
-        self, api_key: Optional[str] = None, scopes: Iterable[str] = ()
-    ) -> dict[str, Any]:
-        return self._native.exchange_api_key(api_key, list(scopes))
+    def exchange_api_key(self, api_key: Optional[str] = None, scopes: Iterable[str] = ()) -> Tokens:
+        return self._native.exchange_api_key(api_key, _scopes(scopes))
 
-    def token_exchange(self, **options: Any) -> dict[str, Any]:
+    def token_exchange(self, **options: Any) -> Tokens:
         return self._native.token_exchange(_camel(options))
 
     def introspect(self, token: str, hint: Optional[str] = None) -> dict[str, Any]:
@@ -223,8 +311,20 @@ class Client:
     def revoke(self, token: str, hint: Optional[str] = None) -> None:
         self._native.revoke(token, hint)
 
-    def verify_token(self, token: str, **options: Any) -> dict[str, Any]:
-        return self._native.verify_token(token, _camel(options))
+    def verify_token(
+        self,
+        token: str,
+        *,
+        audience: Optional[str] = None,
+        issuer: Optional[str] = None,
+        required_scopes: Iterable[str] = (),
+        leeway_seconds: Optional[int] = None,
+        token_type: Optional[Literal["access", "agent", "any"]] = None,
+    ) -> dict[str, Any]:
+        """Verifies an access (or agent) token offline against the server's JWKS (cached,
+        refetched on an unknown ``kid``) and returns its claims; raises ``TokenError``."""
+        options = _verify_options(audience, issuer, required_scopes, leeway_seconds, token_type)
+        return self._native.verify_token(token, options)
 
     def request(
         self,
@@ -249,11 +349,16 @@ class AsyncClient:
         issuer: str,
         *,
         storage: Optional[Storage] = None,
-        on_token_change: Optional[Callable[[dict[str, Any]], None]] = None,
+        on_token_change: Optional[Callable[[TokenEvent], None]] = None,
         **options: Any,
     ) -> None:
+        _check_callbacks(storage, on_token_change, allow_async_storage=True)
         self._native = _native.NativeClient(_config(issuer, options), storage, on_token_change)
-        self.management, self.app = _namespaces(_ASYNC, self._native.call_async)
+        management, app = _namespaces(_ASYNC, self._native.call_async)
+        #: ``/v1``: ``await client.management.api_keys.create({...})``.
+        self.management = cast(AsyncManagement, management)
+        #: ``/app/v1`` (the session must hold an app token).
+        self.app = cast(AsyncApp, app)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -281,35 +386,35 @@ class AsyncClient:
     ) -> dict[str, str]:
         options = {
             "redirectUri": redirect_uri,
-            "scopes": None if scopes is None else list(scopes),
+            "scopes": None if scopes is None else _scopes(scopes),
             "extra": extra or {},
         }
         return await self._native.authorization_url_async(options)
 
-    async def handle_callback(self, url: str) -> dict[str, Any]:
+    async def handle_callback(self, url: str) -> Tokens:
         return await self._native.handle_callback_async(url)
 
     async def access_token(self) -> str:
         return await self._native.access_token_async()
 
-    async def tokens(self) -> Optional[dict[str, Any]]:
+    async def tokens(self) -> Optional[Tokens]:
         return await self._native.tokens_async()
 
     async def set_tokens(self, tokens: Mapping[str, Any]) -> None:
-        return await self._native.set_tokens_async(dict(tokens))
+        return await self._native.set_tokens_async(tokens)
 
     async def logout(self) -> None:
         return await self._native.logout_async()
 
-    async def client_credentials(self, scopes: Iterable[str] = ()) -> dict[str, Any]:
-        return await self._native.client_credentials_async(list(scopes))
+    async def client_credentials(self, scopes: Iterable[str] = ()) -> Tokens:
+        return await self._native.client_credentials_async(_scopes(scopes))
 
     async def exchange_api_key(
         self, api_key: Optional[str] = None, scopes: Iterable[str] = ()
-    ) -> dict[str, Any]:
-        return await self._native.exchange_api_key_async(api_key, list(scopes))
+    ) -> Tokens:
+        return await self._native.exchange_api_key_async(api_key, _scopes(scopes))
 
-    async def token_exchange(self, **options: Any) -> dict[str, Any]:
+    async def token_exchange(self, **options: Any) -> Tokens:
         return await self._native.token_exchange_async(_camel(options))
 
     async def introspect(self, token: str, hint: Optional[str] = None) -> dict[str, Any]:
@@ -318,8 +423,20 @@ class AsyncClient:
     async def revoke(self, token: str, hint: Optional[str] = None) -> None:
         return await self._native.revoke_async(token, hint)
 
-    async def verify_token(self, token: str, **options: Any) -> dict[str, Any]:
-        return await self._native.verify_token_async(token, _camel(options))
+    async def verify_token(
+        self,
+        token: str,
+        *,
+        audience: Optional[str] = None,
+        issuer: Optional[str] = None,
+        required_scopes: Iterable[str] = (),
+        leeway_seconds: Optional[int] = None,
+        token_type: Optional[Literal["access", "agent", "any"]] = None,
+    ) -> dict[str, Any]:
+        """Verifies an access (or agent) token offline against the server's JWKS (cached,
+        refetched on an unknown ``kid``) and returns its claims; raises ``TokenError``."""
+        options = _verify_options(audience, issuer, required_scopes, leeway_seconds, token_type)
+        return await self._native.verify_token_async(token, options)
 
     async def request(
         self,
@@ -332,6 +449,25 @@ class AsyncClient:
     ) -> Response:
         m, h, b = _request_parts(method, headers, body, json)
         return Response(*await self._native.request_async(m, url, h, b))
+
+
+def _verify_options(
+    audience: Optional[str],
+    issuer: Optional[str],
+    required_scopes: Iterable[str],
+    leeway_seconds: Optional[int],
+    token_type: Optional[str],
+) -> dict[str, Any]:
+    options: dict[str, Any] = {"requiredScopes": _scopes(required_scopes, "required_scopes")}
+    for name, value in (
+        ("audience", audience),
+        ("issuer", issuer),
+        ("leewaySeconds", leeway_seconds),
+        ("tokenType", token_type),
+    ):
+        if value is not None:
+            options[name] = value
+    return options
 
 
 def _camel(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import pytest
 
@@ -98,7 +98,7 @@ def _free_port() -> int:
 @contextmanager
 def run_server(
     binary: Optional[str] = None,
-    fixtures: Optional[os.PathLike[str] | str] = None,
+    fixtures: Union[os.PathLike[str], str, None] = None,
     extra_args: Sequence[str] = (),
     timeout: float = 10.0,
 ) -> Iterator[SigilTestServer]:

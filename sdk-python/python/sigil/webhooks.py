@@ -5,13 +5,21 @@ before any JSON parsing; given parsed JSON instead, verification raises
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Union
+from collections.abc import Iterable
+from typing import Any, Protocol, Union
 
 from sigil._errors import RawBodyRequiredError
 from sigil._native import VerifiedWebhook, Webhook
 
 RawBody = Union[bytes, bytearray, memoryview, str]
+
+
+class Headers(Protocol):
+    """Any header collection with ``.items()``: a ``dict``, Starlette ``Headers``, Werkzeug
+    ``EnvironHeaders``, Django ``HttpHeaders``."""
+
+    def items(self) -> Iterable[tuple[str, Any]]: ...
+
 
 _FIX = (
     "webhook verification needs the raw request body, not parsed JSON: use `await request.body()` "
@@ -20,7 +28,7 @@ _FIX = (
 )
 
 
-def verify(webhook: Webhook, headers: Mapping[str, Any], body: object) -> VerifiedWebhook:
+def verify(webhook: Webhook, headers: Headers, body: object) -> VerifiedWebhook:
     """``webhook.verify`` with the raw-body check: parsed JSON raises ``RawBodyRequiredError``."""
     if isinstance(body, memoryview):
         body = body.tobytes()
