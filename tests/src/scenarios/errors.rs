@@ -133,3 +133,24 @@ pub(super) async fn rate_limit(cx: &mut Ctx<'_>) -> Result<(), String> {
         ),
     )
 }
+
+/// 402 `quota_exceeded` on a second server whose plan allows one agent:
+/// the second `agents.create` is an `ApiError` with the status and code.
+pub(super) async fn plan_quota(cx: &mut Ctx<'_>) -> Result<(), String> {
+    let launcher = cx
+        .target
+        .launcher
+        .as_ref()
+        .ok_or("needs a second test-mode server")?;
+    let server = launcher.start(&["--plan-max-agents", "1"]).await?;
+    let config = json!({"issuer": server.issuer, "apiKey": cx.target.known.full_key});
+    let c = cx.sdk.client(config).await?;
+    cx.sdk
+        .call(&c, "agents.create", json!([{"name": cx.unique("first")}]))
+        .await?;
+    let e = cx
+        .sdk
+        .call_err(&c, "agents.create", json!([{"name": cx.unique("second")}]))
+        .await?;
+    expect_error(&e, "ApiError", "quota_exceeded", Some(402))
+}

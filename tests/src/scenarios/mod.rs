@@ -54,6 +54,7 @@ pub async fn run(id: &str, cx: &mut Ctx<'_>) -> Result<(), String> {
         "errors.api-statuses" => errors::api_statuses(cx).await,
         "errors.oauth-token-endpoint" => errors::oauth_token_endpoint(cx).await,
         "errors.rate-limit-retry-after" => errors::rate_limit(cx).await,
+        "errors.plan-quota" => errors::plan_quota(cx).await,
         "keys.exchange" => grants::key_exchange(cx).await,
         "keys.lifecycle" => grants::key_lifecycle(cx).await,
         "oauth.client-credentials" => grants::client_credentials(cx).await,
