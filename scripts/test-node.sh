@@ -6,9 +6,21 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-require node tests/js/node_modules/.bin/prettier tests/js/node_modules/.bin/tsc
+require node tests/js/node_modules/.bin/prettier tests/js/node_modules/.bin/tsc tests/js/node_modules/.bin/napi
 sub() { printf '\n----- [node] %s -----\n' "$*"; }
 cargo --version; node --version
+
+sub "Build sigil-node (napi build: the addon and its generated native.d.ts)"
+start=$SECONDS
+# The napi CLI runs cargo with napi-derive's type output on and writes
+# sdk-node/native.d.ts, the generated types of the native layer; index.d.ts is
+# the hand-written types of the thin JS layer over it. Absolute paths: the CLI
+# resolves relative ones against --cwd.
+tests/js/node_modules/.bin/napi build --cwd "$ROOT/sdk-node" --release \
+  --manifest-path "$ROOT/sdk-node/Cargo.toml" --target-dir "$TARGET_DIR" \
+  --output-dir "$ROOT/sdk-node" --dts native.d.ts
+node sdk-node/prepare.js
+echo "napi build: $((SECONDS - start)) s; sdk-node/sigil.node: $(stat -c %s sdk-node/sigil.node) bytes"
 
 # Hand-written files only (sdk-wasm/pkg is wasm-bindgen output); .prettierrc.json
 # and .prettierignore at the repo root. To reformat: the same command with --write.
@@ -21,12 +33,6 @@ tests/js/node_modules/.bin/prettier --check \
 tests/js/node_modules/.bin/tsc --version
 tests/js/node_modules/.bin/tsc -p tests/js
 echo "tsc -p tests/js: no errors"
-
-sub "Build sigil-node (napi, release)"
-start=$SECONDS
-cargo build --release -p sigil-node
-node sdk-node/prepare.js
-echo "cargo build: $((SECONDS - start)) s; sdk-node/sigil.node: $(stat -c %s sdk-node/sigil.node) bytes"
 
 sub "Tests: node --test (shared vectors + README quick start)"
 cd sdk-node

@@ -103,6 +103,9 @@ impl Client {
     #[napi(constructor)]
     pub fn new(
         config: Value,
+        #[napi(
+            ts_arg_type = "((op: 'get' | 'set' | 'delete', key: string, value?: string | null) => Promise<string | null>) | undefined | null"
+        )]
         storage: Option<Function<'_, StorageArgs, Promise<Option<String>>>>,
         listener: Option<Function<'_, Value, ()>>,
     ) -> napi::Result<Self> {

@@ -17,7 +17,7 @@ use crate::{invalid_input, js_error};
 
 /// A verifier and signer. `secrets`: one `whsec_…` secret or several
 /// (rotation); `toleranceSeconds`: allowed clock skew each way, default 300.
-#[napi(js_name = "webhookNew")]
+#[napi(js_name = "webhookNew", ts_return_type = "ExternalObject<'Webhook'>")]
 pub fn webhook_new(
     secrets: Either<String, Vec<String>>,
     tolerance_seconds: Option<f64>,
@@ -39,7 +39,7 @@ pub fn webhook_new(
 /// `undefined`); `now` in UNIX seconds, the system clock when absent.
 #[napi(js_name = "webhookVerify")]
 pub fn webhook_verify(
-    webhook: &External<sigil::Webhook>,
+    #[napi(ts_arg_type = "ExternalObject<'Webhook'>")] webhook: &External<sigil::Webhook>,
     id: Option<Latin1String>,
     timestamp: Option<Latin1String>,
     signature: Option<Latin1String>,
@@ -73,7 +73,7 @@ pub fn webhook_verify(
 /// The `webhook-signature` header value for a message.
 #[napi(js_name = "webhookSign")]
 pub fn webhook_sign(
-    webhook: &External<sigil::Webhook>,
+    #[napi(ts_arg_type = "ExternalObject<'Webhook'>")] webhook: &External<sigil::Webhook>,
     id: String,
     timestamp: f64,
     body: Either<&[u8], String>,
