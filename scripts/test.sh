@@ -53,10 +53,11 @@ section "Bindings: Node (@sigil/node)"
 section "Bindings: Python (sigil-sdk)"
 ./scripts/test-python.sh
 
-# After the bindings: the node driver loads sdk-node/sigil.node and the python
-# driver the wheel installed in sdk-python/.venv.
-section "Conformance: the scenario matrix (rust, node, python drivers) against a real sigil-server process"
-"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node,python
+# After the bindings: the node driver loads sdk-node/sigil.node, the python
+# driver the wheel installed in sdk-python/.venv, the wasm driver the client
+# build in sdk-wasm/pkg/client-node.
+section "Conformance: the scenario matrix (rust, node, python, wasm drivers) against a real sigil-server process"
+"$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node,python,wasm
 
 section "Benchmarks compile (run them with ./scripts/bench.sh)"
 cargo bench -p sigil --no-run

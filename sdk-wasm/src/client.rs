@@ -286,3 +286,57 @@ fn header_pairs(headers: &Array) -> Result<Vec<(String, String)>, JsValue> {
         })
         .collect()
 }
+
+/// The headers that sign a request (RFC 9421, with `Content-Digest`), as
+/// `[name, value]` pairs. `request` is `{ method, url, headers, body }` with
+/// `headers` as pairs and `body` as text.
+#[wasm_bindgen(js_name = signRequest)]
+pub fn sign_request(request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let request = request_parts(&request)?;
+    let options: facade::offline::SignOptions = from_js("options", &options)?;
+    let now = sigil::transport::system_now().as_secs() as i64;
+    to_js_value(&facade::offline::sign_request(&request, &options, now).map_err(to_js)?)
+}
+
+/// Verifies the RFC 9421 signature of a request; returns what it covered.
+#[wasm_bindgen(js_name = verifyRequest)]
+pub fn verify_request(
+    request: JsValue,
+    options: JsValue,
+    now: Option<f64>,
+) -> Result<JsValue, JsValue> {
+    let request = request_parts(&request)?;
+    let options: facade::offline::VerifyRequestOptions = from_js("options", &options)?;
+    let now = now.map_or_else(
+        || sigil::transport::system_now().as_secs() as i64,
+        |n| n as i64,
+    );
+    to_js_value(&facade::offline::verify_request(&request, &options, now).map_err(to_js)?)
+}
+
+/// `{ method, url, headers: [name, value][], body: string }`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestParts {
+    #[serde(default)]
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body: String,
+}
+
+fn request_parts(value: &JsValue) -> Result<RequestInit, JsValue> {
+    let text = JSON::stringify(value)
+        .map(String::from)
+        .map_err(|_| invalid_input("request is not JSON-shaped"))?;
+    let parts: RequestParts =
+        serde_json::from_str(&text).map_err(|e| invalid_input(&format!("request: {e}")))?;
+    Ok(RequestInit {
+        method: parts.method,
+        url: parts.url,
+        headers: parts.headers,
+        body: parts.body.into_bytes(),
+    })
+}

@@ -26,8 +26,9 @@ pub struct Sdk {
 
 impl Sdk {
     /// The known drivers: `rust` (the binary next to this one), `node`
-    /// (`node sdk-node/conformance/driver.mjs`) and `python`
-    /// (`sdk-python/.venv/bin/python sdk-python/conformance/driver.py`).
+    /// (`node sdk-node/conformance/driver.mjs`), `python`
+    /// (`sdk-python/.venv/bin/python sdk-python/conformance/driver.py`) and
+    /// `wasm` (`node sdk-wasm/conformance/driver.mjs`).
     pub fn named(name: &str) -> Result<Self, String> {
         let (program, args) = match name {
             "rust" => {
@@ -48,9 +49,17 @@ impl Sdk {
                 let script = format!("{sdk}/conformance/driver.py");
                 (format!("{sdk}/.venv/bin/python").into(), vec![script])
             }
+            "wasm" => {
+                // The client build of @sigil/web under Node (scripts/test-wasm.sh).
+                let script = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../sdk-wasm/conformance/driver.mjs"
+                );
+                ("node".into(), vec![script.to_owned()])
+            }
             other => {
                 return Err(format!(
-                    "no driver named `{other}` (known: rust, node, python)"
+                    "no driver named `{other}` (known: rust, node, python, wasm)"
                 ))
             }
         };
