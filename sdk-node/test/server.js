@@ -52,8 +52,9 @@ function freePort() {
  * Starts the server; `args` are extra `serve` flags (e.g. low rate limits).
  * Resolves once /healthz answers to
  * `{ base, stop, requests(route, filter?), advanceClock(seconds), log() }`.
+ * `fixturesFile` replaces the example fixtures.
  */
-async function startServer({ args = [], timeoutMs = 20_000 } = {}) {
+async function startServer({ args = [], timeoutMs = 20_000, fixturesFile } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p sigil-server`);
   const port = await freePort();
@@ -68,7 +69,7 @@ async function startServer({ args = [], timeoutMs = 20_000 } = {}) {
       'sqlite::memory:',
       '--test-mode',
       '--fixtures',
-      path.join(repoRoot, 'reference-server/fixtures.example.json'),
+      fixturesFile ?? path.join(repoRoot, 'reference-server/fixtures.example.json'),
       ...args,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIGIL_LOG: 'warn' } },

@@ -1,0 +1,58 @@
+// A tiny single-page app on @sigil/web: sign in by redirect, show the
+// pairwise user id, call a protected API, sign out. The test server serves
+// /config.json (the issuer) and the built package under /pkg.
+import init, * as wasm from '/pkg/client-web/sigil_wasm.js';
+import { createSigil } from '/js/browser.js';
+
+await init();
+const Sigil = createSigil(wasm);
+const { issuer } = await (await fetch('/config.json')).json();
+const sigil = new Sigil({
+  issuer,
+  clientId: 'app_ci_spa',
+  redirectUri: `${location.origin}/callback`,
+  scopes: ['profile.basic', 'identity.read'],
+  storage: 'local',
+});
+// For the end-to-end test, which calls accessToken() in each tab.
+window.sigil = sigil;
+
+const $ = (id) => document.getElementById(id);
+
+async function render({ signedOut = false } = {}) {
+  const tokens = signedOut ? undefined : await sigil.tokens();
+  if (!tokens) {
+    $('status').textContent = 'Signed out';
+    $('user').textContent = '–';
+    $('alias').textContent = '–';
+    return;
+  }
+  const claims = await sigil.verifyToken(await sigil.accessToken());
+  const res = await sigil.request('/app/v1/identity/lookup', {
+    method: 'POST',
+    json: { userId: claims.sub },
+  });
+  const { data } = await res.json();
+  $('status').textContent = 'Signed in';
+  $('user').textContent = claims.sub;
+  $('alias').textContent = data.alias ?? data.slug;
+}
+
+$('signin').onclick = () => sigil.login();
+$('signout').onclick = async () => {
+  await sigil.logout();
+  await render();
+};
+// Another tab's change. A logout is taken from the event itself: this tab's
+// copy of localStorage may not show it yet.
+sigil.addEventListener('tokenChange', (e) => {
+  if (e.detail.remote) render({ signedOut: e.detail.type === 'loggedOut' });
+});
+
+try {
+  if (location.pathname === '/callback') await sigil.handleCallback();
+} catch (e) {
+  $('error').textContent = `${e.name}: ${e.code}`;
+}
+await render();
+document.body.dataset.ready = 'true';

@@ -1,0 +1,131 @@
+// The browser face of @sigil/web's client: login by redirect, the callback
+// with URL cleaning, storage choices, and tab coordination (Web Locks around
+// renewals through the core's SharedLock, BroadcastChannel for token
+// changes). Everything else is the core's, through the wasm NativeClient.
+//
+// Where Web Locks is missing, each tab renews on its own; where
+// BroadcastChannel is missing, other tabs learn of changes only when they
+// next read the shared storage. Both degrade to per-tab behaviour.
+
+/** A storage object over `localStorage` or `sessionStorage`. */
+function webStorage(storage) {
+  return {
+    get: (key) => storage.getItem(key),
+    set: (key, value) => storage.setItem(key, value),
+    delete: (key) => storage.removeItem(key),
+  };
+}
+
+const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri'];
+
+/** `Sigil` over the module `wasm` (the client build's exports, after `init()`). */
+export function createSigil(wasm) {
+  return class Sigil extends EventTarget {
+    #native;
+    #channel;
+
+    /**
+     * `config` as SYSTEM.md names it, plus `storage`: `'memory'` (default, this
+     * tab only), `'session'` (this tab, survives reloads), `'local'` (shared by
+     * the app's tabs) or an object with `get`/`set`/`delete`.
+     */
+    constructor({ storage = 'memory', ...config }) {
+      super();
+      let store;
+      if (storage === 'local') store = webStorage(globalThis.localStorage);
+      else if (storage === 'session') store = webStorage(globalThis.sessionStorage);
+      else if (storage !== 'memory') store = storage;
+      // Pending logins stay with the tab that started them.
+      const pending = globalThis.sessionStorage ? webStorage(globalThis.sessionStorage) : undefined;
+      const shared = storage === 'local' || typeof storage === 'object';
+      const name = `sigil:${config.issuer}:${config.clientId ?? ''}`;
+      if (shared && typeof BroadcastChannel === 'function') {
+        this.#channel = new BroadcastChannel(name);
+        this.#channel.onmessage = (e) => this.#emit(e.data, true);
+      }
+      const lock = shared && globalThis.navigator?.locks ? `${name}:renewal` : undefined;
+      const listener = (event) => {
+        this.#emit(event, false);
+        this.#channel?.postMessage(event);
+      };
+      this.#native = new wasm.NativeClient(config, store, pending, listener, lock);
+    }
+
+    /** `tokenChange` events: `event.detail` is `{ type, tokens?, remote }`. */
+    #emit(event, remote) {
+      this.dispatchEvent(new CustomEvent('tokenChange', { detail: { ...event, remote } }));
+    }
+
+    /** Redirects to the authorization server (PKCE; state and verifier in sessionStorage). */
+    async login(options = {}) {
+      const { url } = await this.#native.authorizationUrl(options);
+      globalThis.location.assign(url);
+    }
+
+    /**
+     * Checks the callback (`state`, `iss`; `error=` becomes `OAuthError`, e.g.
+     * `access_denied`), exchanges the code once, stores the tokens, and removes
+     * the callback parameters from the address bar either way.
+     */
+    async handleCallback(url = globalThis.location.href) {
+      try {
+        return await this.#native.handleCallback(String(url));
+      } finally {
+        const here = new URL(globalThis.location.href);
+        if (String(url) === here.href) {
+          for (const p of CALLBACK_PARAMS) here.searchParams.delete(p);
+          globalThis.history.replaceState(globalThis.history.state, '', here.href);
+        }
+      }
+    }
+
+    /** A valid access token, renewed once across tabs before it expires. */
+    accessToken() {
+      return this.#native.accessToken();
+    }
+
+    async tokens() {
+      return (await this.#native.tokens()) ?? undefined;
+    }
+
+    /** Revokes, forgets, and tells the other tabs. */
+    logout() {
+      return this.#native.logout();
+    }
+
+    discover() {
+      return this.#native.discover();
+    }
+
+    verifyToken(token, options) {
+      return this.#native.verifyToken(token, options);
+    }
+
+    /** One typed `/v1` or `/app/v1` operation by name (`'apiKeys.list'`). */
+    call(operation, ...args) {
+      return this.#native.call(operation, args);
+    }
+
+    /**
+     * `fetch`-shaped and authenticated: replays once after a refresh on 401,
+     * honours Retry-After on 429, accepts an `AbortSignal`. Error statuses
+     * reject with the typed error.
+     */
+    async request(input, { method = 'GET', headers = {}, body, json, signal } = {}) {
+      const pairs = Object.entries(
+        headers instanceof Headers ? Object.fromEntries(headers) : headers,
+      );
+      let bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+      if (json !== undefined) {
+        bytes = new TextEncoder().encode(JSON.stringify(json));
+        pairs.push(['content-type', 'application/json']);
+      }
+      const cancellation = new wasm.Cancellation();
+      if (signal?.aborted) cancellation.abort();
+      signal?.addEventListener('abort', () => cancellation.abort(), { once: true });
+      const res = await this.#native.request(method, String(input), pairs, bytes, cancellation);
+      const nullBody = [101, 204, 205, 304].includes(res.status);
+      return new Response(nullBody ? null : res.body, { status: res.status, headers: res.headers });
+    }
+  };
+}
