@@ -43,8 +43,7 @@ $('signout').onclick = async () => {
   await sigil.logout();
   await render();
 };
-// Another tab's change. A logout is taken from the event itself: this tab's
-// copy of localStorage may not show it yet.
+// Another tab's change; a logout is taken from the event itself.
 sigil.addEventListener('tokenChange', (e) => {
   if (e.detail.remote) render({ signedOut: e.detail.type === 'loggedOut' });
 });

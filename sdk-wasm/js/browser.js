@@ -16,6 +16,37 @@ function webStorage(storage) {
   };
 }
 
+/**
+ * A storage object over IndexedDB, for what the app's tabs share. Not
+ * localStorage: Chromium copies a localStorage write to the other tabs'
+ * renderer processes asynchronously, so a tab that takes the renewal lock
+ * right after another tab renewed can still read the spent refresh token
+ * (and its reuse revokes the session). An IndexedDB transaction that has
+ * completed is seen by every later one, in any tab.
+ */
+function sharedStorage(name = 'sigil') {
+  const db = new Promise((resolve, reject) => {
+    const open = globalThis.indexedDB.open(name, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('kv');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const run = async (mode, op) => {
+    const tx = (await db).transaction('kv', mode);
+    const request = op(tx.objectStore('kv'));
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  };
+  return {
+    get: async (key) => (await run('readonly', (s) => s.get(key))) ?? null,
+    set: (key, value) => run('readwrite', (s) => s.put(value, key)),
+    delete: (key) => run('readwrite', (s) => s.delete(key)),
+  };
+}
+
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri'];
 
 /** `Sigil` over the module `wasm` (the client build's exports, after `init()`). */
@@ -26,14 +57,16 @@ export function createSigil(wasm) {
 
     /**
      * `config` as SYSTEM.md names it, plus `storage`: `'memory'` (default, this
-     * tab only), `'session'` (this tab, survives reloads), `'local'` (shared by
-     * the app's tabs) or an object with `get`/`set`/`delete`.
+     * tab only), `'session'` (this tab, survives reloads), `'local'` (persistent,
+     * shared by the app's tabs: IndexedDB, or localStorage where IndexedDB is
+     * missing) or an object with `get`/`set`/`delete`.
      */
     constructor({ storage = 'memory', ...config }) {
       super();
       let store;
-      if (storage === 'local') store = webStorage(globalThis.localStorage);
-      else if (storage === 'session') store = webStorage(globalThis.sessionStorage);
+      if (storage === 'local') {
+        store = globalThis.indexedDB ? sharedStorage() : webStorage(globalThis.localStorage);
+      } else if (storage === 'session') store = webStorage(globalThis.sessionStorage);
       else if (storage !== 'memory') store = storage;
       // Pending logins stay with the tab that started them.
       const pending = globalThis.sessionStorage ? webStorage(globalThis.sessionStorage) : undefined;
