@@ -74,6 +74,8 @@ sdk_py_pins="maturin pytest mypy ruff==$RUFF_VERSION pytest-timeout==2.4.0 fasta
 venv_install "$SDK_PY_VENV" "$sdk_py_pins" $sdk_py_pins
 venv_install "$INTEROP_PY_VENV" "$(sha256sum tests/interop/python/requirements.txt)" \
   -r tests/interop/python/requirements.txt
+venv_install tests/openapi/.venv "$(sha256sum tests/openapi/requirements.txt)" \
+  -r tests/openapi/requirements.txt
 
 # --- Check: every path the scripts call, and where it comes from -----------
 echo "tool paths the scripts call, and the package each comes from:"
@@ -105,6 +107,7 @@ check_cmd "$SDK_PY_VENV (pip)" maturin "$SDK_PY_VENV/bin/maturin" --version
 check_cmd "$SDK_PY_VENV (pip)" "ruff $RUFF_VERSION" "$SDK_PY_VENV/bin/ruff" --version
 check_cmd "$SDK_PY_VENV (pip)" mypy "$SDK_PY_VENV/bin/mypy" --version
 check_cmd "$INTEROP_PY_VENV (pip)" pytest "$INTEROP_PY_VENV/bin/pytest" --version
+check_cmd "tests/openapi/.venv (pip)" "schemathesis, version" tests/openapi/.venv/bin/schemathesis --version
 for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench; do
   check_cmd "$dir/node_modules (npm ci)" "$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)" \
     cat "$dir/node_modules/.sigil-lock-sha256"

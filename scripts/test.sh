@@ -44,6 +44,9 @@ wasm_cargo build --profile wasm -p sigil --no-default-features
 section "Interop: oauth4webapi + jose (Node) and authlib (Python) against the server"
 ./scripts/test-interop.sh
 
+section "OpenAPI contract: schemathesis against a --test-mode server"
+./scripts/test-openapi.sh
+
 section "Bindings: WASM (@sigil/web)"
 ./scripts/test-wasm.sh
 

@@ -18,16 +18,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sigil::jws::{TokenType, VerifyOptions};
 
 use crate::body::ApiBody;
-use crate::crypto;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{App, AppMessage, IdempotentResponse};
+use crate::{crypto, fields};
 
 pub mod webhooks;
 
@@ -129,7 +129,7 @@ impl FromRequestParts<AppState> for AppCaller {
 }
 
 fn check_slug(slug: &str, field: &str) -> Result<(), ApiError> {
-    if slug.is_empty() || slug.len() > MAX_SLUG {
+    if slug.is_empty() || slug.chars().count() > MAX_SLUG {
         return Err(ApiError::validation(format!(
             "`{field}` must be 1-{MAX_SLUG} characters"
         )));
@@ -137,11 +137,91 @@ fn check_slug(slug: &str, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `POST /app/v1/identity/lookup`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = IdentityLookup)]
 pub(crate) struct LookupBody {
     /// The user as this app knows them: the `sub` of the app's user tokens.
+    #[schema(min_length = 1, max_length = 200)]
     user_id: String,
+}
+
+/// One of the app's users (`#/components/schemas/Identity`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Identity {
+    /// The user's stable pairwise id at this app.
+    slug: String,
+    /// The user's alias, when they set one and granted this app
+    /// `profile.basic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    alias: Option<String>,
+}
+
+/// A sent message (`#/components/schemas/Message`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Message)]
+pub struct MessageView {
+    /// `msg_…`.
+    id: String,
+    /// Always `delivered`: messages are delivered at once.
+    #[schema(value_type = Delivered)]
+    status: String,
+    /// The recipient's slug.
+    to: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+/// Always `delivered`.
+#[derive(Debug)]
+pub struct Delivered;
+
+impl utoipa::PartialSchema for Delivered {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        fields::string_enum(["delivered"], "Always `delivered`").into()
+    }
+}
+impl utoipa::ToSchema for Delivered {}
+
+/// A chat request (`#/components/schemas/ChatRequest`), forwarded as is.
+#[derive(Debug)]
+pub struct ChatRequest;
+
+impl utoipa::PartialSchema for ChatRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::schema_from_json(json!({
+            "type": "object",
+            "description": "Forwarded to the upstream as is; other members are passed through",
+            "required": ["messages"],
+            "properties": {
+                "messages": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 200,
+                    "items": {
+                        "type": "object",
+                        "required": ["role", "content"],
+                        "properties": {
+                            "role": { "type": "string" },
+                            "content": { "type": "string" },
+                        },
+                    },
+                },
+            },
+        }))
+    }
+}
+impl utoipa::ToSchema for ChatRequest {}
+
+envelopes! {
+    /// One of the app's users.
+    IdentityEnvelope(Identity, Meta);
+    /// A sent message.
+    MessageEnvelope(MessageView, Meta);
 }
 
 /// Looks up one of the app's users.
@@ -156,15 +236,14 @@ pub(crate) struct LookupBody {
 #[utoipa::path(
     post,
     path = "/app/v1/identity/lookup",
+    operation_id = "lookupIdentity",
     tag = "app-api",
     request_body = LookupBody,
-    security(("bearer" = [])),
+    security(("app_token" = [])),
     responses(
-        (status = 200, description = "`{slug, alias?}`"),
-        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an app token, or no `identity.read`", content_type = "application/problem+json"),
-        (status = 404, description = "No such user of this app", content_type = "application/problem+json"),
-        (status = 422, description = "Malformed body", content_type = "application/problem+json")
+        (status = 200, description = "`{slug, alias?}`", body = IdentityEnvelope),
+        (status = 403, description = "`insufficient_scope`: not an app token, or no `identity.read`"),
+        (status = 404, description = "`not_found`: no such user of this app"),
     )
 )]
 pub(crate) async fn lookup(
@@ -180,24 +259,28 @@ pub(crate) async fn lookup(
         .app_subject(&caller.app.id, &body.user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    let mut data = json!({ "slug": body.user_id });
-    if let Some(alias) = user
-        .alias
-        .filter(|_| user.consented.iter().any(|s| s == "profile.basic"))
-    {
-        data["alias"] = alias.into();
-    }
+    let data = Identity {
+        slug: body.user_id,
+        alias: user
+            .alias
+            .filter(|_| user.consented.iter().any(|s| s == "profile.basic")),
+    };
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
+/// `POST /app/v1/messages`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SendMessage)]
 pub(crate) struct MessageBody {
     /// The recipient's slug at this app.
+    #[schema(min_length = 1, max_length = 200)]
     to: String,
     /// Optional subject line (up to 200 characters).
+    #[schema(max_length = 200)]
     subject: Option<String>,
     /// The text (1-10000 characters).
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
 }
 
@@ -256,17 +339,17 @@ fn replay(first: IdempotentResponse) -> Response {
 #[utoipa::path(
     post,
     path = "/app/v1/messages",
+    operation_id = "sendMessage",
     tag = "app-api",
     request_body = MessageBody,
-    params(("Idempotency-Key" = String, Header, description = "Required; unique per app and request")),
-    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required: 1-255 visible ASCII characters, unique per app and request body")),
+    security(("app_token" = [])),
     responses(
-        (status = 201, description = "`{id, status: \"delivered\", to, createdAt}`, or the first response again on a replay"),
-        (status = 400, description = "`idempotency_key_required`, or a malformed key or body", content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an app token, or no `messages.send`", content_type = "application/problem+json"),
-        (status = 404, description = "No such user of this app", content_type = "application/problem+json"),
-        (status = 422, description = "`idempotency_conflict`, or an invalid body", content_type = "application/problem+json")
+        (status = 201, description = "Delivered; or, for a replay of the same key and body, the first response again, byte for byte", body = MessageEnvelope, headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "`idempotency_key_required`, `invalid_request` (a malformed key), or a malformed body"),
+        (status = 403, description = "`insufficient_scope`: not an app token, or no `messages.send`"),
+        (status = 404, description = "`not_found`: no such user of this app"),
+        (status = 422, description = "`idempotency_conflict` (the key was used with another body), or an invalid field"),
     )
 )]
 pub(crate) async fn send_message(
@@ -321,12 +404,12 @@ pub(crate) async fn send_message(
         created_at: now,
         delivered_at: Some(now),
     };
-    let data = json!({
-        "id": message.id,
-        "status": message.status,
-        "to": body.to,
-        "createdAt": rfc3339(now),
-    });
+    let data = MessageView {
+        id: message.id.clone(),
+        status: message.status.clone(),
+        to: body.to.clone(),
+        created_at: rfc3339(now),
+    };
     let first = IdempotentResponse {
         request_hash,
         status: StatusCode::CREATED.as_u16(),
@@ -409,16 +492,16 @@ fn check_chat(body: &Value) -> Result<(), ApiError> {
 #[utoipa::path(
     post,
     path = "/app/v1/ai/chat",
+    operation_id = "chat",
     tag = "app-api",
-    request_body = Object,
-    security(("bearer" = [])),
+    request_body = ChatRequest,
+    security(("app_token" = [])),
     responses(
-        (status = 200, description = "The upstream's JSON answer (its status is relayed)"),
-        (status = 401, description = "Missing or invalid token", content_type = "application/problem+json"),
-        (status = 403, description = "Not an app token, or no `ai.chat`", content_type = "application/problem+json"),
-        (status = 422, description = "Malformed body", content_type = "application/problem+json"),
-        (status = 502, description = "`upstream_error`", content_type = "application/problem+json"),
-        (status = 503, description = "`not_configured`: no AI upstream is set", content_type = "application/problem+json")
+        (status = 200, description = "The upstream's JSON answer, as is (the upstream's own status is relayed, 200 when it succeeds)", body = Object),
+        (status = 403, description = "`insufficient_scope`: not an app token, or no `ai.chat`"),
+        (status = 422, description = "`validation_failed`: `messages` is not 1-200 `{role, content}` string pairs"),
+        (status = 502, description = "`upstream_error`: the upstream failed, timed out (30 s) or did not answer JSON"),
+        (status = 503, description = "`not_configured`: no AI upstream is set"),
     )
 )]
 pub(crate) async fn chat(

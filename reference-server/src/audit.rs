@@ -14,19 +14,21 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, CursorMeta, Meta, RequestId};
 use crate::error::ApiError;
+use crate::fields;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
@@ -241,27 +243,115 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/audit/verify", get(verify))
 }
 
-/// The public view of an entry.
-pub fn view(e: &AuditEntry) -> Value {
-    json!({
-        "seq": e.seq,
-        "id": e.id,
-        "ts": rfc3339(e.ts),
-        "type": e.kind,
-        "actor": e.actor,
-        "subject": e.subject,
-        "data": serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null),
-        "prevHash": e.prev_hash,
-        "hash": e.hash,
-    })
+/// An audit entry as the API shows it (`#/components/schemas/AuditEntry`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AuditEntry)]
+pub struct AuditEntryView {
+    /// Position in the whole chain, from 1.
+    seq: i64,
+    /// `aud_…`.
+    id: String,
+    /// When it happened (RFC 3339).
+    #[schema(format = DateTime)]
+    ts: String,
+    /// The event type, e.g. `key.created`.
+    r#type: String,
+    /// Who acted (user, key, agent or app id).
+    #[schema(required = true)]
+    actor: Option<String>,
+    /// What it acted on.
+    #[schema(required = true)]
+    subject: Option<String>,
+    /// Event details (never secrets).
+    #[schema(value_type = Object)]
+    data: Value,
+    /// The previous entry's `hash` (64 zeros for the first).
+    prev_hash: String,
+    /// SHA-256 over this entry and `prevHash` (see the server docs).
+    hash: String,
 }
 
-/// `since`/`until`: RFC 3339 or UNIX seconds.
+/// The chain checked end to end (`#/components/schemas/AuditChainVerdict`):
+/// `{valid: true, entries}` or `{valid: false, broken_at, reason}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = AuditChainVerdict)]
+pub enum ChainVerdict {
+    /// Every link holds.
+    Valid {
+        #[schema(value_type = fields::True)]
+        valid: bool,
+        /// Entries checked.
+        entries: u64,
+    },
+    /// The first link that does not.
+    Broken {
+        #[schema(value_type = fields::False)]
+        valid: bool,
+        /// The `seq` of the first broken entry.
+        broken_at: i64,
+        /// What does not hold.
+        reason: &'static str,
+    },
+}
+
+envelopes! {
+    /// A page of entries, oldest first.
+    AuditListEnvelope(Vec<AuditEntryView>, CursorMeta);
+    /// The chain's verdict.
+    AuditChainVerdictEnvelope(ChainVerdict, Meta);
+}
+
+/// The public view of an entry.
+pub fn view(e: &AuditEntry) -> AuditEntryView {
+    AuditEntryView {
+        seq: e.seq,
+        id: e.id.clone(),
+        ts: rfc3339(e.ts),
+        r#type: e.kind.clone(),
+        actor: e.actor.clone(),
+        subject: e.subject.clone(),
+        data: serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null),
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+    }
+}
+
+/// `since`/`until`: UNIX seconds or RFC 3339 (`#/components/schemas/AuditTime`).
+#[derive(Debug)]
+pub struct AuditTime;
+
+impl utoipa::PartialSchema for AuditTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::schema_from_json(json!({
+            "description": "UNIX seconds or an RFC 3339 date-time",
+            "anyOf": [
+                { "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX },
+                { "type": "string", "format": "date-time" },
+            ],
+        }))
+    }
+}
+impl utoipa::ToSchema for AuditTime {}
+
+/// `since`/`until`: RFC 3339 or UNIX seconds. As the document says: an
+/// integer without a `+`, or an RFC 3339 `date-time` with its `T` (`time`
+/// would also take the space RFC 3339 §5.6 mentions, JSON Schema does not).
 fn parse_time(name: &str, value: &str) -> Result<i64, ApiError> {
-    if let Ok(secs) = value.parse::<i64>() {
+    if let Some(secs) = Some(value)
+        .filter(|v| !v.starts_with('+'))
+        .and_then(|v| v.parse::<i64>().ok())
+    {
         return Ok(secs);
     }
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+    Some(value)
+        .filter(|v| !v.contains(' '))
+        .ok_or(())
+        .and_then(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ())
+        })
         .map(|t| t.unix_timestamp())
         .map_err(|_| ApiError::validation(format!("{name} must be RFC 3339 or UNIX seconds")))
 }
@@ -271,9 +361,9 @@ fn cursor_for(seq: i64) -> String {
 }
 
 fn parse_cursor(cursor: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
+    Some(cursor)
+        .filter(|c| fields::AUDIT_CURSOR.matches(c))
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("a1:")?.parse::<i64>().ok())
         .filter(|s| *s >= 0)
@@ -314,7 +404,7 @@ fn params(
             return Err(ApiError::validation(format!("unknown parameter {name}")));
         }
         match name.as_str() {
-            "type" | "actor" if value.is_empty() || value.len() > 200 => {
+            "type" | "actor" if value.chars().count() > 200 => {
                 return Err(ApiError::validation(format!(
                     "{name} must be 1-200 characters"
                 )))
@@ -336,36 +426,38 @@ fn params(
         }
         seen.push(name);
     }
-    if let (Some(since), Some(until)) = (p.filter.since, p.filter.until) {
-        if since > until {
-            return Err(ApiError::validation("since must not be after until"));
-        }
-    }
+    // `since` after `until` is an empty range: it selects nothing.
     Ok(p)
 }
 
 #[utoipa::path(
     get,
     path = "/v1/audit",
+    operation_id = "listAuditEntries",
     tag = "audit",
     params(
-        ("type" = Option<String>, Query, description = "Only this event type, e.g. `key.created`"),
-        ("actor" = Option<String>, Query, description = "Only this actor (user, key, agent or app id)"),
-        ("since" = Option<String>, Query, description = "At or after: RFC 3339 or UNIX seconds"),
-        ("until" = Option<String>, Query, description = "At or before: RFC 3339 or UNIX seconds"),
-        ("limit" = Option<u32>, Query, description = "1-500, default 50"),
-        ("cursor" = Option<String>, Query, description = "Opaque; `meta.nextCursor` of the previous page"),
+        ("type" = Option<String>, Query, max_length = 200, description = "Only this event type, e.g. `key.created`"),
+        ("actor" = Option<String>, Query, max_length = 200, description = "Only this actor (user, key, agent or app id)"),
+        ("since" = Option<AuditTime>, Query, description = "At or after: UNIX seconds or RFC 3339"),
+        ("until" = Option<AuditTime>, Query, description = "At or before: UNIX seconds or RFC 3339 (before `since`: nothing)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "1-500, default 50"),
+        ("cursor" = Option<fields::AuditCursor>, Query, description = "`meta.nextCursor` of the previous page"),
     ),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The caller's entries, oldest first; `meta.nextCursor` is null on the last page"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`audit.read`)"), (status = 422, description = "Invalid filter or cursor", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "The caller's entries, oldest first; `meta.nextCursor` is null on the last page", body = AuditListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `audit.read`"),
+        (status = 422, description = "`validation_failed`: an invalid, unknown or repeated parameter, or a cursor this server did not issue"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
-    Query(pairs): Query<Vec<(String, String)>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("audit.read")?;
+    let pairs = crate::query::pairs(query.as_deref());
     let p = params(&caller, pairs, &["limit", "cursor"])?;
     state.audit.flush().await?;
     let mut page = state
@@ -378,11 +470,22 @@ pub(crate) async fn list(
         Some(last) if more => Value::from(cursor_for(last.seq)),
         _ => Value::Null,
     };
-    let data: Vec<Value> = page.iter().map(view).collect();
-    let Json(mut body) = envelope(data.into(), &rid, state.clock.now());
+    let data: Vec<AuditEntryView> = page.iter().map(view).collect();
+    let Json(mut body) = envelope(data, &rid, state.clock.now());
     body["meta"]["nextCursor"] = next;
     Ok(Json(body))
 }
+
+/// `format` of an export.
+#[derive(Debug)]
+pub struct ExportFormat;
+
+impl utoipa::PartialSchema for ExportFormat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        fields::string_enum(["csv", "json"], "`csv` or `json`").into()
+    }
+}
+impl utoipa::ToSchema for ExportFormat {}
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line
 /// break, with quotes doubled.
@@ -461,7 +564,7 @@ async fn next_chunk(mut x: Export) -> Option<(StoreResult<String>, Export)> {
             if x.wrote_row {
                 chunk.push(',');
             }
-            chunk.push_str(&view(e).to_string());
+            chunk.push_str(&serde_json::to_string(&view(e)).unwrap_or_default());
             x.wrote_row = true;
         }
     }
@@ -472,23 +575,32 @@ async fn next_chunk(mut x: Export) -> Option<(StoreResult<String>, Export)> {
 #[utoipa::path(
     get,
     path = "/v1/audit/export",
+    operation_id = "exportAudit",
     tag = "audit",
     params(
-        ("format" = Option<String>, Query, description = "`csv` or `json` (default `json`)"),
-        ("type" = Option<String>, Query, description = "Only this event type"),
-        ("actor" = Option<String>, Query, description = "Only this actor"),
-        ("since" = Option<String>, Query, description = "At or after: RFC 3339 or UNIX seconds"),
-        ("until" = Option<String>, Query, description = "At or before: RFC 3339 or UNIX seconds"),
+        ("format" = Option<ExportFormat>, Query, description = "`csv` or `json` (default `json`)"),
+        ("type" = Option<String>, Query, max_length = 200, description = "Only this event type"),
+        ("actor" = Option<String>, Query, max_length = 200, description = "Only this actor"),
+        ("since" = Option<AuditTime>, Query, description = "At or after: UNIX seconds or RFC 3339"),
+        ("until" = Option<AuditTime>, Query, description = "At or before: UNIX seconds or RFC 3339 (before `since`: nothing)"),
     ),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The caller's filtered log, streamed: CSV (RFC 4180, with a header) or a JSON array"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`audit.read`)"), (status = 422, description = "Invalid format or filter", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "The caller's filtered log, oldest first, streamed: CSV (RFC 4180, with a header line `seq,id,ts,type,actor,subject,data,prev_hash,hash`) or a JSON array", content(
+            (Vec<AuditEntryView> = "application/json"),
+            (String = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"audit.json\"` or `audit.csv`"))),
+        (status = 403, description = "`insufficient_scope`: no `audit.read`"),
+        (status = 422, description = "`validation_failed`: an invalid, unknown or repeated parameter"),
+    )
 )]
 pub(crate) async fn export(
     State(state): State<AppState>,
     caller: Principal,
-    Query(pairs): Query<Vec<(String, String)>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     caller.require("audit.read")?;
+    let pairs = crate::query::pairs(query.as_deref());
     let p = params(&caller, pairs, &["format"])?;
     state.audit.flush().await?;
     let csv = match p.format.as_deref().unwrap_or("json") {
@@ -525,9 +637,13 @@ pub(crate) async fn export(
 #[utoipa::path(
     get,
     path = "/v1/audit/verify",
+    operation_id = "verifyAuditChain",
     tag = "audit",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "`{valid: true, entries}` or `{valid: false, broken_at, reason}` for the first broken link of the whole chain"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`audit.read`)"))
+    responses(
+        (status = 200, description = "`{valid: true, entries}`, or `{valid: false, broken_at, reason}` for the first broken link of the whole chain", body = AuditChainVerdictEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `audit.read`"),
+    )
 )]
 pub(crate) async fn verify(
     State(state): State<AppState>,
@@ -537,10 +653,15 @@ pub(crate) async fn verify(
     caller.require("audit.read")?;
     state.audit.flush().await?;
     let data = match verify_chain(state.store.as_ref()).await? {
-        Verdict::Valid { entries } => json!({ "valid": true, "entries": entries }),
-        Verdict::Broken { seq, reason } => {
-            json!({ "valid": false, "broken_at": seq, "reason": reason })
-        }
+        Verdict::Valid { entries } => ChainVerdict::Valid {
+            valid: true,
+            entries,
+        },
+        Verdict::Broken { seq, reason } => ChainVerdict::Broken {
+            valid: false,
+            broken_at: seq,
+            reason,
+        },
     };
     Ok(envelope(data, &rid, state.clock.now()))
 }

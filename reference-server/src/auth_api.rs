@@ -4,13 +4,14 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::body::ApiBody;
 use crate::client_auth::{self, Presented};
-use crate::envelope::{envelope, RequestId};
+use crate::envelope::{envelope, envelopes, Meta, RequestId};
 use crate::error::{ApiError, OAuthError};
+use crate::fields;
 use crate::oauth::grants::{self, Outcome};
 use crate::oauth::introspect::inspect;
 use crate::principal::Principal;
@@ -38,32 +39,94 @@ fn scope_param(scopes: &Option<Vec<String>>) -> Option<String> {
     scopes.as_ref().map(|s| s.join(" "))
 }
 
-fn tokens(outcome: &Outcome) -> Value {
-    let mut data = json!({
-        "accessToken": outcome.access.token,
-        "tokenType": "Bearer",
-        "expiresIn": outcome.access.expires_in,
-        "scope": outcome.scopes.join(" "),
-    });
-    if let Some(rt) = &outcome.refresh_token {
-        data["refreshToken"] = rt.as_str().into();
-    }
-    data
+/// Tokens from a session endpoint (`#/components/schemas/SessionTokens`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTokens {
+    /// The access token (EdDSA JWS, `at+jwt`).
+    access_token: String,
+    #[schema(value_type = fields::BearerTokenType)]
+    token_type: &'static str,
+    /// Seconds until it expires.
+    expires_in: u64,
+    /// The granted scopes, space-separated.
+    scope: String,
+    /// The rotated refresh token (`sgl_rt_…`), from `/auth/refresh` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
+/// RFC 7662 introspection (`#/components/schemas/Introspection`): `{active:
+/// false}` for anything unknown, expired or revoked.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: `oauth::introspect::inspect` writes it.
+pub struct Introspection {
+    /// Whether the token is live.
+    active: bool,
+    /// `access_token`, `refresh_token` or `api_key`.
+    token_type: Option<String>,
+    /// Space-separated scopes.
+    scope: Option<String>,
+    /// The client it was issued to.
+    client_id: Option<String>,
+    /// Its subject.
+    sub: Option<String>,
+    /// Its issuer.
+    iss: Option<String>,
+    /// Its audience.
+    aud: Option<Vec<String>>,
+    /// Expiry, UNIX seconds.
+    exp: Option<i64>,
+    /// Issue time, UNIX seconds.
+    iat: Option<i64>,
+    /// Its id.
+    jti: Option<String>,
+    /// Its session.
+    sid: Option<String>,
+    /// `user`, `app` or `agent`.
+    session_type: Option<String>,
+}
+
+envelopes! {
+    /// Session tokens.
+    SessionTokensEnvelope(SessionTokens, Meta);
+    /// An introspection.
+    IntrospectionEnvelope(Introspection, Meta);
+}
+
+fn tokens(outcome: &Outcome) -> SessionTokens {
+    SessionTokens {
+        access_token: outcome.access.token.clone(),
+        token_type: "Bearer",
+        expires_in: outcome.access.expires_in,
+        scope: outcome.scopes.join(" "),
+        refresh_token: outcome.refresh_token.clone(),
+    }
+}
+
+/// `POST /auth/token/exchange`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ExchangeApiKey)]
 pub(crate) struct ExchangeBody {
+    /// The API key (`sgl_live_…` or `sgl_test_…`).
     api_key: String,
+    /// A subset of the key's scopes; all of them by default.
+    #[schema(value_type = Option<Vec<fields::Scope>>)]
     scopes: Option<Vec<String>>,
 }
 
 #[utoipa::path(
     post,
     path = "/auth/token/exchange",
+    operation_id = "exchangeApiKey",
     tag = "session",
     request_body = ExchangeBody,
-    responses((status = 200, description = "`{data:{accessToken, expiresIn}, meta}`"), (status = 401, description = "Unknown, revoked or expired key"), (status = 429, description = "Rate limited"))
+    responses(
+        (status = 200, description = "A short-lived access token for the key's account", body = SessionTokensEnvelope),
+        (status = 400, description = "`invalid_scope`: a scope beyond the key's; or a malformed body"),
+        (status = 401, description = "`invalid_token`: the key is malformed, unknown, revoked or expired", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+    )
 )]
 pub(crate) async fn exchange(
     State(state): State<AppState>,
@@ -85,20 +148,31 @@ pub(crate) async fn exchange(
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))
 }
 
+/// `POST /auth/client-token`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ClientTokenRequest)]
 pub(crate) struct ClientTokenBody {
+    /// A confidential app's id.
     client_id: String,
+    /// Its secret.
     client_secret: String,
+    /// A subset of the app's scopes; all of them by default.
+    #[schema(value_type = Option<Vec<fields::Scope>>)]
     scopes: Option<Vec<String>>,
 }
 
 #[utoipa::path(
     post,
     path = "/auth/client-token",
+    operation_id = "createClientToken",
     tag = "session",
     request_body = ClientTokenBody,
-    responses((status = 200, description = "`{data:{accessToken, expiresIn}, meta}`"), (status = 401, description = "Client authentication failed"))
+    responses(
+        (status = 200, description = "An app token (client_credentials)", body = SessionTokensEnvelope),
+        (status = 400, description = "`invalid_scope` (beyond the app's scopes), `unauthorized_client` (a public app), or a malformed body"),
+        (status = 401, description = "`invalid_client`: unknown client or wrong secret", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+    )
 )]
 pub(crate) async fn client_token(
     State(state): State<AppState>,
@@ -118,19 +192,23 @@ pub(crate) async fn client_token(
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))
 }
 
+/// `POST /auth/introspect`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IntrospectSessionToken)]
 pub(crate) struct IntrospectBody {
+    /// An access token, refresh token or API key.
     token: String,
 }
 
 #[utoipa::path(
     post,
     path = "/auth/introspect",
+    operation_id = "introspectSessionToken",
     tag = "session",
     request_body = IntrospectBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "RFC 7662 fields in the envelope"), (status = 401, description = "Missing credentials"))
+    responses((status = 200, description = "RFC 7662 fields in the envelope", body = IntrospectionEnvelope))
 )]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
@@ -142,20 +220,30 @@ pub(crate) async fn introspect(
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
+/// `POST /auth/refresh`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefreshSession)]
 pub(crate) struct RefreshBody {
+    /// The refresh token (`sgl_rt_…`).
     refresh_token: String,
+    /// The app it was issued to.
     client_id: String,
+    /// Its secret (confidential apps only).
     client_secret: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/auth/refresh",
+    operation_id = "refreshSession",
     tag = "session",
     request_body = RefreshBody,
-    responses((status = 200, description = "Rotated tokens in the envelope"), (status = 400, description = "invalid_grant (reuse revokes the family)"))
+    responses(
+        (status = 200, description = "Rotated tokens: a new access token and refresh token", body = SessionTokensEnvelope),
+        (status = 400, description = "`invalid_grant`: unknown, used (reuse revokes the family), revoked or expired refresh token, or another client's; or a malformed body"),
+        (status = 401, description = "`invalid_client`: unknown client, wrong secret, or a secret for a public client", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+    )
 )]
 pub(crate) async fn refresh(
     State(state): State<AppState>,

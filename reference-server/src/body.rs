@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Deserialize as _;
 
 use crate::error::{ApiError, OAuthError};
 
@@ -60,15 +61,115 @@ pub fn parse<T: DeserializeOwned>(json: bool, bytes: &[u8]) -> Result<T, BodyErr
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
             return Err(BodyError::Shape("the body must be a JSON object".into()));
         }
-        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => BodyError::Shape(e.to_string()),
-            _ => BodyError::Syntax(e.to_string()),
+        serde_json::from_slice(bytes).or_else(|e| match e.classify() {
+            // JSON (and JSON Schema) has one number type: `5.0` and `5e0`
+            // are the integer 5. serde only fills integer fields from
+            // integer literals, so a shape error is retried once with
+            // integral numbers written as integers.
+            serde_json::error::Category::Data => {
+                integral_numbers(bytes).ok_or_else(|| BodyError::Shape(e.to_string()))
+            }
+            _ => Err(BodyError::Syntax(e.to_string())),
         })
     } else {
         if std::str::from_utf8(bytes).is_err() {
             return Err(BodyError::Syntax("form body is not UTF-8".into()));
         }
         serde_urlencoded::from_bytes(bytes).map_err(|e| BodyError::Shape(e.to_string()))
+    }
+}
+
+/// `bytes` parsed with every integral number (`5.0`, `5e0`, `-0.0`) that
+/// fits an `i64` or `u64` made an integer, when that fills `T`.
+fn integral_numbers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    fn normalize(v: &mut serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+                let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) else {
+                    return false;
+                };
+                // Within ±2^63 (i64) or [0, 2^64) (u64); the bounds are exact in f64.
+                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                    *v = (f as i64).into();
+                    true
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                    *v = (f as u64).into();
+                    true
+                } else {
+                    false
+                }
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().fold(false, |c, i| normalize(i) | c)
+            }
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, i| normalize(i) | c),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !normalize(&mut value) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
+/// Deserializes `T` only from a JSON object: serde would also fill a struct
+/// from an array, positionally, which no client means.
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Object::<T>::deserialize(deserializer).map(|Object(t)| t)
+}
+
+/// [`object`] for an optional field (`null` is `None`).
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<Object<T>>::deserialize(deserializer).map(|o| o.map(|Object(t)| t))
+}
+
+/// [`object`] for each item of a list.
+pub fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Vec::<Object<T>>::deserialize(deserializer).map(|v| v.into_iter().map(|Object(t)| t).collect())
+}
+
+/// [`objects`] for an optional list (`null` is `None`).
+pub fn optional_objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<Vec<Object<T>>>::deserialize(deserializer)
+        .map(|o| o.map(|v| v.into_iter().map(|Object(t)| t).collect()))
+}
+
+/// A `T` that was a JSON object.
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
     }
 }
 
@@ -109,7 +210,9 @@ impl From<BodyError> for OAuthError {
     }
 }
 
-/// A management-API body (RFC 9457 errors).
+/// A management-API body (RFC 9457 errors). The body is required: an empty
+/// one is 400 (`invalid_json` when it claims to be JSON, `invalid_request`
+/// otherwise), never an empty form that fills a struct of optional fields.
 #[derive(Debug)]
 pub struct ApiBody<T>(pub T);
 
@@ -117,6 +220,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiBody<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (json, bytes) = read(req, state).await?;
+        if bytes.is_empty() && !json {
+            return Err(ApiError::bad_request(
+                "this operation needs a request body (JSON)",
+            ));
+        }
         Ok(ApiBody(parse(json, &bytes)?))
     }
 }

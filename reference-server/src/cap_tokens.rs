@@ -8,17 +8,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::CapToken;
-use crate::{crypto, scopes};
+use crate::{crypto, fields, scopes};
 
 /// Capability token prefix.
 pub const PREFIX: &str = "cap_";
@@ -32,38 +32,129 @@ pub fn routes() -> Router<AppState> {
         .route("/public/v1/cap-tokens/preview", post(preview))
 }
 
+/// `POST /v1/cap-tokens` (`appId` and `expiresInSecs` are accepted as
+/// aliases; one spelling of each).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateCapToken)]
 pub(crate) struct CreateBody {
     /// One of the caller's apps.
     #[serde(alias = "appId")]
     app_id: String,
     /// A non-empty subset of the app's scopes.
+    #[schema(value_type = Vec<fields::Scope>, min_items = 1)]
     scopes: Vec<String>,
     /// Lifetime in seconds (1 to one year); none never expires.
     #[serde(alias = "expiresInSecs")]
+    #[schema(minimum = 1, maximum = 31_536_000)]
     expires_in_secs: Option<i64>,
-    /// Origins (`scheme://host[:port]`) the token is bound to.
+    /// Origins (`scheme://host[:port]`) the token is bound to (at most 20).
     #[serde(default)]
+    #[schema(value_type = Vec<fields::Origin>, max_items = 20)]
     origins: Vec<String>,
-    /// Emails the token is bound to.
+    /// Emails the token is bound to (at most 100).
     #[serde(default)]
+    #[schema(value_type = Vec<fields::Email>, max_items = 100)]
     emails: Vec<String>,
 }
 
+/// A new capability token (`#/components/schemas/CapToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CapToken)]
+pub struct CapTokenView {
+    /// `capid_…`.
+    id: String,
+    /// The token (`cap_…`), shown only here.
+    token: String,
+    /// The app it serves.
+    app_id: String,
+    /// What it grants.
+    #[schema(value_type = Vec<fields::Scope>)]
+    scopes: Vec<String>,
+    /// RFC 3339; null if it never expires.
+    #[schema(format = DateTime, required = true)]
+    expires_at: Option<String>,
+    /// The origins it is bound to.
+    origins: Vec<String>,
+    /// The emails it is bound to, lowercase.
+    emails: Vec<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+/// The app in a preview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewApp {
+    /// Its id.
+    id: String,
+    /// Its name.
+    name: String,
+}
+
+/// What a token is bound to, emails masked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewBound {
+    /// Bound origins.
+    origins: Vec<String>,
+    /// Bound emails, masked (`a…@example.com`).
+    emails: Vec<String>,
+}
+
+/// A live token's preview (`#/components/schemas/CapTokenPreview`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CapTokenPreview {
+    #[schema(value_type = fields::True)]
+    valid: bool,
+    /// The app it serves.
+    app: PreviewApp,
+    /// What it grants.
+    #[schema(value_type = Vec<fields::Scope>)]
+    scopes: Vec<String>,
+    /// RFC 3339; null if it never expires.
+    #[schema(format = DateTime, required = true)]
+    expires_at: Option<String>,
+    /// What it is bound to.
+    bound: PreviewBound,
+    /// Whether `slug` is a user of the app (and, with bound emails, one of them).
+    allowed_for_slug: bool,
+}
+
+/// An unknown, malformed or expired token (`#/components/schemas/InvalidCapToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvalidCapToken {
+    #[schema(value_type = fields::False)]
+    valid: bool,
+}
+
+/// A preview, or `{valid: false}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CapTokenPreviewResult {
+    /// A live token.
+    Valid(CapTokenPreview),
+    /// Anything else.
+    Invalid(InvalidCapToken),
+}
+
+envelopes! {
+    /// A new capability token.
+    CapTokenEnvelope(CapTokenView, Meta);
+    /// A preview, or `{valid: false}`.
+    CapTokenPreviewEnvelope(CapTokenPreviewResult, Meta);
+}
+
 fn check_origin(origin: &str) -> Result<(), ApiError> {
-    let url = url::Url::parse(origin)
-        .map_err(|e| ApiError::validation(format!("origin `{origin}`: {e}")))?;
-    if url.origin().ascii_serialization() != origin.trim_end_matches('/') {
-        return Err(ApiError::validation(format!(
-            "origin `{origin}` must be scheme://host[:port]"
-        )));
-    }
-    Ok(())
+    crate::v1::apps::check_origin(origin).map_err(ApiError::validation)
 }
 
 fn normalize_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
+    let email = Some(email)
+        .filter(|e| fields::EMAIL.matches(e))
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
     let valid = email.len() <= 254
         && email
             .split_once('@')
@@ -93,15 +184,15 @@ fn mask_email(email: &str) -> String {
 #[utoipa::path(
     post,
     path = "/v1/cap-tokens",
+    operation_id = "createCapToken",
     tag = "cap-tokens",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 201, description = "`{id, token, appId, scopes, expiresAt, origins, emails, createdAt}`; `token` (`cap_…`) is shown only here"),
-        (status = 401, description = "Missing or invalid credentials", content_type = "application/problem+json"),
-        (status = 403, description = "No `apps.write`", content_type = "application/problem+json"),
-        (status = 404, description = "No such app of the caller", content_type = "application/problem+json"),
-        (status = 422, description = "Invalid scopes, lifetime, origins or emails", content_type = "application/problem+json")
+        (status = 201, description = "Minted; `token` (`cap_…`) is shown only here", body = CapTokenEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `apps.write`, or a scope the app does not hold"),
+        (status = 404, description = "`not_found`: no such app of the caller's"),
+        (status = 422, description = "`validation_failed`: invalid scopes, lifetime, origins or emails"),
     )
 )]
 pub(crate) async fn create(
@@ -124,9 +215,12 @@ pub(crate) async fn create(
     if granted.is_empty() {
         return Err(ApiError::validation("`scopes` must not be empty"));
     }
-    if !scopes::is_subset(&granted, &app.scopes) {
-        return Err(ApiError::validation(
-            "`scopes` must be a subset of the app's scopes",
+    // A capability token never carries more than its app holds.
+    if let Some(missing) = granted.iter().find(|s| !app.scopes.contains(s)) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the app does not hold `{missing}`; capability tokens carry only scopes of their app"),
         ));
     }
     if body
@@ -179,21 +273,23 @@ pub(crate) async fn create(
                 .data(json!({ "appId": token.app_id, "scopes": token.scopes.join(" ") })),
         )
         .await?;
-    let data = json!({
-        "id": token.id,
-        "token": secret,
-        "appId": token.app_id,
-        "scopes": token.scopes,
-        "expiresAt": token.expires_at.map(rfc3339),
-        "origins": token.origins,
-        "emails": token.emails,
-        "createdAt": rfc3339(now),
-    });
+    let data = CapTokenView {
+        id: token.id,
+        token: secret,
+        app_id: token.app_id,
+        scopes: token.scopes,
+        expires_at: token.expires_at.map(rfc3339),
+        origins: token.origins,
+        emails: token.emails,
+        created_at: rfc3339(now),
+    };
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
 }
 
+/// `POST /public/v1/cap-tokens/preview`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PreviewCapToken)]
 pub(crate) struct PreviewBody {
     /// The `cap_…` token.
     token: String,
@@ -212,12 +308,10 @@ pub(crate) struct PreviewBody {
 #[utoipa::path(
     post,
     path = "/public/v1/cap-tokens/preview",
+    operation_id = "previewCapToken",
     tag = "cap-tokens",
     request_body = PreviewBody,
-    responses(
-        (status = 200, description = "The preview, or `{valid: false}`"),
-        (status = 422, description = "Malformed body", content_type = "application/problem+json")
-    )
+    responses((status = 200, description = "The preview, or `{valid: false}`", body = CapTokenPreviewEnvelope))
 )]
 pub(crate) async fn preview(
     State(state): State<AppState>,
@@ -225,7 +319,13 @@ pub(crate) async fn preview(
     ApiBody(body): ApiBody<PreviewBody>,
 ) -> Result<Json<Value>, ApiError> {
     let now = state.clock.now();
-    let invalid = || envelope(json!({ "valid": false }), &rid, now);
+    let invalid = || {
+        envelope(
+            CapTokenPreviewResult::Invalid(InvalidCapToken { valid: false }),
+            &rid,
+            now,
+        )
+    };
     if !body.token.starts_with(PREFIX) || body.token.len() > 200 {
         return Ok(invalid());
     }
@@ -246,16 +346,19 @@ pub(crate) async fn preview(
         state.store.app_subject(&app.id, &body.slug).await?
     };
     let allowed = user.is_some_and(|u| token.emails.is_empty() || token.emails.contains(&u.email));
-    let data = json!({
-        "valid": true,
-        "app": { "id": app.id, "name": app.name },
-        "scopes": token.scopes,
-        "expires_at": token.expires_at.map(rfc3339),
-        "bound": {
-            "origins": token.origins,
-            "emails": token.emails.iter().map(|e| mask_email(e)).collect::<Vec<_>>(),
+    let data = CapTokenPreviewResult::Valid(CapTokenPreview {
+        valid: true,
+        app: PreviewApp {
+            id: app.id,
+            name: app.name,
         },
-        "allowed_for_slug": allowed,
+        scopes: token.scopes,
+        expires_at: token.expires_at.map(rfc3339),
+        bound: PreviewBound {
+            origins: token.origins,
+            emails: token.emails.iter().map(|e| mask_email(e)).collect(),
+        },
+        allowed_for_slug: allowed,
     });
     Ok(envelope(data, &rid, now))
 }

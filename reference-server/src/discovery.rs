@@ -12,15 +12,66 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata))
-        .route("/.well-known/openid-configuration", get(metadata))
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         .route("/.well-known/jwks.json", get(jwks))
+}
+
+/// A JSON Web Key Set (RFC 7517), `#/components/schemas/Jwks`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: the keyring writes the document.
+pub struct Jwks {
+    /// The current signing key and the previous one.
+    keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Jwk {
+    /// `OKP`.
+    kty: String,
+    /// `Ed25519`.
+    crv: String,
+    /// The public key, base64url.
+    x: String,
+    /// The key id tokens name in their header.
+    kid: String,
+    /// `EdDSA`.
+    alg: String,
+    /// `sig`.
+    r#use: String,
+}
+
+/// RFC 8414 authorization server metadata (`#/components/schemas/ServerMetadata`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: [`metadata`] writes the document.
+pub struct ServerMetadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    introspection_endpoint: String,
+    revocation_endpoint: String,
+    jwks_uri: String,
+    response_types_supported: Vec<String>,
+    grant_types_supported: Vec<String>,
+    code_challenge_methods_supported: Vec<String>,
+    token_endpoint_auth_methods_supported: Vec<String>,
+    introspection_endpoint_auth_methods_supported: Vec<String>,
+    revocation_endpoint_auth_methods_supported: Vec<String>,
+    authorization_response_iss_parameter_supported: bool,
+    /// `POST /auth/token/exchange`.
+    sigil_api_key_exchange_endpoint: String,
 }
 
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
+    operation_id = "getJwks",
     tag = "oauth",
-    responses((status = 200, description = "Current and previous signing keys"))
+    responses((status = 200, description = "Current and previous signing keys", body = Jwks))
 )]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Json<Value> {
     Json(state.keys.current().jwks().clone())
@@ -29,8 +80,9 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Json<Value> {
 #[utoipa::path(
     get,
     path = "/.well-known/oauth-authorization-server",
+    operation_id = "getServerMetadata",
     tag = "oauth",
-    responses((status = 200, description = "RFC 8414 metadata (also at /.well-known/openid-configuration)"))
+    responses((status = 200, description = "RFC 8414 metadata (also at /.well-known/openid-configuration)", body = ServerMetadata))
 )]
 pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Value> {
     let issuer = state.config.issuer();
@@ -55,4 +107,15 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Value> {
         "authorization_response_iss_parameter_supported": true,
         "sigil_api_key_exchange_endpoint": format!("{issuer}/auth/token/exchange"),
     }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    operation_id = "getOpenIdConfiguration",
+    tag = "oauth",
+    responses((status = 200, description = "The same metadata as `/.well-known/oauth-authorization-server`, for clients that look here", body = ServerMetadata))
+)]
+pub(crate) async fn openid_configuration(state: State<AppState>) -> Json<Value> {
+    metadata(state).await
 }

@@ -229,3 +229,73 @@ impl IntoResponse for OAuthError {
         res
     }
 }
+
+/// An RFC 9457 problem document (`application/problem+json`), the error body
+/// of every API but `/oauth/*`; `code` says what went wrong. Some problems
+/// carry more members (`limit` and `usage` on 402, `policyId` on a policy
+/// denial, `expected` and `found` on a failed domain verification).
+// The schema (`#/components/schemas/Problem`) of what `ApiError` writes.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = Problem, rename_all = "camelCase")]
+#[allow(dead_code)] // A schema: `ApiError::into_response` writes the body.
+pub struct ProblemSchema {
+    /// Always `about:blank`: `code` says what went wrong.
+    r#type: String,
+    /// The status's reason phrase.
+    title: String,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What went wrong, for a person.
+    detail: String,
+    /// What went wrong, for a program: a stable snake_case code.
+    #[schema(pattern = "^[a-z][a-z0-9_]*$")]
+    code: String,
+    /// The `X-Request-Id` of this response.
+    request_id: String,
+    /// Seconds to wait, on 429 (as in `Retry-After`).
+    retry_after: Option<u64>,
+}
+
+/// An RFC 6749 §5.2 error, the error body of `/oauth/*`.
+// The schema (`#/components/schemas/OAuthError`) of what `OAuthError` writes.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = OAuthError)]
+#[allow(dead_code)]
+pub struct OAuthErrorSchema {
+    /// The RFC 6749 error code.
+    #[schema(value_type = OAuthErrorCode)]
+    error: String,
+    /// What went wrong, for a person.
+    error_description: String,
+    /// Seconds to wait, on 429 (as in `Retry-After`).
+    #[schema(rename = "retryAfter")]
+    retry_after: Option<u64>,
+}
+
+/// The RFC 6749 error codes this server sends.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OAuthErrorCode {
+    /// A parameter is missing, repeated or malformed.
+    InvalidRequest,
+    /// Client authentication failed.
+    InvalidClient,
+    /// The code, refresh token or API key is invalid, expired or used.
+    InvalidGrant,
+    /// The client may not use this grant.
+    UnauthorizedClient,
+    /// Not a grant type this server supports.
+    UnsupportedGrantType,
+    /// Not a response type this server supports.
+    UnsupportedResponseType,
+    /// A scope is unknown or beyond what the client may have.
+    InvalidScope,
+    /// The user denied the request.
+    AccessDenied,
+    /// Too many requests; see `Retry-After`.
+    SlowDown,
+    /// The server failed.
+    ServerError,
+}

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod discovery;
 pub mod envelope;
 pub mod error;
+pub mod fields;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;
@@ -22,6 +23,7 @@ pub mod openapi;
 pub mod pages;
 pub mod policy;
 pub mod principal;
+pub mod query;
 pub mod quota;
 pub mod ratelimit;
 pub mod request_id;
@@ -85,6 +87,22 @@ pub fn router(state: AppState) -> Router {
         .layer(request_id::layer())
 }
 
-async fn healthz() -> Json<serde_json::Value> {
+/// `GET /healthz`'s answer.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: [`healthz`] writes it.
+pub struct Health {
+    /// Always `ok`.
+    status: String,
+}
+
+/// `GET /healthz`: the process serves requests.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "getHealth",
+    tag = "operations",
+    responses((status = 200, description = "`{status: \"ok\"}`", body = Health))
+)]
+pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }

@@ -92,6 +92,13 @@ pub async fn record(State(metrics): State<Arc<Metrics>>, req: Request, next: Nex
 }
 
 /// `GET /metrics` in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "getMetrics",
+    tag = "operations",
+    responses((status = 200, description = "Request counts and latencies, in the OpenMetrics text format Prometheus scrapes", body = String, content_type = "application/openmetrics-text"))
+)]
 pub async fn export(State(state): State<AppState>) -> Response {
     let mut body = String::new();
     if let Err(e) = encode(&mut body, &state.metrics.registry) {

@@ -23,11 +23,13 @@ pub const DEFAULT_PRIORITY: i64 = 100;
 pub const MAX_RULES: usize = 100;
 /// Most entries in one `match` list.
 const MAX_LIST: usize = 100;
+/// Longest `match` list entry, in characters.
+const MAX_ENTRY_CHARS: usize = 200;
 /// Longest throttle window, seconds (30 days).
 const MAX_WINDOW_SECS: u64 = 30 * 86_400;
 
 /// What a matching rule does to the issuance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// Issue.
@@ -41,47 +43,87 @@ pub enum Effect {
 }
 
 /// A daily window in UTC, `start` inclusive, `end` exclusive; it wraps
-/// midnight when `end` is earlier than `start`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// midnight when `end` is earlier than `start`, and equal ends are the whole
+/// day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeOfDay {
     /// `HH:MM`.
+    #[schema(value_type = crate::fields::TimeOfDayValue)]
     pub start: String,
     /// `HH:MM`.
+    #[schema(value_type = crate::fields::TimeOfDayValue)]
     pub end: String,
     /// Only `UTC`.
+    #[schema(value_type = TimeZone)]
     pub tz: String,
 }
 
+/// The only time zone windows are given in.
+#[derive(Debug)]
+pub struct TimeZone;
+
+impl utoipa::PartialSchema for TimeZone {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum(["UTC"], "Only `UTC`").into()
+    }
+}
+impl utoipa::ToSchema for TimeZone {}
+
+/// A `match` list entry (agent id, owner id or target service).
+#[derive(Debug)]
+pub struct MatchEntry;
+
+impl utoipa::PartialSchema for MatchEntry {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_ENTRY_CHARS))
+            .into()
+    }
+}
+impl utoipa::ToSchema for MatchEntry {}
+
 /// What a rule applies to; every given criterion must hold, and an empty
 /// match applies to every issuance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Match {
     /// Agent ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<MatchEntry>>, min_items = 1, max_items = 100)]
     pub agents: Option<Vec<String>>,
     /// Owner account ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<MatchEntry>>, min_items = 1, max_items = 100)]
     pub owners: Option<Vec<String>>,
     /// Scope names or `resource.*`; matches when any requested scope does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::fields::ScopePattern>>, min_items = 1, max_items = 100)]
     pub scopes: Option<Vec<String>>,
     /// Exact `target_service` values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<MatchEntry>>, min_items = 1, max_items = 100)]
     pub target_services: Option<Vec<String>>,
     /// A daily UTC window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::optional_object"
+    )]
     pub time_of_day: Option<TimeOfDay>,
 }
 
 /// A throttle's budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Issuances allowed per window.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub count: u32,
     /// Window length, seconds.
+    #[schema(minimum = 1, maximum = 2_592_000)]
     pub window_secs: u64,
 }
 
@@ -92,11 +134,62 @@ pub struct Rule {
     /// What happens when it matches.
     pub effect: Effect,
     /// When it matches.
-    #[serde(rename = "match", default)]
+    #[serde(rename = "match", default, deserialize_with = "crate::body::object")]
     pub matcher: Match,
     /// Required for `throttle`, refused otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::optional_object"
+    )]
     pub limit: Option<Limit>,
+}
+
+impl utoipa::PartialSchema for Rule {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let matcher = serde_json::json!({ "$ref": "#/components/schemas/Match" });
+        crate::openapi::schema_from_json(serde_json::json!({
+            "description": "One rule. `limit` is required on a throttle rule and refused on any other",
+            "oneOf": [
+                {
+                    "title": "ThrottleRule",
+                    "type": "object",
+                    "required": ["effect", "limit"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "effect": { "type": "string", "enum": ["throttle"] },
+                        "match": matcher,
+                        "limit": { "$ref": "#/components/schemas/Limit" },
+                    },
+                },
+                {
+                    "title": "DecidingRule",
+                    "type": "object",
+                    "required": ["effect"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "effect": { "type": "string", "enum": ["allow", "deny", "require_approval"] },
+                        "match": matcher,
+                        "limit": { "type": "null" },
+                    },
+                },
+            ],
+        }))
+    }
+}
+
+impl utoipa::ToSchema for Rule {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema as _;
+        schemas.push((Match::name().into(), Match::schema()));
+        Match::schemas(schemas);
+        schemas.push((Limit::name().into(), Limit::schema()));
+    }
 }
 
 /// A stored policy.
@@ -152,11 +245,32 @@ fn check_list(field: &str, list: &Option<Vec<String>>) -> Result<(), String> {
         if list.is_empty() || list.len() > MAX_LIST {
             return Err(format!("match.{field} must hold 1-{MAX_LIST} entries"));
         }
-        if list.iter().any(|v| v.is_empty() || v.len() > 200) {
-            return Err(format!("match.{field} entries must be 1-200 characters"));
+        if list
+            .iter()
+            .any(|v| v.is_empty() || v.chars().count() > MAX_ENTRY_CHARS)
+        {
+            return Err(format!(
+                "match.{field} entries must be 1-{MAX_ENTRY_CHARS} characters"
+            ));
         }
     }
     Ok(())
+}
+
+/// Every valid `match.scopes` entry: each scope, each legacy alias, and
+/// `resource.*` for each resource.
+pub fn scope_patterns() -> Vec<String> {
+    let mut out: Vec<String> = scopes::ALL.iter().map(|s| s.to_string()).collect();
+    out.extend(scopes::ALIASES.iter().map(|(alias, _)| alias.to_string()));
+    for scope in scopes::ALL {
+        if let Some((resource, _)) = scope.split_once('.') {
+            let wildcard = format!("{resource}.*");
+            if !out.contains(&wildcard) {
+                out.push(wildcard);
+            }
+        }
+    }
+    out
 }
 
 /// Whether `pattern` (a scope or `resource.*`) names something real.
@@ -201,13 +315,11 @@ pub fn validate(rules: &mut [Rule]) -> Result<(), String> {
             if t.tz != "UTC" {
                 return Err(at("time_of_day.tz must be \"UTC\"".into()));
             }
-            let (Some(start), Some(end)) = (minutes(&t.start), minutes(&t.end)) else {
+            // Equal ends are the whole day (from `start` round to `start`).
+            if minutes(&t.start).is_none() || minutes(&t.end).is_none() {
                 return Err(at(
                     "time_of_day.start and end must be HH:MM (00:00-23:59)".into()
                 ));
-            };
-            if start == end {
-                return Err(at("time_of_day.start and end must differ".into()));
             }
         }
         match (rule.effect, rule.limit) {
@@ -458,7 +570,8 @@ mod tests {
         let tod = |start: &str, tz: &str| serde_json::json!([{"effect": "deny", "match": {"time_of_day": {"start": start, "end": "01:00", "tz": tz}}}]);
         assert!(check(tod("23:00", "UTC")).is_ok());
         assert!(check(tod("25:00", "UTC")).is_err());
-        assert!(check(tod("01:00", "UTC")).is_err());
+        // Equal ends: the whole day.
+        assert!(check(tod("01:00", "UTC")).is_ok());
         assert!(check(tod("23:00", "Europe/Paris")).is_err());
         let mut aliased: Vec<Rule> = serde_json::from_value(
             serde_json::json!([{"effect": "deny", "match": {"scopes": ["message"]}}]),

@@ -22,13 +22,15 @@ pub const ALL: &[&str] = &[
     "webhooks.write",
 ];
 
+/// The legacy aliases and the scope each stands for.
+pub const ALIASES: &[(&str, &str)] = &[("identify", "identity.read"), ("message", "messages.send")];
+
 /// Canonical name of a scope, mapping the legacy aliases.
 pub fn canonical(scope: &str) -> Option<&'static str> {
-    let scope = match scope {
-        "identify" => "identity.read",
-        "message" => "messages.send",
-        other => other,
-    };
+    let scope = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == scope)
+        .map_or(scope, |(_, canonical)| canonical);
     ALL.iter().copied().find(|s| *s == scope)
 }
 

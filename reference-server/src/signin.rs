@@ -7,19 +7,21 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
+use crate::fields;
 use crate::pages::{self, HtmlForm, PageError, SignedInPage, SigninPage, VerifyPage};
+use crate::query::Query;
 use crate::state::AppState;
 use crate::store::{StoreResult, User};
 use crate::tokens::{self, Grant};
@@ -156,10 +158,12 @@ pub async fn session(
 }
 
 /// `return_to` must be a path on this server: never a scheme, a host, a
-/// protocol-relative `//host` or a backslash a browser would read as `/`.
+/// protocol-relative `//host` or a backslash a browser would read as `/`
+/// ([`fields::RETURN_TO`]).
 pub fn check_return_to(state: &AppState, raw: &str) -> Result<String, PageError> {
     let refuse = || PageError::bad_request("return_to must be a path on this server.");
-    if !raw.starts_with('/')
+    if !fields::RETURN_TO.matches(raw)
+        || !raw.starts_with('/')
         || raw.starts_with("//")
         || raw.contains('\\')
         || raw.chars().any(|c| c.is_control())
@@ -175,6 +179,9 @@ pub fn check_return_to(state: &AppState, raw: &str) -> Result<String, PageError>
 }
 
 fn normalize_email(raw: &str) -> Option<String> {
+    if !fields::SIGNIN_EMAIL.matches(raw) {
+        return None;
+    }
     let email = raw.trim().to_ascii_lowercase();
     let (local, domain) = email.split_once('@')?;
     let ok = !local.is_empty()
@@ -270,9 +277,15 @@ fn with_form_cookie(state: &AppState, mut res: Response, binding: &str, fresh: b
     res
 }
 
-#[derive(Debug, Deserialize)]
+/// The sign-in pages' query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SigninQuery {
+    /// A path on this server to return to afterwards.
+    #[param(value_type = Option<fields::ReturnTo>)]
     return_to: Option<String>,
+    /// The email address to prefill (any text; `/signin/verify` requires an
+    /// address).
     email: Option<String>,
 }
 
@@ -283,13 +296,37 @@ fn return_to_of(state: &AppState, raw: Option<&str>) -> Result<String, PageError
     }
 }
 
+/// The code page's query (`email` is required there).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documents what [`verify_form`] reads through [`SigninQuery`].
+pub(crate) struct VerifyPageQuery {
+    /// A path on this server to return to afterwards.
+    #[param(value_type = Option<fields::ReturnTo>)]
+    return_to: Option<String>,
+    /// The address the code was sent to.
+    #[param(value_type = fields::SigninEmail)]
+    email: String,
+}
+
 /// `GET /signin`: the email form.
-#[utoipa::path(get, path = "/signin", tag = "sign-in", params(("return_to" = Option<String>, Query, description = "Same-origin path to return to")), responses((status = 200, description = "HTML page", content_type = "text/html")))]
+#[utoipa::path(
+    get,
+    path = "/signin",
+    operation_id = "getSignin",
+    tag = "sign-in",
+    params(SigninQuery),
+    responses(
+        (status = 200, description = "The email form (sets the form cookie)", body = String, content_type = "text/html"),
+        (status = 400, description = "`return_to` is not a path on this server"),
+    )
+)]
 pub(crate) async fn signin_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<SigninQuery>,
+    q: Result<Query<SigninQuery>, ApiError>,
 ) -> Result<Response, PageError> {
+    let Query(q) = q.map_err(|e| PageError::bad_request(e.detail))?;
     let return_to = return_to_of(&state, q.return_to.as_deref())?;
     let (binding, fresh) = form_binding(&headers);
     let page = SigninPage {
@@ -307,10 +344,15 @@ pub(crate) async fn signin_form(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// The email form (`#/components/schemas/SigninForm`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SigninForm)]
 pub(crate) struct EmailForm {
+    /// The address to send a code to.
     email: Option<String>,
+    /// A path on this server to return to afterwards.
     return_to: Option<String>,
+    /// The form token of the page (bound to the form cookie).
     csrf: Option<String>,
 }
 
@@ -327,7 +369,18 @@ fn check_form_token(headers: &HeaderMap, presented: Option<&str>) -> Result<(), 
 
 /// `POST /signin`: sends a code, then shows the code form (by redirect, so a
 /// reload does not send another).
-#[utoipa::path(post, path = "/signin", tag = "sign-in", responses((status = 303, description = "Code sent to the mailbox; on to /signin/verify"), (status = 403, description = "Missing form token")))]
+#[utoipa::path(
+    post,
+    path = "/signin",
+    operation_id = "postSignin",
+    tag = "sign-in",
+    request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Code sent to the mailbox; on to /signin/verify", headers(("Location" = String, description = "`/signin/verify?email=…&return_to=…`"))),
+        (status = 400, description = "Not an email address, `return_to` not a path on this server, or a malformed form"),
+        (status = 403, description = "Missing or wrong form token (login CSRF)"),
+    )
+)]
 pub(crate) async fn send_code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -355,12 +408,23 @@ pub(crate) async fn send_code(
 }
 
 /// `GET /signin/verify`: the code form.
-#[utoipa::path(get, path = "/signin/verify", tag = "sign-in", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+#[utoipa::path(
+    get,
+    path = "/signin/verify",
+    operation_id = "getSigninVerify",
+    tag = "sign-in",
+    params(VerifyPageQuery),
+    responses(
+        (status = 200, description = "The code form (sets the form cookie)", body = String, content_type = "text/html"),
+        (status = 400, description = "No valid `email`, or `return_to` is not a path on this server"),
+    )
+)]
 pub(crate) async fn verify_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<SigninQuery>,
+    q: Result<Query<SigninQuery>, ApiError>,
 ) -> Result<Response, PageError> {
+    let Query(q) = q.map_err(|e| PageError::bad_request(e.detail))?;
     let return_to = return_to_of(&state, q.return_to.as_deref())?;
     let Some(email) = q.email.as_deref().and_then(normalize_email) else {
         return Err(PageError::bad_request("Start again from the sign-in page."));
@@ -381,17 +445,35 @@ pub(crate) async fn verify_form(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// The code form (`#/components/schemas/SigninCodeForm`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SigninCodeForm)]
 pub(crate) struct CodeForm {
+    /// The address the code was sent to.
     email: Option<String>,
+    /// The emailed code.
     code: Option<String>,
+    /// A path on this server to return to afterwards.
     return_to: Option<String>,
+    /// The form token of the page (bound to the form cookie).
     csrf: Option<String>,
 }
 
 /// `POST /signin/verify`: a right code starts a session and returns to
 /// `return_to` (same origin only).
-#[utoipa::path(post, path = "/signin/verify", tag = "sign-in", responses((status = 303, description = "Signed in: session cookie set"), (status = 400, description = "Wrong or expired code")))]
+#[utoipa::path(
+    post,
+    path = "/signin/verify",
+    operation_id = "postSigninVerify",
+    tag = "sign-in",
+    request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Signed in, with no `return_to`: the session cookie is set", body = String, content_type = "text/html"),
+        (status = 303, description = "Signed in: the session cookie is set; on to `return_to`", headers(("Location" = String, description = "`return_to`"))),
+        (status = 400, description = "A wrong, used or expired code (the form again), no valid email, or `return_to` not a path on this server"),
+        (status = 403, description = "Missing or wrong form token (login CSRF)"),
+    )
+)]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -441,8 +523,67 @@ pub(crate) struct MailboxQuery {
     to: Option<String>,
 }
 
+/// One "sent" sign-in email (`#/components/schemas/Mail`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Mail)]
+pub struct MailView {
+    /// The recipient, lowercase.
+    to: String,
+    /// The subject line.
+    subject: String,
+    /// The sign-in code.
+    code: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    sent_at: String,
+}
+
+/// The user a session token is for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionUser {
+    /// `usr_…`.
+    id: String,
+    /// The email, lowercase.
+    email: String,
+}
+
+/// A first-party user session (`#/components/schemas/SigninSession`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SigninSession {
+    /// The access token (EdDSA JWS, `at+jwt`).
+    access_token: String,
+    #[schema(value_type = fields::BearerTokenType)]
+    token_type: &'static str,
+    /// Seconds until it expires.
+    expires_in: u64,
+    /// Space-separated scopes (every scope).
+    scope: String,
+    /// Who signed in.
+    user: SessionUser,
+}
+
+envelopes! {
+    /// Sign-in emails, newest first.
+    MailListEnvelope(Vec<MailView>, Meta);
+    /// A first-party user session.
+    SigninSessionEnvelope(SigninSession, Meta);
+}
+
 /// `GET /dev/mailbox`: dev and test mode only.
-#[utoipa::path(get, path = "/dev/mailbox", tag = "sign-in", params(("to" = Option<String>, Query, description = "Filter by recipient")), responses((status = 200, description = "Sign-in emails, newest first (dev and test mode only)"), (status = 404, description = "Not in dev or test mode")))]
+#[utoipa::path(
+    get,
+    path = "/dev/mailbox",
+    operation_id = "listDevMailbox",
+    tag = "sign-in",
+    params(("to" = Option<String>, Query, description = "Only emails to this address (case-insensitive)")),
+    responses(
+        (status = 200, description = "Sign-in emails, newest first (dev and test mode only)", body = MailListEnvelope),
+        (status = 404, description = "`not_found`: not in dev or test mode"),
+        (status = 422, description = "`validation_failed`: a repeated parameter"),
+    )
+)]
 pub(crate) async fn mailbox(
     State(state): State<AppState>,
     rid: RequestId,
@@ -452,29 +593,45 @@ pub(crate) async fn mailbox(
         return Err(ApiError::not_found("route"));
     }
     let to = q.to.map(|t| t.trim().to_ascii_lowercase());
-    let data: Vec<Value> = state
+    let data: Vec<MailView> = state
         .mailbox
         .list(to.as_deref())
         .iter()
-        .map(|m| {
-            json!({
-                "to": m.to, "subject": m.subject, "code": m.code, "sentAt": rfc3339(m.sent_at),
-            })
+        .map(|m| MailView {
+            to: m.to.clone(),
+            subject: m.subject.clone(),
+            code: m.code.clone(),
+            sent_at: rfc3339(m.sent_at),
         })
         .collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
+    Ok(envelope(data, &rid, state.clock.now()))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /auth/exchange-code`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ExchangeSigninCode)]
 pub(crate) struct ExchangeCodeBody {
+    /// The address the code was sent to.
     email: String,
+    /// The emailed code.
     code: String,
 }
 
 /// `POST /auth/exchange-code`: the emailed code becomes a first-party user
 /// token (dev and test mode only, like the mailbox it pairs with).
-#[utoipa::path(post, path = "/auth/exchange-code", tag = "session", responses((status = 200, description = "`{data:{accessToken, expiresIn, user}, meta}`"), (status = 400, description = "Wrong, used or expired code", content_type = "application/problem+json")))]
+#[utoipa::path(
+    post,
+    path = "/auth/exchange-code",
+    operation_id = "exchangeSigninCode",
+    tag = "session",
+    request_body = ExchangeCodeBody,
+    responses(
+        (status = 200, description = "A first-party user token with every scope", body = SigninSessionEnvelope, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_code`: the code is wrong, used or expired, or the email is not an address; or the body is malformed"),
+        (status = 404, description = "`not_found`: not in dev or test mode"),
+    )
+)]
 pub(crate) async fn exchange_code(
     State(state): State<AppState>,
     rid: RequestId,
@@ -506,13 +663,16 @@ pub(crate) async fn exchange_code(
             account: Some(&user.id),
         },
     );
-    let data = json!({
-        "accessToken": access.token,
-        "tokenType": "Bearer",
-        "expiresIn": access.expires_in,
-        "scope": scopes.join(" "),
-        "user": { "id": user.id, "email": user.email },
-    });
+    let data = SigninSession {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        scope: scopes.join(" "),
+        user: SessionUser {
+            id: user.id,
+            email: user.email,
+        },
+    };
     let mut res = envelope(data, &rid, state.clock.now()).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

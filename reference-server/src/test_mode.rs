@@ -20,8 +20,10 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/_test/clock", post(clock))
 }
 
+/// `POST /_test/clock`: exactly one of `advance` and `set`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SetTestClock)]
 pub(crate) struct ClockBody {
     /// Seconds to move forward (or back, if negative).
     advance: Option<i64>,
@@ -29,12 +31,25 @@ pub(crate) struct ClockBody {
     set: Option<i64>,
 }
 
+/// The test clock (`#/components/schemas/TestClock`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: [`clock`] writes it.
+pub struct TestClock {
+    /// The server's time now, UNIX seconds.
+    now: i64,
+}
+
 #[utoipa::path(
     post,
     path = "/_test/clock",
+    operation_id = "setTestClock",
     tag = "test-mode",
     request_body = ClockBody,
-    responses((status = 200, description = "`{now}`"), (status = 404, description = "Not in test mode"))
+    responses(
+        (status = 200, description = "The server's time now", body = TestClock),
+        (status = 404, description = "`not_found`: not in test mode"),
+        (status = 422, description = "`validation_failed`: not exactly one of `advance` and `set`"),
+    )
 )]
 pub(crate) async fn clock(
     State(state): State<AppState>,

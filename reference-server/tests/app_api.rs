@@ -836,7 +836,8 @@ async fn capability_token_bad_input_is_4xx() {
             json!({ "app_id": other_app, "scopes": ["identity.read"] }),
             404,
         ),
-        (ok(json!({ "scopes": ["messages.send"] })), 422),
+        // A capability token never carries more than its app holds.
+        (ok(json!({ "scopes": ["messages.send"] })), 403),
         (ok(json!({ "scopes": ["nope"] })), 422),
         (ok(json!({ "scopes": [] })), 422),
         (ok(json!({ "expires_in_secs": 0 })), 422),

@@ -5,7 +5,7 @@
 //! of its scopes), never the account's other events or another app's; and
 //! neither side can see or change the other's endpoints (404).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,8 +15,12 @@ use super::AppCaller;
 use crate::body::ApiBody;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
+use crate::query::Query;
 use crate::state::AppState;
-use crate::webhooks::http::{self, CreateBody, DeliveriesQuery};
+use crate::webhooks::http::{
+    self, CreateBody, DeliveriesQuery, WebhookDeliveryEnvelope, WebhookDeliveryListEnvelope,
+    WebhookEnvelope, WebhookListEnvelope, WebhookWithSecretEnvelope,
+};
 use crate::webhooks::Manager;
 
 /// Routes of `/app/v1/webhooks`.
@@ -35,10 +39,15 @@ pub fn routes() -> Router<AppState> {
 #[utoipa::path(
     post,
     path = "/app/v1/webhooks",
+    operation_id = "createAppWebhook",
     tag = "app-api",
     request_body = CreateBody,
-    security(("bearer" = [])),
-    responses((status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"), (status = 422, description = "Invalid URL (or a non-public target outside dev and test mode) or event type", content_type = "application/problem+json"))
+    security(("app_token" = [])),
+    responses(
+        (status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once", body = WebhookWithSecretEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.write`"),
+        (status = 422, description = "`validation_failed`: an invalid URL (or, outside dev and test mode, one that resolves to a non-public address), event type or description"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -52,9 +61,13 @@ pub(crate) async fn create(
 #[utoipa::path(
     get,
     path = "/app/v1/webhooks",
+    operation_id = "listAppWebhooks",
     tag = "app-api",
-    security(("bearer" = [])),
-    responses((status = 200, description = "Endpoints (no secrets)"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    security(("app_token" = [])),
+    responses(
+        (status = 200, description = "The app's endpoints (no secrets)", body = WebhookListEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.read`"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -67,10 +80,15 @@ pub(crate) async fn list(
 #[utoipa::path(
     get,
     path = "/app/v1/webhooks/{id}",
+    operation_id = "getAppWebhook",
     tag = "app-api",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = [])),
-    responses((status = 200, description = "One endpoint (no secret)"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    params(("id" = String, Path, description = "Webhook id")),
+    security(("app_token" = [])),
+    responses(
+        (status = 200, description = "One endpoint (no secret)", body = WebhookEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.read`"),
+        (status = 404, description = "`not_found`: no such endpoint of the app's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -84,10 +102,15 @@ pub(crate) async fn read(
 #[utoipa::path(
     delete,
     path = "/app/v1/webhooks/{id}",
+    operation_id = "deleteAppWebhook",
     tag = "app-api",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = [])),
-    responses((status = 204, description = "Deleted with its deliveries"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    params(("id" = String, Path, description = "Webhook id")),
+    security(("app_token" = [])),
+    responses(
+        (status = 204, description = "Deleted with its deliveries"),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint of the app's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,
@@ -100,10 +123,15 @@ pub(crate) async fn remove(
 #[utoipa::path(
     post,
     path = "/app/v1/webhooks/{id}/rotate",
+    operation_id = "rotateAppWebhookSecret",
     tag = "app-api",
-    params(("id" = String, Path, description = "Resource id")),
-    security(("bearer" = [])),
-    responses((status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    params(("id" = String, Path, description = "Webhook id")),
+    security(("app_token" = [])),
+    responses(
+        (status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`", body = WebhookWithSecretEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint of the app's"),
+    )
 )]
 pub(crate) async fn rotate(
     State(state): State<AppState>,
@@ -117,10 +145,16 @@ pub(crate) async fn rotate(
 #[utoipa::path(
     get,
     path = "/app/v1/webhooks/{id}/deliveries",
+    operation_id = "listAppWebhookDeliveries",
     tag = "app-api",
-    params(("id" = String, Path, description = "Resource id"), DeliveriesQuery),
-    security(("bearer" = [])),
-    responses((status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    params(("id" = String, Path, description = "Webhook id"), DeliveriesQuery),
+    security(("app_token" = [])),
+    responses(
+        (status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt", body = WebhookDeliveryListEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.read`"),
+        (status = 404, description = "`not_found`: no such endpoint of the app's"),
+        (status = 422, description = "`validation_failed`: `limit` is not 1-500"),
+    )
 )]
 pub(crate) async fn deliveries(
     State(state): State<AppState>,
@@ -135,10 +169,16 @@ pub(crate) async fn deliveries(
 #[utoipa::path(
     post,
     path = "/app/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    operation_id = "redeliverAppWebhookDelivery",
     tag = "app-api",
     params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")),
-    security(("bearer" = [])),
-    responses((status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts"), (status = 404, description = "Not found"), (status = 409, description = "The endpoint is disabled", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Not the app's own token, or insufficient scope"))
+    security(("app_token" = [])),
+    responses(
+        (status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts", body = WebhookDeliveryEnvelope),
+        (status = 403, description = "`insufficient_scope`: not the app's own client_credentials token, or no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint or delivery"),
+        (status = 409, description = "`webhook_disabled`: the endpoint is disabled"),
+    )
 )]
 pub(crate) async fn redeliver(
     State(state): State<AppState>,

@@ -260,9 +260,97 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
+/// An authorization request's parameters (RFC 6749 §4.1.1, RFC 7636);
+/// an empty one is absent, a repeated one is refused.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read from the raw query by [`params`].
+pub struct AuthorizeParams {
+    /// Only `code`.
+    #[param(value_type = ResponseType)]
+    response_type: String,
+    /// The app's id.
+    client_id: String,
+    /// One of the app's registered redirect URIs (loopback ports excepted).
+    redirect_uri: String,
+    /// Space-separated scopes; default: all of the app's.
+    scope: Option<String>,
+    /// Echoed back to the client.
+    state: Option<String>,
+    /// BASE64URL(SHA-256(code_verifier)).
+    #[param(value_type = crate::fields::CodeChallenge)]
+    code_challenge: String,
+    /// Only `S256`.
+    #[param(value_type = ChallengeMethod)]
+    code_challenge_method: String,
+}
+
+/// `response_type`: only `code`.
+#[derive(Debug)]
+pub struct ResponseType;
+
+impl utoipa::PartialSchema for ResponseType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum(["code"], "Only `code`").into()
+    }
+}
+impl utoipa::ToSchema for ResponseType {}
+
+/// `code_challenge_method`: only `S256`.
+#[derive(Debug)]
+pub struct ChallengeMethod;
+
+impl utoipa::PartialSchema for ChallengeMethod {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum(["S256"], "Only `S256`; `plain` is refused").into()
+    }
+}
+impl utoipa::ToSchema for ChallengeMethod {}
+
+/// What a client learns of an authorization request before the user
+/// decides (`#/components/schemas/ConsentMetadata`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: [`metadata`] writes it.
+pub struct ConsentMetadata {
+    /// The app asking.
+    client: ConsentClient,
+    /// The scopes the user is asked for.
+    scopes: Vec<String>,
+    /// What each scope means, for the user.
+    scope_descriptions: std::collections::BTreeMap<String, String>,
+    /// The validated redirect URI.
+    redirect_uri: String,
+    /// The client's `state`.
+    state: Option<String>,
+}
+
+/// The app in [`ConsentMetadata`].
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ConsentClient {
+    /// Its id.
+    id: String,
+    /// Its name.
+    name: String,
+}
+
 /// `GET /oauth/authorize`: a browser goes on to the consent screen with the
 /// same query; `Accept: application/json` gets the consent metadata instead.
-#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", responses((status = 302, description = "Browser: to /oauth/consent, or back to the client with an error"), (status = 200, description = "`Accept: application/json`: consent metadata"), (status = 400, description = "Unknown client or unregistered redirect URI (never redirected)")))]
+#[utoipa::path(
+    get,
+    path = "/oauth/authorize",
+    operation_id = "authorize",
+    tag = "oauth",
+    params(AuthorizeParams),
+    responses(
+        (status = 200, description = "With `Accept: application/json`: the consent metadata", body = ConsentMetadata),
+        (status = 302, description = "A browser: on to /oauth/consent with the same query; or, once the client and redirect URI are known good, back to the client with `error`, `error_description`, `state` and `iss` (RFC 9207)", headers(("Location" = String, description = "Where to go"))),
+        (status = 400, description = "An unknown client, an unregistered redirect URI or a repeated parameter: shown, never redirected (with `Accept: application/json`: an RFC 6749 error, also for what a browser would be redirected with)", content(
+            (String = "text/html"),
+            (crate::error::OAuthErrorSchema = "application/json"),
+        )),
+    )
+)]
 pub async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -307,7 +395,18 @@ fn metadata(auth: &Authorization) -> Value {
 }
 
 /// `GET /oauth/consent`: signs the user in first if needed, then asks.
-#[utoipa::path(get, path = "/oauth/consent", tag = "oauth", responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "Not signed in: to /signin")))]
+#[utoipa::path(
+    get,
+    path = "/oauth/consent",
+    operation_id = "getConsent",
+    tag = "oauth",
+    params(AuthorizeParams),
+    responses(
+        (status = 200, description = "The consent page", body = String, content_type = "text/html"),
+        (status = 302, description = "Not signed in: to /signin, returning here; or back to the client with an error, as from /oauth/authorize", headers(("Location" = String, description = "Where to go"))),
+        (status = 400, description = "An unknown client, an unregistered redirect URI or a repeated parameter (never redirected)"),
+    )
+)]
 pub async fn consent_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -366,9 +465,57 @@ fn render_consent(auth: &Authorization, session: &BrowserSession) -> Response {
     pages::html(StatusCode::OK, &page)
 }
 
+/// The consent form (`#/components/schemas/ConsentForm`): the authorization
+/// request's parameters again, with the decision.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Read as pairs by [`consent`].
+pub struct ConsentForm {
+    /// `approve` or `deny`.
+    #[schema(value_type = Decision)]
+    decision: String,
+    /// The page's form token (bound to the session).
+    csrf: String,
+    /// As in the authorization request.
+    response_type: String,
+    /// As in the authorization request.
+    client_id: String,
+    /// As in the authorization request.
+    redirect_uri: String,
+    /// As in the authorization request.
+    scope: Option<String>,
+    /// As in the authorization request.
+    state: Option<String>,
+    /// As in the authorization request.
+    code_challenge: String,
+    /// As in the authorization request.
+    code_challenge_method: String,
+}
+
+/// The user's decision.
+#[derive(Debug)]
+pub struct Decision;
+
+impl utoipa::PartialSchema for Decision {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum(["approve", "deny"], "`approve` or `deny`").into()
+    }
+}
+impl utoipa::ToSchema for Decision {}
+
 /// `POST /oauth/consent`: approve or deny. Needs the session and its form
 /// token; approval records the consent and sends a code back.
-#[utoipa::path(post, path = "/oauth/consent", tag = "oauth", responses((status = 303, description = "Back to the client with `code` (or `error=access_denied`), `state` and `iss`"), (status = 403, description = "Missing or wrong CSRF token")))]
+#[utoipa::path(
+    post,
+    path = "/oauth/consent",
+    operation_id = "postConsent",
+    tag = "oauth",
+    request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 302, description = "Back to the client with `code` (or `error=access_denied`), `state` and `iss`", headers(("Location" = String, description = "The client's redirect URI with the answer"))),
+        (status = 400, description = "No decision, an invalid request (never redirected), or a malformed form"),
+        (status = 403, description = "Not signed in, or a missing or wrong form token"),
+    )
+)]
 pub async fn consent(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -18,10 +18,15 @@ use crate::store::App;
 
 /// Introspection and revocation parameters. `token_type_hint` is ignored:
 /// the token's prefix says what it is (RFC 7662 §2.1 makes the hint advisory).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = IntrospectOrRevokeRequest)]
 pub struct TokenParam {
+    /// An access token, refresh token or API key.
+    #[schema(required = true, nullable = false)]
     token: Option<String>,
+    /// `client_secret_post`.
     client_id: Option<String>,
+    /// `client_secret_post`.
     client_secret: Option<String>,
 }
 
@@ -104,8 +109,18 @@ async fn caller(state: &AppState, body: &OAuthBody<TokenParam>) -> Result<App, O
 #[utoipa::path(
     post,
     path = "/oauth/introspect",
+    operation_id = "introspectToken",
     tag = "oauth",
-    responses((status = 200, description = "RFC 7662 response"), (status = 401, description = "invalid_client"))
+    request_body(content(
+        (TokenParam = "application/x-www-form-urlencoded"),
+        (TokenParam = "application/json"),
+    )),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "RFC 7662 response: `{active: false}` for anything unknown, expired or revoked, or another client's refresh token", body = crate::auth_api::Introspection, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`: no `token`, or two client authentication methods"),
+        (status = 401, description = "`invalid_client`: client authentication failed, or a public client", headers(("WWW-Authenticate" = String, description = "`Basic realm=\"sigil\"`"))),
+    )
 )]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
@@ -130,8 +145,18 @@ pub(crate) async fn introspect(
 #[utoipa::path(
     post,
     path = "/oauth/revoke",
+    operation_id = "revokeToken",
     tag = "oauth",
-    responses((status = 200, description = "RFC 7009: always 200 for a valid client"), (status = 401, description = "invalid_client"))
+    request_body(content(
+        (TokenParam = "application/x-www-form-urlencoded"),
+        (TokenParam = "application/json"),
+    )),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "RFC 7009: `{}`, also for tokens that do not exist or are not the client's", body = Object, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`: no `token`, or two client authentication methods"),
+        (status = 401, description = "`invalid_client`: client authentication failed", headers(("WWW-Authenticate" = String, description = "`Basic realm=\"sigil\"`"))),
+    )
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,

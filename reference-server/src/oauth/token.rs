@@ -45,8 +45,117 @@ pub fn no_store(body: serde_json::Value) -> Response {
     res
 }
 
+/// A token request (`#/components/schemas/TokenRequest`), RFC 6749 §4 and
+/// RFC 8693; unknown parameters are ignored.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: [`TokenParams`] reads the request.
+pub struct TokenRequest {
+    /// The grant.
+    #[schema(value_type = GrantType)]
+    grant_type: String,
+    /// `authorization_code`: the code.
+    code: Option<String>,
+    /// `authorization_code`: the redirect URI of the authorization request.
+    redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier.
+    code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token.
+    refresh_token: Option<String>,
+    /// Space-separated scopes, narrowing what the grant allows.
+    scope: Option<String>,
+    /// `client_secret_post`, or a public client's id.
+    client_id: Option<String>,
+    /// `client_secret_post`.
+    client_secret: Option<String>,
+    /// Token exchange: the API key.
+    subject_token: Option<String>,
+    /// Token exchange: `urn:sigil:params:oauth:token-type:api_key`.
+    #[schema(value_type = Option<SubjectTokenType>)]
+    subject_token_type: Option<String>,
+    /// Token exchange: only `urn:ietf:params:oauth:token-type:access_token`.
+    #[schema(value_type = Option<RequestedTokenType>)]
+    requested_token_type: Option<String>,
+}
+
+/// The grant types of the token endpoint.
+#[derive(Debug)]
+pub struct GrantType;
+
+impl utoipa::PartialSchema for GrantType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum(
+            [
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                TOKEN_EXCHANGE,
+            ],
+            "A grant type this server supports",
+        )
+        .into()
+    }
+}
+impl utoipa::ToSchema for GrantType {}
+
+/// `subject_token_type` of a token exchange.
+#[derive(Debug)]
+pub struct SubjectTokenType;
+
+impl utoipa::PartialSchema for SubjectTokenType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum([API_KEY_TOKEN_TYPE], "A Sigil API key").into()
+    }
+}
+impl utoipa::ToSchema for SubjectTokenType {}
+
+/// `requested_token_type` of a token exchange.
+#[derive(Debug)]
+pub struct RequestedTokenType;
+
+impl utoipa::PartialSchema for RequestedTokenType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::fields::string_enum([ACCESS_TOKEN_TYPE], "An access token").into()
+    }
+}
+impl utoipa::ToSchema for RequestedTokenType {}
+
+/// The RFC 6749 §5.1 token response (`#/components/schemas/TokenResponse`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // A schema: `tokens::response_body` writes it.
+pub struct TokenResponse {
+    /// The access token (EdDSA JWS, `at+jwt`).
+    access_token: String,
+    #[schema(value_type = crate::fields::BearerTokenType)]
+    token_type: String,
+    /// Seconds until it expires.
+    expires_in: u64,
+    /// The granted scopes, space-separated.
+    scope: String,
+    /// A rotating refresh token (`sgl_rt_…`), from the code and refresh grants.
+    #[schema(nullable = false)]
+    refresh_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`.
+    #[schema(nullable = false)]
+    issued_token_type: Option<String>,
+}
+
 /// The token endpoint.
-#[utoipa::path(post, path = "/oauth/token", tag = "oauth", responses((status = 200, description = "RFC 6749 token response"), (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type"), (status = 401, description = "invalid_client"), (status = 429, description = "slow_down with Retry-After")))]
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    operation_id = "token",
+    tag = "oauth",
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "RFC 6749 §5.1 token response", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `invalid_scope`, `unauthorized_client` or `unsupported_grant_type`"),
+        (status = 401, description = "`invalid_client`: client authentication failed", headers(("WWW-Authenticate" = String, description = "`Basic realm=\"sigil\"`"))),
+    )
+)]
 pub async fn token(
     State(state): State<AppState>,
     body: OAuthBody<TokenParams>,

@@ -34,7 +34,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub use crate::policy::Policy;
 
 /// Where an approval stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum ApprovalStatus {
     /// Awaiting the owner's decision.
     Pending,
@@ -248,7 +249,8 @@ pub struct CodeIssue {
 }
 
 /// Where an agent stands; only an active agent's tokens verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum AgentStatus {
     /// Can obtain and use tokens.
     Active,

@@ -5,18 +5,19 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
+use crate::fields;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::User;
 
-/// Longest alias, in characters.
+/// Longest alias, in characters ([`fields::ALIAS`]).
 const MAX_ALIAS: usize = 64;
 
 /// Routes.
@@ -24,13 +25,35 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/v1/account", get(read).patch(update))
 }
 
-fn view(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "alias": u.alias,
-        "createdAt": rfc3339(u.created_at),
-    })
+/// The caller's account (`#/components/schemas/Account`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Account)]
+pub struct AccountView {
+    /// `usr_…`.
+    id: String,
+    /// The sign-in email, lowercase.
+    email: String,
+    /// What apps granted `profile.basic` see; null when unset.
+    #[schema(required = true)]
+    alias: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+envelopes! {
+    /// The caller's account.
+    AccountEnvelope(AccountView, Meta);
+}
+
+fn view(u: &User) -> AccountView {
+    AccountView {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        alias: u.alias.clone(),
+        created_at: rfc3339(u.created_at),
+    }
 }
 
 async fn user(state: &AppState, caller: &Principal) -> Result<User, ApiError> {
@@ -44,9 +67,13 @@ async fn user(state: &AppState, caller: &Principal) -> Result<User, ApiError> {
 #[utoipa::path(
     get,
     path = "/v1/account",
+    operation_id = "getAccount",
     tag = "account",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "`{id, email, alias, createdAt}`"), (status = 401, description = "Missing or invalid credentials", content_type = "application/problem+json"), (status = 403, description = "Insufficient scope (`account.read`)", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "The caller's account", body = AccountEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `account.read`"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -58,13 +85,15 @@ pub(crate) async fn read(
     Ok(envelope(view(&user), &rid, state.clock.now()))
 }
 
+/// `PATCH /v1/account`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateAccount)]
 pub(crate) struct UpdateBody {
     /// The alias apps granted `profile.basic` see: 1-64 characters after
     /// trimming, no control characters; `null` clears it, absent keeps it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<fields::Alias>)]
     alias: Option<Option<String>>,
 }
 
@@ -74,28 +103,26 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 }
 
 fn check_alias(raw: &str) -> Result<String, ApiError> {
-    let alias = raw.trim();
-    let len = alias.chars().count();
-    if len == 0 || len > MAX_ALIAS {
+    if !fields::ALIAS.matches(raw) {
         return Err(ApiError::validation(format!(
-            "alias must be 1-{MAX_ALIAS} characters (send null to clear it)"
+            "alias must be 1-{MAX_ALIAS} characters without control characters (send null to clear it)"
         )));
     }
-    if alias.chars().any(char::is_control) {
-        return Err(ApiError::validation(
-            "alias must not contain control characters",
-        ));
-    }
-    Ok(alias.to_owned())
+    Ok(raw.trim().to_owned())
 }
 
 #[utoipa::path(
     patch,
     path = "/v1/account",
+    operation_id = "updateAccount",
     tag = "account",
     request_body = UpdateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The updated account"), (status = 400, description = "Malformed JSON", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", content_type = "application/problem+json"), (status = 403, description = "Insufficient scope (`account.write`)", content_type = "application/problem+json"), (status = 422, description = "Invalid alias or unknown field", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "The updated account", body = AccountEnvelope),
+        (status = 400, description = "`invalid_json` (malformed or empty JSON) or `invalid_request` (no body at all)"),
+        (status = 403, description = "`insufficient_scope`: no `account.write`"),
+    )
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,

@@ -15,20 +15,20 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sigil::httpsig::{self, SignatureError};
 use sigil::jws::{TokenError, TokenType, VerifiedToken, VerifyOptions};
 
 use crate::audit::Event;
 use crate::body::{ApiBody, BodyError, MAX_BODY_BYTES};
-use crate::envelope::{envelope, RequestId};
+use crate::envelope::{envelope, envelopes, Meta, RequestId};
 use crate::error::ApiError;
 use crate::policy::{self, Effect};
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::{Agent, AgentStatus, AgentToken, Approval, ApprovalStatus};
-use crate::{crypto, scopes};
+use crate::{crypto, fields, scopes};
 
 /// Default token lifetime, seconds.
 const DEFAULT_TTL: u64 = 300;
@@ -54,14 +54,117 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tokens/{id}/revoke", post(revoke))
 }
 
+/// `POST /v1/tokens`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IssueAgentToken)]
 pub(crate) struct IssueBody {
+    /// The agent (with a signature: the signing key's `keyid`).
     agent_id: String,
+    /// The scopes the token carries.
+    #[schema(value_type = Vec<fields::Scope>, min_items = 1)]
     scope: Vec<String>,
+    /// Lifetime in seconds, 1-86400; default 300.
+    #[schema(minimum = 1, maximum = 86400)]
     ttl: Option<u64>,
+    /// The audience (`aud`), 1-200 characters; default `any`.
+    #[schema(min_length = 1, max_length = 200)]
     target_service: Option<String>,
+    /// What the agent means to do, up to 500 characters.
+    #[schema(max_length = 500)]
     intent: Option<String>,
+}
+
+/// An issued agent token (`#/components/schemas/AgentToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AgentToken)]
+pub struct IssuedAgentToken {
+    /// The EdDSA JWS (`typ: agent+jwt`).
+    token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = fields::BearerTokenType)]
+    token_type: &'static str,
+    /// Lifetime in seconds.
+    expires_in: i64,
+    /// Its `jti` (`atk_…`), for `POST /v1/tokens/{id}/revoke`.
+    jti: String,
+}
+
+/// A token that verified (`#/components/schemas/ValidAgentToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValidAgentToken {
+    #[schema(value_type = fields::True)]
+    valid: bool,
+    /// The agent it was issued to.
+    agent_id: String,
+    /// Its scopes.
+    scope: Vec<String>,
+    /// Its audience (`target_service`).
+    #[schema(required = true)]
+    aud: Option<String>,
+    /// Its stated intent.
+    #[schema(required = true)]
+    intent: Option<String>,
+    /// Expiry, UNIX seconds.
+    #[schema(required = true)]
+    exp: Option<i64>,
+    /// Its id.
+    jti: String,
+}
+
+/// A token that did not verify (`#/components/schemas/InvalidAgentToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvalidAgentToken {
+    #[schema(value_type = fields::False)]
+    valid: bool,
+    /// Why: a token error (`malformed_token`, `invalid_signature`,
+    /// `token_expired`, `invalid_issuer`, …), `token_revoked`,
+    /// `agent_inactive`, `missing_claim` or `insufficient_scope`.
+    #[schema(value_type = fields::Code)]
+    reason: &'static str,
+}
+
+/// The verdict on one token (`#/components/schemas/AgentTokenVerdict`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = AgentTokenVerdict)]
+pub enum Verdict {
+    /// It verified.
+    Valid(ValidAgentToken),
+    /// It did not.
+    Invalid(InvalidAgentToken),
+}
+
+/// Verdicts in request order (`#/components/schemas/AgentTokenVerdicts`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AgentTokenVerdicts)]
+pub struct Verdicts {
+    /// One per token, in order.
+    results: Vec<Verdict>,
+}
+
+/// A revoked agent token (`#/components/schemas/RevokedAgentToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedAgentToken {
+    /// Its id.
+    jti: String,
+    /// The agent it was issued to.
+    agent_id: String,
+    #[schema(value_type = fields::True)]
+    revoked: bool,
+}
+
+envelopes! {
+    /// An issued agent token.
+    AgentTokenEnvelope(IssuedAgentToken, Meta);
+    /// The verdict on one token.
+    AgentTokenVerdictEnvelope(Verdict, Meta);
+    /// The verdicts on a batch.
+    AgentTokenVerdictsEnvelope(Verdicts, Meta);
+    /// A revoked agent token.
+    RevokedAgentTokenEnvelope(RevokedAgentToken, Meta);
 }
 
 fn signature_refused(e: &SignatureError) -> ApiError {
@@ -172,18 +275,19 @@ async fn signed_agent(
 #[utoipa::path(
     post,
     path = "/v1/tokens",
+    operation_id = "issueAgentToken",
     tag = "agent-tokens",
     request_body = IssueBody,
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 201, description = "Issued: `{token, tokenType, expiresIn, jti}`. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`. The owner's active policies are evaluated first"),
-        (status = 202, description = "Held by a `require_approval` policy: the approval `{id, status: \"pending\", ...}`; once granted, collect the token at `POST /v1/approvals/{id}/token`"),
-        (status = 401, description = "Missing or invalid signature or credentials", content_type = "application/problem+json"),
-        (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)", content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient scope, another agent, the agent is not active, or `policy_denied` (with `policyId` and `policyName`)", content_type = "application/problem+json"),
-        (status = 404, description = "Agent not found", content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (ttl 1-86400, known scopes)", content_type = "application/problem+json"),
-        (status = 429, description = "`policy_throttled`: a throttle policy's budget for this agent is spent; see `Retry-After`", content_type = "application/problem+json")
+        (status = 201, description = "Issued. Authenticate with an RFC 9421 signature by the agent key (`keyid` = agent id; covering `@method`, `@target-uri` and `content-digest`; with `created`, `expires` and a single-use `nonce`) or with a credential holding `tokens.issue`. The owner's active policies are evaluated first", body = AgentTokenEnvelope),
+        (status = 202, description = "Held by a `require_approval` policy: the pending approval; once granted, collect the token at `POST /v1/approvals/{id}/token`", body = crate::v1::policies::ApprovalEnvelope),
+        (status = 401, description = "`missing_credentials`, `invalid_token`, `invalid_signature` or `replayed_nonce`"),
+        (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)"),
+        (status = 403, description = "`insufficient_scope` (no `tokens.issue`, or a scope the credential does not hold), `agent_mismatch`, `agent_inactive`, or `policy_denied` (with `policyId` and `policyName`)"),
+        (status = 404, description = "`not_found`: no such agent of the caller's"),
+        (status = 422, description = "`validation_failed`: an invalid field"),
+        (status = 429, description = "`policy_throttled`: a throttle policy's budget for this agent is spent, or `rate_limited`; see `Retry-After`"),
     )
 )]
 pub(crate) async fn issue(
@@ -226,7 +330,7 @@ pub(crate) async fn issue(
     }
     let scope = scopes::parse_list(&body.scope).map_err(ApiError::validation)?;
     let target = body.target_service.unwrap_or_else(|| "any".into());
-    if target.is_empty() || target.len() > 200 {
+    if target.is_empty() || target.chars().count() > 200 {
         return Err(ApiError::validation(
             "target_service must be 1-200 characters",
         ));
@@ -522,13 +626,18 @@ async fn sign_and_record(
         )
         .await?;
     tracing::info!(agent = %agent.id, jti = %jti, "agent token issued");
-    let data = json!({ "token": token, "tokenType": "Bearer", "expiresIn": ttl, "jti": jti });
+    let data = IssuedAgentToken {
+        token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        jti,
+    };
     Ok((StatusCode::CREATED, envelope(data, rid, now)))
 }
 
 /// Checks one token without touching the database: signature and claims
 /// against the in-memory keyring, then the in-memory denylists.
-fn check(state: &AppState, token: &str, required_scope: Option<&str>) -> Value {
+fn check(state: &AppState, token: &str, required_scope: Option<&str>) -> Verdict {
     let verified = state
         .keys
         .verify(token, &verify_options(state), state.clock.now());
@@ -551,8 +660,13 @@ fn outcome(
     state: &AppState,
     verified: Result<Arc<VerifiedToken>, TokenError>,
     required_scope: Option<&str>,
-) -> Value {
-    let invalid = |reason: &str| json!({ "valid": false, "reason": reason });
+) -> Verdict {
+    let invalid = |reason: &'static str| {
+        Verdict::Invalid(InvalidAgentToken {
+            valid: false,
+            reason,
+        })
+    };
     let verified = match verified {
         Ok(v) => v,
         Err(e) => return invalid(e.code()),
@@ -572,32 +686,36 @@ fn outcome(
             return invalid("insufficient_scope");
         }
     }
-    json!({
-        "valid": true,
-        "agent_id": agent_id,
-        "scope": claims.scope,
-        "aud": claims.aud.first(),
-        "intent": claims.intent,
-        "exp": claims.exp,
-        "jti": jti,
+    Verdict::Valid(ValidAgentToken {
+        valid: true,
+        agent_id: agent_id.to_owned(),
+        scope: claims.scope.clone(),
+        aud: claims.aud.first().cloned(),
+        intent: claims.intent.clone(),
+        exp: claims.exp,
+        jti: jti.to_owned(),
     })
 }
 
+/// `POST /v1/tokens/verify`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VerifyAgentToken)]
 pub(crate) struct VerifyBody {
+    /// The agent token.
     token: String,
+    /// A scope the token must carry.
     required_scope: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/tokens/verify",
+    operation_id = "verifyAgentToken",
     tag = "agent-tokens",
     request_body = VerifyBody,
     responses(
-        (status = 200, description = "`{valid: true, agent_id, scope, aud, intent, exp, jti}`, or `{valid: false, reason}` for a bad, expired or revoked token, a paused or revoked agent, or a missing `required_scope`. No authentication; no database read"),
-        (status = 422, description = "Malformed request body", content_type = "application/problem+json")
+        (status = 200, description = "`{valid: true, …}`, or `{valid: false, reason}` for a bad, expired or revoked token, a paused or revoked agent, or a missing `required_scope`. No authentication; no database read", body = AgentTokenVerdictEnvelope),
     )
 )]
 pub(crate) async fn verify(
@@ -609,21 +727,27 @@ pub(crate) async fn verify(
     envelope(result, &rid, state.clock.now())
 }
 
+/// `POST /v1/tokens/verify/batch`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VerifyAgentTokens)]
 pub(crate) struct BatchBody {
+    /// 1-100 agent tokens.
+    #[schema(min_items = 1, max_items = 100)]
     tokens: Vec<String>,
+    /// A scope every token must carry.
     required_scope: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/tokens/verify/batch",
+    operation_id = "verifyAgentTokens",
     tag = "agent-tokens",
     request_body = BatchBody,
     responses(
-        (status = 200, description = "One result per token, in order, each as from `/v1/tokens/verify`"),
-        (status = 422, description = "Malformed body, or not 1-100 tokens", content_type = "application/problem+json")
+        (status = 200, description = "One result per token, in order, each as from `/v1/tokens/verify`", body = AgentTokenVerdictsEnvelope),
+        (status = 422, description = "`validation_failed`: a malformed body, or not 1-100 tokens"),
     )
 )]
 pub(crate) async fn verify_batch(
@@ -637,26 +761,27 @@ pub(crate) async fn verify_batch(
         )));
     }
     let tokens: Vec<&str> = body.tokens.iter().map(String::as_str).collect();
-    let results: Vec<Value> = state
+    let results: Vec<Verdict> = state
         .keys
         .verify_batch(&tokens, &verify_options(&state), state.clock.now())
         .into_iter()
         .map(|verified| outcome(&state, verified, body.required_scope.as_deref()))
         .collect();
-    Ok(envelope(
-        json!({ "results": results }),
-        &rid,
-        state.clock.now(),
-    ))
+    Ok(envelope(Verdicts { results }, &rid, state.clock.now()))
 }
 
 #[utoipa::path(
     post,
     path = "/v1/tokens/{id}/revoke",
+    operation_id = "revokeAgentToken",
     tag = "agent-tokens",
     params(("id" = String, Path, description = "The token's jti")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Revoked; it stops verifying at once"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Revoked; it stops verifying at once", body = RevokedAgentTokenEnvelope),
+        (status = 403, description = "`insufficient_scope`: neither `agents.write` nor `tokens.issue`"),
+        (status = 404, description = "`not_found`: no such token of the caller's agents"),
+    )
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
@@ -700,9 +825,10 @@ pub(crate) async fn revoke(
         .await?;
     tracing::info!(jti = %jti, "agent token revoked");
     let now = state.clock.now();
-    Ok(envelope(
-        json!({ "jti": jti, "agentId": record.agent_id, "revoked": true }),
-        &rid,
-        now,
-    ))
+    let data = RevokedAgentToken {
+        jti,
+        agent_id: record.agent_id,
+        revoked: true,
+    };
+    Ok(envelope(data, &rid, now))
 }

@@ -9,17 +9,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::crypto;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, PageMeta, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::{Agent, AgentStatus};
+use crate::{crypto, fields};
 
 /// Prefix of an agent key.
 pub const AGENT_KEY_PREFIX: &str = "sgl_ask_";
@@ -34,33 +34,85 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/agents/{id}/revoke", post(revoke))
 }
 
-/// The public view of an agent (never its key).
-pub fn view(a: &Agent) -> Value {
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "description": a.description,
-        "status": a.status.as_str(),
-        "publicKey": URL_SAFE_NO_PAD.encode(&a.public_key),
-        "createdAt": rfc3339(a.created_at),
-        "updatedAt": rfc3339(a.updated_at),
-    })
+/// An agent as the API shows it (`#/components/schemas/Agent`): never its key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Agent)]
+pub struct AgentView {
+    /// `agt_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its description, if any.
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// Whether its tokens verify (`active`) or not.
+    pub status: AgentStatus,
+    /// The Ed25519 public key: 32 bytes, base64url without padding.
+    pub public_key: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
 }
 
+/// A new agent with its key (`#/components/schemas/CreatedAgent`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedAgent {
+    #[serde(flatten)]
+    agent: AgentView,
+    /// The Ed25519 agent key (`sgl_ask_` + base64url seed), shown only here.
+    agent_key: String,
+}
+
+envelopes! {
+    /// One agent.
+    AgentEnvelope(AgentView, Meta);
+    /// A new agent, with its key.
+    CreatedAgentEnvelope(CreatedAgent, Meta);
+    /// A page of agents, newest first.
+    AgentListEnvelope(Vec<AgentView>, PageMeta);
+}
+
+/// The public view of an agent (never its key).
+pub fn view(a: &Agent) -> AgentView {
+    AgentView {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        description: a.description.clone(),
+        status: a.status,
+        public_key: URL_SAFE_NO_PAD.encode(&a.public_key),
+        created_at: rfc3339(a.created_at),
+        updated_at: rfc3339(a.updated_at),
+    }
+}
+
+/// `POST /v1/agents`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateAgent)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = fields::Name)]
     name: String,
+    #[schema(value_type = Option<fields::Description>)]
     description: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/agents",
+    operation_id = "createAgent",
     tag = "agents",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Created; `data.agentKey` is the Ed25519 key, shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 402, description = "`quota_exceeded`: the plan's agent limit is reached (`limit`, `usage`)", content_type = "application/problem+json"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid field", content_type = "application/problem+json"))
+    responses(
+        (status = 201, description = "Created; `data.agentKey` is the Ed25519 key, shown once", body = CreatedAgentEnvelope),
+        (status = 402, description = "`quota_exceeded`: the plan's agent limit is reached (`limit`, `usage`)"),
+        (status = 403, description = "`insufficient_scope`: no `agents.write`"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -69,19 +121,20 @@ pub(crate) async fn create(
     ApiBody(body): ApiBody<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require("agents.write")?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if !fields::NAME.matches(&body.name) {
         return Err(ApiError::validation("name must be 1-100 characters"));
     }
-    let description = body.description.map(|d| d.trim().to_owned());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 1000)
+    let name = body.name.trim();
+    if body
+        .description
+        .as_deref()
+        .is_some_and(|d| !fields::DESCRIPTION.matches(d))
     {
         return Err(ApiError::validation(
             "description is limited to 1000 characters",
         ));
     }
+    let description = body.description.map(|d| d.trim().to_owned());
     crate::quota::check_agents(
         state.store.as_ref(),
         &caller.account,
@@ -124,13 +177,15 @@ pub(crate) async fn create(
             json!({ "agentId": agent.id, "name": agent.name }),
         )
         .await?;
-    let mut data = view(&agent);
-    data["agentKey"] = agent_key.into();
+    let data = CreatedAgent {
+        agent: view(&agent),
+        agent_key,
+    };
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ListParams {
+pub(crate) struct ListParams {
     limit: Option<String>,
     offset: Option<String>,
     status: Option<String>,
@@ -139,14 +194,18 @@ struct ListParams {
 #[utoipa::path(
     get,
     path = "/v1/agents",
+    operation_id = "listAgents",
     tag = "agents",
     params(
-        ("limit" = Option<u32>, Query, description = "1-100, default 20"),
-        ("offset" = Option<u32>, Query, description = "Agents to skip, default 0"),
-        ("status" = Option<String>, Query, description = "active, paused or revoked"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 20"),
+        ("offset" = Option<u64>, Query, minimum = 0, maximum = 4294967295.0, description = "Agents to skip (0-4294967295), default 0"),
+        ("status" = Option<AgentStatus>, Query, description = "Only agents in this status"),
     ),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Agents, newest first; `meta.hasMore` tells whether more follow"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid query parameter", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "Agents, newest first; `meta.hasMore` tells whether more follow", body = AgentListEnvelope),
+        (status = 422, description = "`validation_failed`: a query parameter is out of range"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -155,8 +214,7 @@ pub(crate) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("agents.read")?;
-    let params: ListParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let params: ListParams = crate::query::parse(query.as_deref())?;
     let limit = match params.limit.as_deref().map(str::parse::<u32>) {
         None => 20,
         Some(Ok(n @ 1..=100)) => n,
@@ -181,8 +239,8 @@ pub(crate) async fn list(
         .await?;
     let has_more = agents.len() > limit as usize;
     agents.truncate(limit as usize);
-    let data: Vec<Value> = agents.iter().map(view).collect();
-    let Json(mut doc) = envelope(data.into(), &rid, now);
+    let data: Vec<AgentView> = agents.iter().map(view).collect();
+    let Json(mut doc) = envelope(data, &rid, now);
     doc["meta"]["limit"] = limit.into();
     doc["meta"]["offset"] = offset.into();
     doc["meta"]["hasMore"] = has_more.into();
@@ -201,10 +259,14 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Agent, 
 #[utoipa::path(
     get,
     path = "/v1/agents/{id}",
+    operation_id = "getAgent",
     tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One agent"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "One agent", body = AgentEnvelope),
+        (status = 404, description = "`not_found`: no such agent of the caller's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -289,10 +351,15 @@ async fn transition(
 #[utoipa::path(
     post,
     path = "/v1/agents/{id}/pause",
+    operation_id = "pauseAgent",
     tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Paused; its tokens stop verifying at once"), (status = 404, description = "Not found"), (status = 409, description = "The agent is revoked"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Paused; its tokens stop verifying at once", body = AgentEnvelope),
+        (status = 404, description = "`not_found`: no such agent of the caller's"),
+        (status = 409, description = "`agent_revoked`: a revoked agent cannot be paused"),
+    )
 )]
 pub(crate) async fn pause(
     State(state): State<AppState>,
@@ -306,10 +373,15 @@ pub(crate) async fn pause(
 #[utoipa::path(
     post,
     path = "/v1/agents/{id}/resume",
+    operation_id = "resumeAgent",
     tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Active again; its unexpired tokens verify again"), (status = 404, description = "Not found"), (status = 409, description = "The agent is revoked"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Active again; its unexpired tokens verify again", body = AgentEnvelope),
+        (status = 404, description = "`not_found`: no such agent of the caller's"),
+        (status = 409, description = "`agent_revoked`: a revoked agent cannot be resumed"),
+    )
 )]
 pub(crate) async fn resume(
     State(state): State<AppState>,
@@ -323,10 +395,15 @@ pub(crate) async fn resume(
 #[utoipa::path(
     post,
     path = "/v1/agents/{id}/revoke",
+    operation_id = "revokeAgent",
     tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Revoked for good; every token it holds stops verifying at once"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Revoked for good (again, if it already was); every token it holds stops verifying at once", body = AgentEnvelope),
+        (status = 404, description = "`not_found`: no such agent of the caller's"),
+        (status = 409, description = "`agent_revoked`: revoked concurrently by another request"),
+    )
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,

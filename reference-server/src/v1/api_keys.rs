@@ -5,17 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::ApiKey;
-use crate::{crypto, scopes};
+use crate::{crypto, fields, scopes};
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
@@ -25,23 +25,114 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/api-keys/{id}/revoke", post(revoke))
 }
 
-/// The public view of a key (never the secret).
-pub fn view(k: &ApiKey, now: i64) -> Value {
-    json!({
-        "id": k.id,
-        "name": k.name,
-        "prefix": k.prefix,
-        "last4": k.last4,
-        "masked": crypto::mask(&k.prefix, &k.last4),
-        "scopes": k.scopes,
-        "appId": k.app_id,
-        "status": if k.revoked_at.is_some() { "revoked" } else if k.is_active(now) { "active" } else { "expired" },
-        "expiresAt": k.expires_at.map(rfc3339),
-        "revokedAt": k.revoked_at.map(rfc3339),
-        "lastUsedAt": k.last_used_at.map(rfc3339),
-        "createdAt": rfc3339(k.created_at),
-    })
+/// Whether a key works.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeyStatus {
+    /// It authenticates.
+    Active,
+    /// Revoked: it never will again.
+    Revoked,
+    /// Past its expiry.
+    Expired,
 }
+
+/// A key as the API shows it (`#/components/schemas/ApiKey`): masked, never
+/// the secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ApiKey)]
+pub struct ApiKeyView {
+    /// `key_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The first 12 characters of the secret, for logs and display.
+    pub prefix: String,
+    /// The last 4 characters of the secret.
+    pub last4: String,
+    /// `prefix…last4`.
+    pub masked: String,
+    /// What it may do.
+    #[schema(value_type = Vec<fields::Scope>)]
+    pub scopes: Vec<String>,
+    /// The app a project-scoped key belongs to.
+    #[schema(required = true)]
+    pub app_id: Option<String>,
+    /// Whether it works.
+    pub status: ApiKeyStatus,
+    /// RFC 3339; null if it never expires.
+    #[schema(format = DateTime, required = true)]
+    pub expires_at: Option<String>,
+    /// RFC 3339; null unless revoked.
+    #[schema(format = DateTime, required = true)]
+    pub revoked_at: Option<String>,
+    /// RFC 3339; null if never used.
+    #[schema(format = DateTime, required = true)]
+    pub last_used_at: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// A new key with its secret (`#/components/schemas/CreatedApiKey`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    api_key: ApiKeyView,
+    /// The secret (`sgl_live_…` or `sgl_test_…`), shown only here.
+    key: String,
+}
+
+envelopes! {
+    /// One key.
+    ApiKeyEnvelope(ApiKeyView, Meta);
+    /// A new key, with its secret.
+    CreatedApiKeyEnvelope(CreatedApiKey, Meta);
+    /// The caller's keys, masked.
+    ApiKeyListEnvelope(Vec<ApiKeyView>, Meta);
+}
+
+/// The public view of a key (never the secret).
+pub fn view(k: &ApiKey, now: i64) -> ApiKeyView {
+    let status = if k.revoked_at.is_some() {
+        ApiKeyStatus::Revoked
+    } else if k.is_active(now) {
+        ApiKeyStatus::Active
+    } else {
+        ApiKeyStatus::Expired
+    };
+    ApiKeyView {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        last4: k.last4.clone(),
+        masked: crypto::mask(&k.prefix, &k.last4),
+        scopes: k.scopes.clone(),
+        app_id: k.app_id.clone(),
+        status,
+        expires_at: k.expires_at.map(rfc3339),
+        revoked_at: k.revoked_at.map(rfc3339),
+        last_used_at: k.last_used_at.map(rfc3339),
+        created_at: rfc3339(k.created_at),
+    }
+}
+
+/// A scope preset: `read` (every `*.read`), `write` (read plus every
+/// `*.write` but account administration) or `full` (everything).
+#[derive(Debug)]
+pub struct Preset;
+
+impl utoipa::PartialSchema for Preset {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        fields::string_enum(
+            ["read", "write", "full"],
+            "`read` = every `*.read`; `write` = read plus every `*.write` except account administration; `full` = everything",
+        )
+        .into()
+    }
+}
+impl utoipa::ToSchema for Preset {}
 
 /// Creates a key for `owner` and returns it with its secret (shown once).
 pub async fn issue(
@@ -90,31 +181,45 @@ pub async fn store_with_secret(
     Ok(key)
 }
 
+/// `POST /v1/api-keys`: `scopes` or `preset`, not both (neither: `read`).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = CreateApiKey)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = fields::Name)]
     name: String,
+    /// Explicit scopes, each held by the calling credential.
+    #[schema(value_type = Option<Vec<fields::Scope>>)]
     scopes: Option<Vec<String>>,
+    /// A preset instead of `scopes`.
+    #[schema(value_type = Option<Preset>)]
     preset: Option<String>,
+    /// Days until it expires (1-3650); never when absent.
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
+    /// One of the caller's apps, for a project-scoped key.
     app_id: Option<String>,
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if !fields::NAME.matches(name) {
         return Err(ApiError::validation("name must be 1-100 characters"));
     }
-    Ok(name.to_owned())
+    Ok(name.trim().to_owned())
 }
 
 #[utoipa::path(
     post,
     path = "/v1/api-keys",
+    operation_id = "createApiKey",
     tag = "api-keys",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Created; `data.key` is the secret, shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 201, description = "Created; `data.key` is the secret, shown once", body = CreatedApiKeyEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `keys.write`, or a scope the calling credential does not hold"),
+        (status = 404, description = "`not_found`: `appId` is not one of the caller's apps"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -189,17 +294,20 @@ pub(crate) async fn create(
             }),
         )
         .await?;
-    let mut data = view(&key, now);
-    data["key"] = secret.into();
+    let data = CreatedApiKey {
+        api_key: view(&key, now),
+        key: secret,
+    };
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
 }
 
 #[utoipa::path(
     get,
     path = "/v1/api-keys",
+    operation_id = "listApiKeys",
     tag = "api-keys",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Masked keys"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses((status = 200, description = "The caller's keys, masked", body = ApiKeyListEnvelope))
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -209,17 +317,21 @@ pub(crate) async fn list(
     caller.require("keys.read")?;
     let now = state.clock.now();
     let keys = state.store.api_keys_of(&caller.account).await?;
-    let data: Vec<Value> = keys.iter().map(|k| view(k, now)).collect();
-    Ok(envelope(data.into(), &rid, now))
+    let data: Vec<ApiKeyView> = keys.iter().map(|k| view(k, now)).collect();
+    Ok(envelope(data, &rid, now))
 }
 
 #[utoipa::path(
     get,
     path = "/v1/api-keys/{id}",
+    operation_id = "getApiKey",
     tag = "api-keys",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Key id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One masked key"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "One masked key", body = ApiKeyEnvelope),
+        (status = 404, description = "`not_found`: no such key of the caller's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -237,20 +349,27 @@ pub(crate) async fn read(
     Ok(envelope(view(&key, now), &rid, now))
 }
 
+/// `PATCH /v1/api-keys/{id}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RenameApiKey)]
 pub(crate) struct RenameBody {
+    #[schema(value_type = fields::Name)]
     name: String,
 }
 
 #[utoipa::path(
     patch,
     path = "/v1/api-keys/{id}",
+    operation_id = "renameApiKey",
     tag = "api-keys",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Key id")),
     request_body = RenameBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Renamed"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Renamed", body = ApiKeyEnvelope),
+        (status = 404, description = "`not_found`: no such key of the caller's"),
+    )
 )]
 pub(crate) async fn rename(
     State(state): State<AppState>,
@@ -282,10 +401,14 @@ pub(crate) async fn rename(
 #[utoipa::path(
     post,
     path = "/v1/api-keys/{id}/revoke",
+    operation_id = "revokeApiKey",
     tag = "api-keys",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Key id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Revoked at once"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Revoked at once (also when it already was)", body = ApiKeyEnvelope),
+        (status = 404, description = "`not_found`: no such key of the caller's"),
+    )
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
@@ -317,10 +440,14 @@ pub(crate) async fn revoke(
 #[utoipa::path(
     delete,
     path = "/v1/api-keys/{id}",
+    operation_id = "deleteApiKey",
     tag = "api-keys",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Key id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such key of the caller's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,

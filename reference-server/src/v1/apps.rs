@@ -5,17 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::App;
-use crate::{crypto, scopes};
+use crate::{crypto, fields, scopes};
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
@@ -25,22 +25,89 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/apps/{id}/secret", post(rotate_secret))
 }
 
-fn view(a: &App) -> Value {
-    json!({
-        "id": a.id,
-        "clientId": a.id,
-        "name": a.name,
-        "redirectUris": a.redirect_uris,
-        "allowedOrigins": a.allowed_origins,
-        "public": a.is_public,
-        "scopes": a.scopes,
-        "createdAt": rfc3339(a.created_at),
-    })
+/// An OAuth app as the API shows it (`#/components/schemas/App`): never its
+/// secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = App)]
+pub struct AppView {
+    /// `app_…` (fixtures may choose their own).
+    pub id: String,
+    /// The OAuth `client_id`: the same as `id`.
+    pub client_id: String,
+    /// Its name.
+    pub name: String,
+    /// Registered redirect URIs, matched exactly (loopback ports excepted).
+    pub redirect_uris: Vec<String>,
+    /// Browser origins allowed to call the token endpoint (CORS).
+    pub allowed_origins: Vec<String>,
+    /// A public client (no secret; PKCE only).
+    pub public: bool,
+    /// The scopes it may request.
+    #[schema(value_type = Vec<fields::Scope>)]
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// A new app (`#/components/schemas/CreatedApp`): a confidential one carries
+/// its secret, shown only here.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApp {
+    #[serde(flatten)]
+    app: AppView,
+    /// The client secret (`sgl_cs_…`) of a confidential app; absent for a
+    /// public one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    client_secret: Option<String>,
+}
+
+/// An app with its new secret (`#/components/schemas/AppWithSecret`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppWithSecret {
+    #[serde(flatten)]
+    app: AppView,
+    /// The new client secret, shown only here; the old one stops working.
+    client_secret: String,
+}
+
+envelopes! {
+    /// One app.
+    AppEnvelope(AppView, Meta);
+    /// A new app.
+    CreatedAppEnvelope(CreatedApp, Meta);
+    /// An app with its new secret.
+    AppWithSecretEnvelope(AppWithSecret, Meta);
+    /// The caller's apps.
+    AppListEnvelope(Vec<AppView>, Meta);
+}
+
+fn view(a: &App) -> AppView {
+    AppView {
+        id: a.id.clone(),
+        client_id: a.id.clone(),
+        name: a.name.clone(),
+        redirect_uris: a.redirect_uris.clone(),
+        allowed_origins: a.allowed_origins.clone(),
+        public: a.is_public,
+        scopes: a.scopes.clone(),
+        created_at: rfc3339(a.created_at),
+    }
 }
 
 /// A redirect URI must be absolute without a fragment: `https`, `http` on a
-/// loopback address (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1).
+/// loopback address (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1),
+/// and in the published grammar ([`fields::REDIRECT_URI`]).
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    if !fields::REDIRECT_URI.matches(uri) {
+        return Err(format!(
+            "redirect URI `{uri}`: use https, loopback http or a reverse-domain scheme, with a lowercase host, printable ASCII and no fragment"
+        ));
+    }
     let url = url::Url::parse(uri).map_err(|e| format!("redirect URI `{uri}`: {e}"))?;
     if url.fragment().is_some() {
         return Err(format!("redirect URI `{uri}` must not have a fragment"));
@@ -59,7 +126,12 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
-fn check_origin(origin: &str) -> Result<(), String> {
+/// An origin is `scheme://host[:port]` exactly as browsers send it
+/// ([`fields::ORIGIN`]).
+pub fn check_origin(origin: &str) -> Result<(), String> {
+    if !fields::ORIGIN.matches(origin) {
+        return Err(format!("origin `{origin}` must be scheme://host[:port]"));
+    }
     let url = url::Url::parse(origin).map_err(|e| format!("origin `{origin}`: {e}"))?;
     let canonical = url.origin().ascii_serialization();
     if canonical != origin.trim_end_matches('/') {
@@ -73,10 +145,8 @@ fn validate(
     uris: Option<&[String]>,
     origins: Option<&[String]>,
 ) -> Result<(), ApiError> {
-    if let Some(n) = name {
-        if n.trim().is_empty() || n.chars().count() > 100 {
-            return Err(ApiError::validation("name must be 1-100 characters"));
-        }
+    if name.is_some_and(|n| !fields::NAME.matches(n)) {
+        return Err(ApiError::validation("name must be 1-100 characters"));
     }
     for u in uris.unwrap_or_default() {
         check_redirect_uri(u).map_err(ApiError::validation)?;
@@ -92,25 +162,36 @@ fn validate(
     Ok(())
 }
 
+/// `POST /v1/apps`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = CreateApp)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = fields::Name)]
     name: String,
+    /// At most 20.
+    #[schema(value_type = Vec<fields::RedirectUri>, max_items = 20)]
     redirect_uris: Vec<String>,
+    /// At most 20; none by default.
     #[serde(default)]
+    #[schema(value_type = Vec<fields::Origin>, max_items = 20)]
     allowed_origins: Vec<String>,
+    /// A public client (no secret, PKCE only); default false.
     #[serde(default)]
     public: bool,
+    /// What it may request; default `profile.basic identity.read`.
+    #[schema(value_type = Option<Vec<fields::Scope>>)]
     scopes: Option<Vec<String>>,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/apps",
+    operation_id = "createApp",
     tag = "apps",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Created; `data.clientSecret` shown once for confidential apps"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses((status = 201, description = "Created; `data.clientSecret` is shown once, for confidential apps", body = CreatedAppEnvelope))
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -150,10 +231,10 @@ pub(crate) async fn create(
                 .data(json!({ "name": app.name, "public": app.is_public, "scopes": app.scopes })),
         )
         .await?;
-    let mut data = view(&app);
-    if let Some(s) = secret {
-        data["clientSecret"] = s.into();
-    }
+    let data = CreatedApp {
+        app: view(&app),
+        client_secret: secret,
+    };
     Ok((StatusCode::CREATED, envelope(data, &rid, now)))
 }
 
@@ -169,9 +250,10 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<App, Ap
 #[utoipa::path(
     get,
     path = "/v1/apps",
+    operation_id = "listApps",
     tag = "apps",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The caller's apps"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses((status = 200, description = "The caller's apps", body = AppListEnvelope))
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -180,17 +262,21 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("apps.read")?;
     let apps = state.store.apps_of(&caller.account).await?;
-    let data: Vec<Value> = apps.iter().map(view).collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
+    let data: Vec<AppView> = apps.iter().map(view).collect();
+    Ok(envelope(data, &rid, state.clock.now()))
 }
 
 #[utoipa::path(
     get,
     path = "/v1/apps/{id}",
+    operation_id = "getApp",
     tag = "apps",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "App id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One app"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "One app", body = AppEnvelope),
+        (status = 404, description = "`not_found`: no such app of the caller's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -203,23 +289,35 @@ pub(crate) async fn read(
     Ok(envelope(view(&app), &rid, state.clock.now()))
 }
 
+/// `PATCH /v1/apps/{id}`: what is given (and not null) replaces what was.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = UpdateApp)]
 pub(crate) struct UpdateBody {
+    #[schema(value_type = Option<fields::Name>)]
     name: Option<String>,
+    /// At most 20.
+    #[schema(value_type = Option<Vec<fields::RedirectUri>>, max_items = 20)]
     redirect_uris: Option<Vec<String>>,
+    /// At most 20.
+    #[schema(value_type = Option<Vec<fields::Origin>>, max_items = 20)]
     allowed_origins: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<fields::Scope>>)]
     scopes: Option<Vec<String>>,
 }
 
 #[utoipa::path(
     patch,
     path = "/v1/apps/{id}",
+    operation_id = "updateApp",
     tag = "apps",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "App id")),
     request_body = UpdateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Updated"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Updated", body = AppEnvelope),
+        (status = 404, description = "`not_found`: no such app of the caller's"),
+    )
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -277,10 +375,15 @@ pub(crate) async fn update(
 #[utoipa::path(
     post,
     path = "/v1/apps/{id}/secret",
+    operation_id = "rotateAppSecret",
     tag = "apps",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "App id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "New secret, shown once"), (status = 409, description = "Public app"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "New secret, shown once", body = AppWithSecretEnvelope),
+        (status = 404, description = "`not_found`: no such app of the caller's"),
+        (status = 409, description = "`public_client`: public apps have no secret"),
+    )
 )]
 pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
@@ -304,18 +407,24 @@ pub(crate) async fn rotate_secret(
         .audit
         .record(Event::by("app.secret_rotated", &caller).subject(&app.id))
         .await?;
-    let mut data = view(&app);
-    data["clientSecret"] = secret.into();
+    let data = AppWithSecret {
+        app: view(&app),
+        client_secret: secret,
+    };
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
 #[utoipa::path(
     delete,
     path = "/v1/apps/{id}",
+    operation_id = "deleteApp",
     tag = "apps",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "App id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such app of the caller's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,

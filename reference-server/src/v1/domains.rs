@@ -15,17 +15,17 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::TokioResolver;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::crypto;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::Domain;
+use crate::{crypto, fields};
 
 /// Label under which the challenge is published.
 pub const CHALLENGE_LABEL: &str = "_sigil-challenge";
@@ -42,29 +42,98 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/domains/{id}/verify", post(verify))
 }
 
-/// The public view of a domain, with the record to publish.
-pub fn view(d: &Domain) -> Value {
-    json!({
-        "id": d.id,
-        "domain": d.domain,
-        "status": if d.verified_at.is_some() { "verified" } else { "pending" },
-        "record": {
-            "type": "TXT",
-            "name": format!("{CHALLENGE_LABEL}.{}", d.domain),
-            "value": d.challenge,
-        },
-        "createdAt": rfc3339(d.created_at),
-        "verifiedAt": d.verified_at.map(rfc3339),
-    })
+/// Whether a domain is proven.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainStatus {
+    /// Added; the TXT record is not verified yet.
+    Pending,
+    /// The TXT record was found.
+    Verified,
 }
 
+/// The DNS record that proves a domain (`#/components/schemas/DnsRecord`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DnsRecord {
+    /// Always `TXT`.
+    #[schema(value_type = TxtType)]
+    r#type: &'static str,
+    /// `_sigil-challenge.<domain>`.
+    name: String,
+    /// `sigil-verification=…`.
+    value: String,
+}
+
+/// Always `TXT`.
+#[derive(Debug)]
+pub struct TxtType;
+
+impl utoipa::PartialSchema for TxtType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        fields::string_enum(["TXT"], "Always `TXT`").into()
+    }
+}
+impl utoipa::ToSchema for TxtType {}
+
+/// A domain as the API shows it (`#/components/schemas/Domain`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Domain)]
+pub struct DomainView {
+    /// `dom_…`.
+    id: String,
+    /// The hostname, lowercase.
+    domain: String,
+    /// Whether it is proven.
+    status: DomainStatus,
+    /// The TXT record to publish.
+    record: DnsRecord,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// RFC 3339; null while pending.
+    #[schema(format = DateTime, required = true)]
+    verified_at: Option<String>,
+}
+
+envelopes! {
+    /// One domain.
+    DomainEnvelope(DomainView, Meta);
+    /// The account's domains.
+    DomainListEnvelope(Vec<DomainView>, Meta);
+}
+
+/// The public view of a domain, with the record to publish.
+pub fn view(d: &Domain) -> DomainView {
+    DomainView {
+        id: d.id.clone(),
+        domain: d.domain.clone(),
+        status: if d.verified_at.is_some() {
+            DomainStatus::Verified
+        } else {
+            DomainStatus::Pending
+        },
+        record: DnsRecord {
+            r#type: "TXT",
+            name: format!("{CHALLENGE_LABEL}.{}", d.domain),
+            value: d.challenge.clone(),
+        },
+        created_at: rfc3339(d.created_at),
+        verified_at: d.verified_at.map(rfc3339),
+    }
+}
+
+/// Longest domain: its challenge name (`_sigil-challenge.<domain>`) must
+/// still be a DNS name (at most 253 characters).
+pub const MAX_DOMAIN_CHARS: usize = 253 - CHALLENGE_LABEL.len() - 1;
+
 /// A lower-cased hostname: 2+ dot-separated labels of 1-63 letters, digits
-/// and inner hyphens, at most 253 characters, not ending in a numeric label
-/// (so never an IP address). One trailing dot is dropped.
+/// and inner hyphens, at most [`MAX_DOMAIN_CHARS`] characters, not ending in a
+/// numeric label (so never an IP address). One trailing dot is dropped.
 pub fn normalize(input: &str) -> Option<String> {
     let name = input.trim().strip_suffix('.').unwrap_or(input.trim());
     let name = name.to_ascii_lowercase();
-    if name.is_empty() || name.len() > 253 {
+    if name.is_empty() || name.len() > MAX_DOMAIN_CHARS {
         return None;
     }
     let labels: Vec<&str> = name.split('.').collect();
@@ -80,19 +149,28 @@ pub fn normalize(input: &str) -> Option<String> {
     (labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok).then_some(name)
 }
 
+/// `POST /v1/domains`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateDomain)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = fields::Hostname)]
     domain: String,
 }
 
 #[utoipa::path(
     post,
     path = "/v1/domains",
+    operation_id = "createDomain",
     tag = "domains",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Added, pending: `record` is the TXT record to publish before verifying"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`account.write`)"), (status = 409, description = "The account already added this domain", content_type = "application/problem+json"), (status = 422, description = "Not a hostname", content_type = "application/problem+json"))
+    responses(
+        (status = 201, description = "Added, pending: `record` is the TXT record to publish before verifying", body = DomainEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `account.write`"),
+        (status = 409, description = "`domain_exists`: the account already added this domain"),
+        (status = 422, description = "`validation_failed`: not a hostname"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -101,7 +179,9 @@ pub(crate) async fn create(
     ApiBody(body): ApiBody<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require("account.write")?;
-    let name = normalize(&body.domain)
+    let name = Some(body.domain.as_str())
+        .filter(|d| fields::HOSTNAME.matches(d))
+        .and_then(normalize)
         .ok_or_else(|| ApiError::validation("domain must be a hostname such as example.com"))?;
     let now = state.clock.now();
     let domain = Domain {
@@ -139,9 +219,13 @@ pub(crate) async fn create(
 #[utoipa::path(
     get,
     path = "/v1/domains",
+    operation_id = "listDomains",
     tag = "domains",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The account's domains, oldest first"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`account.read`)"))
+    responses(
+        (status = 200, description = "The account's domains, oldest first", body = DomainListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `account.read`"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -150,8 +234,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("account.read")?;
     let domains = state.store.domains_of(&caller.account).await?;
-    let data: Vec<Value> = domains.iter().map(view).collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
+    let data: Vec<DomainView> = domains.iter().map(view).collect();
+    Ok(envelope(data, &rid, state.clock.now()))
 }
 
 async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Domain, ApiError> {
@@ -165,10 +249,15 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Domain,
 #[utoipa::path(
     get,
     path = "/v1/domains/{id}",
+    operation_id = "getDomain",
     tag = "domains",
     params(("id" = String, Path, description = "Domain id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One domain"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`account.read`)"))
+    responses(
+        (status = 200, description = "One domain", body = DomainEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `account.read`"),
+        (status = 404, description = "`not_found`: no such domain of the account's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -184,10 +273,15 @@ pub(crate) async fn read(
 #[utoipa::path(
     delete,
     path = "/v1/domains/{id}",
+    operation_id = "deleteDomain",
     tag = "domains",
     params(("id" = String, Path, description = "Domain id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`account.write`)"))
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "`insufficient_scope`: no `account.write`"),
+        (status = 404, description = "`not_found`: no such domain of the account's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,
@@ -255,16 +349,16 @@ async fn txt_records(
 #[utoipa::path(
     post,
     path = "/v1/domains/{id}/verify",
+    operation_id = "verifyDomain",
     tag = "domains",
     params(("id" = String, Path, description = "Domain id")),
     security(("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Verified: the TXT record carries the challenge value"),
-        (status = 401, description = "Missing or invalid credentials"),
-        (status = 403, description = "Insufficient scope (`account.write`)"),
-        (status = 404, description = "Not found"),
-        (status = 422, description = "`verification_failed`: the record is missing or holds other values (`expected`, `found`)", content_type = "application/problem+json"),
-        (status = 502, description = "`dns_unavailable`: the DNS resolver could not be reached or did not answer", content_type = "application/problem+json")
+        (status = 200, description = "Verified (now or before): the TXT record carries the challenge value", body = DomainEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `account.write`"),
+        (status = 404, description = "`not_found`: no such domain of the account's"),
+        (status = 422, description = "`verification_failed`: the record is missing or holds other values (`expected`, `found`)"),
+        (status = 502, description = "`dns_unavailable`: the DNS resolver could not be reached or did not answer"),
     )
 )]
 pub(crate) async fn verify(

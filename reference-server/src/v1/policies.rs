@@ -8,18 +8,18 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::body::ApiBody;
-use crate::crypto;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
 use crate::policy::{self, Policy, Rule};
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::{Approval, ApprovalStatus};
 use crate::v1::agent_tokens::{self, Caller, Grant};
+use crate::{crypto, fields};
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
@@ -32,53 +32,126 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/approvals/{id}/token", post(collect))
 }
 
+/// A policy as the API shows it (`#/components/schemas/Policy`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Policy)]
+pub struct PolicyView {
+    /// `pol_…`.
+    id: String,
+    /// Its name.
+    name: String,
+    /// Its description, if any.
+    #[schema(required = true)]
+    description: Option<String>,
+    /// 0-10000; higher wins.
+    #[schema(minimum = 0, maximum = 10000)]
+    priority: i64,
+    /// The rules, in order.
+    rules: Vec<Rule>,
+    /// Only active policies are evaluated.
+    is_active: bool,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+/// A token request held by a `require_approval` rule
+/// (`#/components/schemas/Approval`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Approval)]
+pub struct ApprovalView {
+    /// `apv_…`.
+    id: String,
+    /// Where it stands.
+    status: ApprovalStatus,
+    /// The agent that asked.
+    agent_id: String,
+    /// The policy that held it.
+    policy_id: String,
+    /// The scopes asked for.
+    #[schema(value_type = Vec<fields::Scope>)]
+    scope: Vec<String>,
+    /// The lifetime asked for, seconds.
+    ttl: i64,
+    /// The audience asked for.
+    target_service: String,
+    /// The stated intent.
+    #[schema(required = true)]
+    intent: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// RFC 3339; null while pending.
+    #[schema(format = DateTime, required = true)]
+    decided_at: Option<String>,
+    /// RFC 3339; null until the token is collected.
+    #[schema(format = DateTime, required = true)]
+    collected_at: Option<String>,
+}
+
+envelopes! {
+    /// One policy.
+    PolicyEnvelope(PolicyView, Meta);
+    /// The caller's policies.
+    PolicyListEnvelope(Vec<PolicyView>, Meta);
+    /// One approval.
+    ApprovalEnvelope(ApprovalView, Meta);
+    /// The caller's approvals.
+    ApprovalListEnvelope(Vec<ApprovalView>, Meta);
+}
+
 /// The public view of a policy.
-pub fn view(p: &Policy) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "priority": p.priority,
-        "rules": p.rules,
-        "isActive": p.is_active,
-        "createdAt": rfc3339(p.created_at),
-        "updatedAt": rfc3339(p.updated_at),
-    })
+pub fn view(p: &Policy) -> PolicyView {
+    PolicyView {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        priority: p.priority,
+        rules: p.rules.clone(),
+        is_active: p.is_active,
+        created_at: rfc3339(p.created_at),
+        updated_at: rfc3339(p.updated_at),
+    }
 }
 
 /// The public view of an approval.
-pub fn approval_view(a: &Approval) -> Value {
-    json!({
-        "id": a.id,
-        "status": a.status.as_str(),
-        "agentId": a.agent_id,
-        "policyId": a.policy_id,
-        "scope": a.scope,
-        "ttl": a.ttl,
-        "targetService": a.target_service,
-        "intent": a.intent,
-        "createdAt": rfc3339(a.created_at),
-        "decidedAt": a.decided_at.map(rfc3339),
-        "collectedAt": a.collected_at.map(rfc3339),
-    })
+pub fn approval_view(a: &Approval) -> ApprovalView {
+    ApprovalView {
+        id: a.id.clone(),
+        status: a.status,
+        agent_id: a.agent_id.clone(),
+        policy_id: a.policy_id.clone(),
+        scope: a.scope.clone(),
+        ttl: a.ttl,
+        target_service: a.target_service.clone(),
+        intent: a.intent.clone(),
+        created_at: rfc3339(a.created_at),
+        decided_at: a.decided_at.map(rfc3339),
+        collected_at: a.collected_at.map(rfc3339),
+    }
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if !fields::NAME.matches(name) {
         return Err(ApiError::validation("name must be 1-100 characters"));
     }
-    Ok(name.to_owned())
+    Ok(name.trim().to_owned())
 }
 
 fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
-    let d = d.map(|d| d.trim().to_owned());
-    if d.as_ref().is_some_and(|d| d.chars().count() > 1000) {
+    if d.as_deref()
+        .is_some_and(|d| !fields::DESCRIPTION.matches(d))
+    {
         return Err(ApiError::validation(
             "description is limited to 1000 characters",
         ));
     }
-    Ok(d)
+    Ok(d.map(|d| d.trim().to_owned()))
 }
 
 fn check_priority(p: i64) -> Result<i64, ApiError> {
@@ -97,15 +170,21 @@ fn check_rules(mut rules: Vec<Rule>) -> Result<Vec<Rule>, ApiError> {
     Ok(rules)
 }
 
+/// `POST /v1/policies`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreatePolicy)]
 pub(crate) struct CreateBody {
+    #[schema(value_type = fields::Name)]
     name: String,
+    #[schema(value_type = Option<fields::Description>)]
     description: Option<String>,
     /// 0-10000, default 100; higher wins.
+    #[schema(minimum = 0, maximum = 10000)]
     priority: Option<i64>,
-    /// `[{effect: allow|deny|throttle|require_approval, match: {agents?, owners?, scopes? (names or `resource.*`), target_services?, time_of_day?: {start: "HH:MM", end: "HH:MM", tz: "UTC"}}, limit?: {count, window_secs}}]`; `limit` is required for throttle and refused otherwise.
-    #[schema(value_type = Vec<Object>)]
+    /// 1-100 rules, in order.
+    #[serde(deserialize_with = "crate::body::objects")]
+    #[schema(min_items = 1, max_items = 100)]
     rules: Vec<Rule>,
     /// Default true.
     is_active: Option<bool>,
@@ -114,10 +193,15 @@ pub(crate) struct CreateBody {
 #[utoipa::path(
     post,
     path = "/v1/policies",
+    operation_id = "createPolicy",
     tag = "policies",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Created"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.write`)"), (status = 422, description = "Invalid field, rule, time or priority", content_type = "application/problem+json"))
+    responses(
+        (status = 201, description = "Created", body = PolicyEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.write`"),
+        (status = 422, description = "`validation_failed`: an invalid field, rule, time or priority"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -154,9 +238,13 @@ pub(crate) async fn create(
 #[utoipa::path(
     get,
     path = "/v1/policies",
+    operation_id = "listPolicies",
     tag = "policies",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The caller's policies, highest priority first, then newest"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.read`)"))
+    responses(
+        (status = 200, description = "The caller's policies, highest priority first, then newest", body = PolicyListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.read`"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -165,8 +253,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("policies.read")?;
     let policies = state.store.policies_of(&caller.account, false).await?;
-    let data: Vec<Value> = policies.iter().map(view).collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
+    let data: Vec<PolicyView> = policies.iter().map(view).collect();
+    Ok(envelope(data, &rid, state.clock.now()))
 }
 
 async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Policy, ApiError> {
@@ -180,10 +268,14 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Policy,
 #[utoipa::path(
     get,
     path = "/v1/policies/{id}",
+    operation_id = "getPolicy",
     tag = "policies",
     params(("id" = String, Path, description = "Policy id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One policy"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "One policy", body = PolicyEnvelope),
+        (status = 404, description = "`not_found`: no such policy of the caller's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -196,14 +288,22 @@ pub(crate) async fn read(
     Ok(envelope(view(&policy), &rid, state.clock.now()))
 }
 
+/// `PATCH /v1/policies/{id}`: at least one field, not null; what is given
+/// replaces what was.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdatePolicy)]
 pub(crate) struct UpdateBody {
+    #[schema(value_type = Option<fields::Name>)]
     name: Option<String>,
+    #[schema(value_type = Option<fields::Description>)]
     description: Option<String>,
+    /// 0-10000; higher wins.
+    #[schema(minimum = 0, maximum = 10000)]
     priority: Option<i64>,
-    /// Replaces every rule.
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// Replaces every rule (1-100).
+    #[serde(default, deserialize_with = "crate::body::optional_objects")]
+    #[schema(min_items = 1, max_items = 100)]
     rules: Option<Vec<Rule>>,
     is_active: Option<bool>,
 }
@@ -211,11 +311,17 @@ pub(crate) struct UpdateBody {
 #[utoipa::path(
     patch,
     path = "/v1/policies/{id}",
+    operation_id = "updatePolicy",
     tag = "policies",
     params(("id" = String, Path, description = "Policy id")),
     request_body = UpdateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Updated; `is_active: false` stops it applying at once"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.write`)"), (status = 422, description = "Invalid field", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "Updated; `is_active: false` stops it applying at once", body = PolicyEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.write`"),
+        (status = 404, description = "`not_found`: no such policy of the caller's"),
+        (status = 422, description = "`validation_failed`: an invalid field, or none given"),
+    )
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -274,10 +380,15 @@ pub(crate) async fn update(
 #[utoipa::path(
     delete,
     path = "/v1/policies/{id}",
+    operation_id = "deletePolicy",
     tag = "policies",
     params(("id" = String, Path, description = "Policy id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.write`)"))
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "`insufficient_scope`: no `policies.write`"),
+        (status = 404, description = "`not_found`: no such policy of the caller's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,
@@ -300,10 +411,15 @@ struct ApprovalParams {
 #[utoipa::path(
     get,
     path = "/v1/approvals",
+    operation_id = "listApprovals",
     tag = "policies",
-    params(("status" = Option<String>, Query, description = "pending, granted, rejected or collected")),
+    params(("status" = Option<ApprovalStatus>, Query, description = "Only approvals in this status")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The caller's approvals, newest first"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.read`)"), (status = 422, description = "Invalid status", content_type = "application/problem+json"))
+    responses(
+        (status = 200, description = "The caller's approvals, newest first", body = ApprovalListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.read`"),
+        (status = 422, description = "`validation_failed`: an unknown status"),
+    )
 )]
 pub(crate) async fn approvals(
     State(state): State<AppState>,
@@ -312,8 +428,7 @@ pub(crate) async fn approvals(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("policies.read")?;
-    let params: ApprovalParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::validation(e.to_string()))?;
+    let params: ApprovalParams = crate::query::parse(query.as_deref())?;
     let status = match params.status.as_deref() {
         None => None,
         Some(s) => Some(ApprovalStatus::parse(s).ok_or_else(|| {
@@ -321,8 +436,8 @@ pub(crate) async fn approvals(
         })?),
     };
     let list = state.store.approvals_of(&caller.account, status).await?;
-    let data: Vec<Value> = list.iter().map(approval_view).collect();
-    Ok(envelope(data.into(), &rid, state.clock.now()))
+    let data: Vec<ApprovalView> = list.iter().map(approval_view).collect();
+    Ok(envelope(data, &rid, state.clock.now()))
 }
 
 async fn decide(
@@ -363,10 +478,16 @@ async fn decide(
 #[utoipa::path(
     post,
     path = "/v1/approvals/{id}/grant",
+    operation_id = "grantApproval",
     tag = "policies",
     params(("id" = String, Path, description = "Approval id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Granted; the agent may collect its token once"), (status = 404, description = "Not found"), (status = 409, description = "Not pending"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.write`)"))
+    responses(
+        (status = 200, description = "Granted; the agent may collect its token once", body = ApprovalEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.write`"),
+        (status = 404, description = "`not_found`: no such approval of the caller's"),
+        (status = 409, description = "`approval_decided`: it is no longer pending"),
+    )
 )]
 pub(crate) async fn grant(
     State(state): State<AppState>,
@@ -380,10 +501,16 @@ pub(crate) async fn grant(
 #[utoipa::path(
     post,
     path = "/v1/approvals/{id}/reject",
+    operation_id = "rejectApproval",
     tag = "policies",
     params(("id" = String, Path, description = "Approval id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Rejected"), (status = 404, description = "Not found"), (status = 409, description = "Not pending"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope (`policies.write`)"))
+    responses(
+        (status = 200, description = "Rejected", body = ApprovalEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `policies.write`"),
+        (status = 404, description = "`not_found`: no such approval of the caller's"),
+        (status = 409, description = "`approval_decided`: it is no longer pending"),
+    )
 )]
 pub(crate) async fn reject(
     State(state): State<AppState>,
@@ -397,15 +524,19 @@ pub(crate) async fn reject(
 #[utoipa::path(
     post,
     path = "/v1/approvals/{id}/token",
+    operation_id = "collectApprovedToken",
     tag = "policies",
     params(("id" = String, Path, description = "Approval id")),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 201, description = "The token for the originally requested scope, ttl, target_service and intent, as from `POST /v1/tokens`. Authenticate as for issuance: the agent's RFC 9421 signature, or a credential with `tokens.issue`"),
-        (status = 401, description = "Missing or invalid signature or credentials", content_type = "application/problem+json"),
-        (status = 403, description = "`approval_rejected`, insufficient scope, or the agent is not active", content_type = "application/problem+json"),
-        (status = 404, description = "Not found", content_type = "application/problem+json"),
-        (status = 409, description = "`approval_pending`, or `approval_collected` (already collected)", content_type = "application/problem+json")
+        (status = 201, description = "The token for the originally requested scope, ttl, target_service and intent, as from `POST /v1/tokens`. Authenticate as for issuance: the agent's RFC 9421 signature, or a credential with `tokens.issue`", body = crate::v1::agent_tokens::AgentTokenEnvelope),
+        (status = 401, description = "`missing_credentials`, `invalid_token`, `invalid_signature` or `replayed_nonce`"),
+        (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)"),
+        (status = 403, description = "`approval_rejected`, `insufficient_scope`, or `agent_inactive`"),
+        (status = 404, description = "`not_found`: no such approval of the caller's (or its agent's)"),
+        (status = 409, description = "`approval_pending`, or `approval_collected` (already collected)"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB"),
+        (status = 429, description = "`rate_limited`: the agent or credential is over its rate limit; see `Retry-After`"),
     )
 )]
 pub(crate) async fn collect(

@@ -4,20 +4,22 @@
 //! operation takes a [`Manager`], which fixes the [`Owner`], the scope
 //! check and the audit actor, so the two APIs cannot drift apart.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{check_url, now_ms, status, Delivery, Endpoint, Owner, EVENT_TYPES};
 use crate::app_api::AppCaller;
 use crate::audit::Event;
 use crate::body::ApiBody;
-use crate::envelope::{envelope, rfc3339, RequestId};
+use crate::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::error::ApiError;
+use crate::fields;
 use crate::principal::Principal;
+use crate::query::Query;
 use crate::state::AppState;
 
 /// Routes of `/v1/webhooks`.
@@ -87,20 +89,142 @@ impl<'a> Manager<'a> {
     }
 }
 
+/// Whether an endpoint receives deliveries.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookStatus {
+    /// It receives deliveries.
+    Active,
+    /// It answered 410 Gone; register it again to receive deliveries.
+    Disabled,
+}
+
+/// An endpoint as the API shows it (`#/components/schemas/Webhook`): never
+/// a secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Webhook)]
+pub struct WebhookView {
+    /// `whk_…`.
+    id: String,
+    /// Where deliveries are POSTed.
+    url: String,
+    /// The event types it receives (`*` for all).
+    #[schema(value_type = Vec<fields::EventType>)]
+    events: Vec<String>,
+    /// Its description, if any.
+    #[schema(required = true)]
+    description: Option<String>,
+    /// Whether it receives deliveries.
+    status: WebhookStatus,
+    /// RFC 3339; null while active.
+    #[schema(format = DateTime, required = true)]
+    disabled_at: Option<String>,
+    /// Why it was disabled.
+    #[schema(required = true)]
+    disabled_reason: Option<String>,
+    /// RFC 3339: until then the previous secret signs alongside the new one.
+    #[schema(format = DateTime, required = true)]
+    previous_secret_expires_at: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+/// An endpoint with its signing secret (`#/components/schemas/WebhookWithSecret`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookWithSecret {
+    #[serde(flatten)]
+    webhook: WebhookView,
+    /// The signing secret (`whsec_…`, Standard Webhooks), shown only here.
+    secret: String,
+}
+
+/// Where a delivery stands.
+#[derive(Debug)]
+pub struct DeliveryStatus;
+
+impl utoipa::PartialSchema for DeliveryStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        fields::string_enum(
+            [status::PENDING, status::DELIVERED, status::FAILED, status::STOPPED],
+            "`pending` (waiting for its next attempt, or in flight), `delivered` (a 2xx acknowledged it), `failed` (every attempt failed) or `stopped` (its endpoint was disabled first)",
+        )
+        .into()
+    }
+}
+impl utoipa::ToSchema for DeliveryStatus {}
+
+/// One event's delivery to one endpoint (`#/components/schemas/WebhookDelivery`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookDelivery)]
+pub struct DeliveryView {
+    /// `dlv_…`.
+    id: String,
+    /// The `webhook-id` header (`msg_…`), shared by every endpoint's copy.
+    webhook_id: String,
+    /// The event type.
+    event_type: String,
+    /// Where it stands.
+    #[schema(value_type = DeliveryStatus)]
+    status: String,
+    /// Attempts made.
+    attempts: i64,
+    /// The receiver's HTTP status on the last attempt.
+    #[schema(required = true)]
+    last_status_code: Option<i64>,
+    /// The transport error of the last attempt.
+    #[schema(required = true)]
+    last_error: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime, required = true)]
+    last_attempt_at: Option<String>,
+    /// RFC 3339, while pending.
+    #[schema(format = DateTime, required = true)]
+    next_attempt_at: Option<String>,
+    /// RFC 3339, once delivered.
+    #[schema(format = DateTime, required = true)]
+    delivered_at: Option<String>,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+envelopes! {
+    /// One endpoint.
+    WebhookEnvelope(WebhookView, Meta);
+    /// An endpoint with its signing secret.
+    WebhookWithSecretEnvelope(WebhookWithSecret, Meta);
+    /// Endpoints, newest first.
+    WebhookListEnvelope(Vec<WebhookView>, Meta);
+    /// Deliveries, newest first.
+    WebhookDeliveryListEnvelope(Vec<DeliveryView>, Meta);
+    /// The delivery queued again (null if it vanished meanwhile).
+    WebhookDeliveryEnvelope(Option<DeliveryView>, Meta);
+}
+
 /// The public view of an endpoint (never a secret).
-pub fn view(e: &Endpoint, now: i64) -> Value {
-    json!({
-        "id": e.id,
-        "url": e.url,
-        "events": e.events,
-        "description": e.description,
-        "status": if e.disabled_at.is_some() { "disabled" } else { "active" },
-        "disabledAt": e.disabled_at.map(rfc3339),
-        "disabledReason": e.disabled_reason,
-        "previousSecretExpiresAt": e.previous_expires_at.filter(|t| *t > now).map(rfc3339),
-        "createdAt": rfc3339(e.created_at),
-        "updatedAt": rfc3339(e.updated_at),
-    })
+pub fn view(e: &Endpoint, now: i64) -> WebhookView {
+    WebhookView {
+        id: e.id.clone(),
+        url: e.url.clone(),
+        events: e.events.clone(),
+        description: e.description.clone(),
+        status: if e.disabled_at.is_some() {
+            WebhookStatus::Disabled
+        } else {
+            WebhookStatus::Active
+        },
+        disabled_at: e.disabled_at.map(rfc3339),
+        disabled_reason: e.disabled_reason.clone(),
+        previous_secret_expires_at: e.previous_expires_at.filter(|t| *t > now).map(rfc3339),
+        created_at: rfc3339(e.created_at),
+        updated_at: rfc3339(e.updated_at),
+    }
 }
 
 fn ms(t: i64) -> String {
@@ -108,29 +232,37 @@ fn ms(t: i64) -> String {
 }
 
 /// The public view of a delivery.
-pub fn delivery_view(d: &Delivery) -> Value {
-    json!({
-        "id": d.id,
-        "webhookId": d.event_id,
-        "eventType": d.event_type,
-        "status": d.status,
-        "attempts": d.attempts,
-        "lastStatusCode": d.last_status,
-        "lastError": d.last_error,
-        "lastAttemptAt": d.last_attempt_ms.map(ms),
-        "nextAttemptAt": d.next_attempt_ms.filter(|_| d.status == status::PENDING).map(ms),
-        "deliveredAt": d.delivered_at_ms.map(ms),
-        "createdAt": rfc3339(d.created_at),
-    })
+pub fn delivery_view(d: &Delivery) -> DeliveryView {
+    DeliveryView {
+        id: d.id.clone(),
+        webhook_id: d.event_id.clone(),
+        event_type: d.event_type.clone(),
+        status: d.status.clone(),
+        attempts: d.attempts,
+        last_status_code: d.last_status,
+        last_error: d.last_error.clone(),
+        last_attempt_at: d.last_attempt_ms.map(ms),
+        next_attempt_at: d
+            .next_attempt_ms
+            .filter(|_| d.status == status::PENDING)
+            .map(ms),
+        delivered_at: d.delivered_at_ms.map(ms),
+        created_at: rfc3339(d.created_at),
+    }
 }
 
+/// `POST /v1/webhooks` and `POST /app/v1/webhooks`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateWebhook)]
 pub(crate) struct CreateBody {
     /// http(s) URL deliveries are POSTed to.
+    #[schema(value_type = fields::WebhookUrl)]
     url: String,
-    /// Event types (see SYSTEM.md), or `["*"]` for all.
+    /// 1-50 event types (see SYSTEM.md), or `["*"]` for all.
+    #[schema(value_type = Vec<fields::EventType>, min_items = 1, max_items = 50)]
     events: Vec<String>,
+    #[schema(value_type = Option<fields::WebhookDescription>)]
     description: Option<String>,
 }
 
@@ -173,17 +305,26 @@ pub(crate) async fn create_in(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     by.require("webhooks.write")?;
     let events = check_events(&body.events)?;
+    if body
+        .description
+        .as_deref()
+        .is_some_and(|d| !fields::WEBHOOK_DESCRIPTION.matches(d))
+    {
+        return Err(ApiError::validation(
+            "description must be at most 500 characters",
+        ));
+    }
     let description = match body.description.as_deref().map(str::trim) {
-        Some(d) if d.chars().count() > 500 => {
-            return Err(ApiError::validation(
-                "description must be at most 500 characters",
-            ))
-        }
         Some("") | None => None,
         Some(d) => Some(d.to_owned()),
     };
+    if !fields::WEBHOOK_URL.matches(&body.url) {
+        return Err(ApiError::validation(
+            "url must be an http(s) URL with a lowercase host, in printable ASCII, without credentials or a fragment, of at most 2048 characters",
+        ));
+    }
     let allow_private = state.config.dev || state.config.test_mode;
-    let url = check_url(body.url.trim(), allow_private)
+    let url = check_url(&body.url, allow_private)
         .await
         .map_err(ApiError::validation)?;
     let now = state.clock.now();
@@ -211,8 +352,10 @@ pub(crate) async fn create_in(
             json!({ "url": endpoint.url, "events": endpoint.events, "appId": endpoint.app_id }),
         ))
         .await?;
-    let mut data = view(&endpoint, now);
-    data["secret"] = secret.into();
+    let data = WebhookWithSecret {
+        webhook: view(&endpoint, now),
+        secret,
+    };
     Ok((StatusCode::CREATED, envelope(data, rid, now)))
 }
 
@@ -225,8 +368,8 @@ pub(crate) async fn list_in(
     by.require("webhooks.read")?;
     let now = state.clock.now();
     let all = state.store.webhooks_of(by.owner()).await?;
-    let data: Vec<Value> = all.iter().map(|e| view(e, now)).collect();
-    Ok(envelope(data.into(), rid, now))
+    let data: Vec<WebhookView> = all.iter().map(|e| view(e, now)).collect();
+    Ok(envelope(data, rid, now))
 }
 
 /// One of `by`'s endpoints.
@@ -286,14 +429,18 @@ pub(crate) async fn rotate_in(
         )
         .await?;
     let endpoint = owned(state, id, by).await?;
-    let mut data = view(&endpoint, now);
-    data["secret"] = secret.into();
+    let data = WebhookWithSecret {
+        webhook: view(&endpoint, now),
+        secret,
+    };
     Ok(envelope(data, rid, now))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DeliveriesQuery {
     /// At most this many, newest first (1-500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -312,8 +459,8 @@ pub(crate) async fn deliveries_in(
     }
     let endpoint = owned(state, id, by).await?;
     let rows = state.store.webhook_deliveries(&endpoint.id, limit).await?;
-    let data: Vec<Value> = rows.iter().map(delivery_view).collect();
-    Ok(envelope(data.into(), rid, state.clock.now()))
+    let data: Vec<DeliveryView> = rows.iter().map(delivery_view).collect();
+    Ok(envelope(data, rid, state.clock.now()))
 }
 
 /// Queues a delivery again: same `webhook-id` and body, schedule restarted.
@@ -350,10 +497,7 @@ pub(crate) async fn redeliver_in(
         )
         .await?;
     let rows = state.store.webhook_deliveries(&endpoint.id, 500).await?;
-    let data = rows
-        .iter()
-        .find(|d| d.id == delivery_id)
-        .map_or(Value::Null, delivery_view);
+    let data = rows.iter().find(|d| d.id == delivery_id).map(delivery_view);
     Ok((StatusCode::ACCEPTED, envelope(data, rid, state.clock.now())))
 }
 
@@ -363,10 +507,15 @@ pub(crate) async fn redeliver_in(
 #[utoipa::path(
     post,
     path = "/v1/webhooks",
+    operation_id = "createWebhook",
     tag = "webhooks",
     request_body = CreateBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once"), (status = 400, description = "Invalid request", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"), (status = 422, description = "Invalid URL (or a non-public target outside dev and test mode) or event type", content_type = "application/problem+json"))
+    responses(
+        (status = 201, description = "Registered; `data.secret` (`whsec_…`) is shown once", body = WebhookWithSecretEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.write`"),
+        (status = 422, description = "`validation_failed`: an invalid URL (or, outside dev and test mode, one that resolves to a non-public address), event type or description"),
+    )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -380,9 +529,13 @@ pub(crate) async fn create(
 #[utoipa::path(
     get,
     path = "/v1/webhooks",
+    operation_id = "listWebhooks",
     tag = "webhooks",
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Endpoints (no secrets)"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Endpoints (no secrets)", body = WebhookListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.read`"),
+    )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -395,10 +548,15 @@ pub(crate) async fn list(
 #[utoipa::path(
     get,
     path = "/v1/webhooks/{id}",
+    operation_id = "getWebhook",
     tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Webhook id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "One endpoint (no secret)"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "One endpoint (no secret)", body = WebhookEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.read`"),
+        (status = 404, description = "`not_found`: no such endpoint of the account's"),
+    )
 )]
 pub(crate) async fn read(
     State(state): State<AppState>,
@@ -412,10 +570,15 @@ pub(crate) async fn read(
 #[utoipa::path(
     delete,
     path = "/v1/webhooks/{id}",
+    operation_id = "deleteWebhook",
     tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Webhook id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 204, description = "Deleted with its deliveries"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 204, description = "Deleted with its deliveries"),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint of the account's"),
+    )
 )]
 pub(crate) async fn remove(
     State(state): State<AppState>,
@@ -428,10 +591,15 @@ pub(crate) async fn remove(
 #[utoipa::path(
     post,
     path = "/v1/webhooks/{id}/rotate",
+    operation_id = "rotateWebhookSecret",
     tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id")),
+    params(("id" = String, Path, description = "Webhook id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "New secret in `data.secret`, shown once; the previous one keeps signing alongside until `data.previousSecretExpiresAt`", body = WebhookWithSecretEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint of the account's"),
+    )
 )]
 pub(crate) async fn rotate(
     State(state): State<AppState>,
@@ -445,10 +613,16 @@ pub(crate) async fn rotate(
 #[utoipa::path(
     get,
     path = "/v1/webhooks/{id}/deliveries",
+    operation_id = "listWebhookDeliveries",
     tag = "webhooks",
-    params(("id" = String, Path, description = "Resource id"), DeliveriesQuery),
+    params(("id" = String, Path, description = "Webhook id"), DeliveriesQuery),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt"), (status = 404, description = "Not found"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 200, description = "Deliveries, newest first: status, attempts, last status code or error, next attempt", body = WebhookDeliveryListEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.read`"),
+        (status = 404, description = "`not_found`: no such endpoint of the account's"),
+        (status = 422, description = "`validation_failed`: `limit` is not 1-500"),
+    )
 )]
 pub(crate) async fn deliveries(
     State(state): State<AppState>,
@@ -463,10 +637,16 @@ pub(crate) async fn deliveries(
 #[utoipa::path(
     post,
     path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    operation_id = "redeliverWebhookDelivery",
     tag = "webhooks",
     params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")),
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts"), (status = 404, description = "Not found"), (status = 409, description = "The endpoint is disabled", content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials"), (status = 403, description = "Insufficient scope"))
+    responses(
+        (status = 202, description = "Queued again with the same `webhook-id` and body; the schedule restarts", body = WebhookDeliveryEnvelope),
+        (status = 403, description = "`insufficient_scope`: no `webhooks.write`"),
+        (status = 404, description = "`not_found`: no such endpoint or delivery"),
+        (status = 409, description = "`webhook_disabled`: the endpoint is disabled"),
+    )
 )]
 pub(crate) async fn redeliver(
     State(state): State<AppState>,
