@@ -7,12 +7,24 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const release = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'release');
-const addon = ['libsigil_node.so', 'libsigil_node.dylib', 'sigil_node.dll']
-  .map((name) => path.join(release, name))
-  .find((file) => fs.existsSync(file));
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+// `cargo build --release` writes target/release; `napi build` writes
+// target/<host triple>/release. The newest addon wins.
+const releaseDirs = [path.join(targetDir, 'release')].concat(
+  fs.existsSync(targetDir)
+    ? fs.readdirSync(targetDir).map((d) => path.join(targetDir, d, 'release'))
+    : [],
+);
+const addon = releaseDirs
+  .flatMap((dir) =>
+    ['libsigil_node.so', 'libsigil_node.dylib', 'sigil_node.dll'].map((n) => path.join(dir, n)),
+  )
+  .filter((file) => fs.existsSync(file))
+  .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
 if (!addon) {
-  throw new Error(`no native addon in ${release}: run cargo build --release -p sigil-node first`);
+  throw new Error(
+    `no native addon under ${targetDir}: run cargo build --release -p sigil-node first`,
+  );
 }
 // Copy, then rename over: a running process that has the old file mapped
 // keeps it, where rewriting in place would crash it.
