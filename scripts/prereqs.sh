@@ -17,7 +17,7 @@ command -v cargo >/dev/null || { echo "cargo (rustup) is required: the machine's
 apt_paths=(
   "$DEB_RUSTC"                   rustc-web
   "$DEB_CARGO"                   cargo-web
-  /usr/lib/rustlib/src/rust/library/Cargo.toml rust-web-src
+  /usr/lib/rustlib/src/rust     rust-web-src
   "$DEB_RUSTDOC"                 rustc-web
   "$WASM_LD"                     lld-22
   "$WASM_OPT"                    binaryen
