@@ -29,7 +29,7 @@ tests/js/node_modules/.bin/prettier --version
 tests/js/node_modules/.bin/prettier --check \
   'sdk-wasm/js/*.js' 'sdk-wasm/*.d.ts' 'sdk-wasm/test/*.{js,cjs,mjs}' 'sdk-wasm/conformance/*.mjs' 'sdk-wasm/demo/*.js' \
   'sdk-node/*.{js,mjs,d.ts}' 'sdk-node/test/*.{js,mjs}' 'sdk-node/conformance/*.mjs' 'sdk-node/bench/*.{js,mjs}' \
-  'tests/js/*.{cjs,ts,json}' 'tests/interop/node/*.mjs'
+  'tests/js/*.{cjs,mjs,ts,json}' 'tests/interop/node/*.mjs'
 tests/js/node_modules/.bin/tsc --version
 tests/js/node_modules/.bin/tsc -p tests/js
 echo "tsc -p tests/js: no errors"

@@ -9,7 +9,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { createPrivateKey, createPublicKey } = require('node:crypto');
 const sigil = require('..');
-const { startServer, freePort, fixtures } = require('./server.js');
+const { startServer, freePort, fixtures } = require('../../tests/js/test-server.cjs');
 
 const {
   Sigil,

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { readmeBlock, runNode, assertRan } = require('../../tests/js/readme.cjs');
-const { startServer, fixtures } = require('./server.js');
+const { startServer, fixtures } = require('../../tests/js/test-server.cjs');
 
 const pkgDir = path.resolve(__dirname, '..');
 const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');

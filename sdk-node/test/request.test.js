@@ -6,7 +6,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Sigil, ApiError } = require('..');
-const { startServer, fixtures } = require('./server.js');
+const { startServer, fixtures } = require('../../tests/js/test-server.cjs');
 
 describe('request()', { timeout: 60_000 }, () => {
   let server;

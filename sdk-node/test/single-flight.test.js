@@ -7,7 +7,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Sigil } = require('..');
-const { startServer, waitFor, fixtures } = require('./server.js');
+const { startServer, waitFor, fixtures } = require('../../tests/js/test-server.cjs');
 
 const N = 50;
 const EXCHANGE = '/auth/token/exchange';

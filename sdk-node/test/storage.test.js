@@ -8,7 +8,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { Sigil, StorageError } = require('..');
-const { startServer, waitFor, fixtures } = require('./server.js');
+const { startServer, waitFor, fixtures } = require('../../tests/js/test-server.cjs');
 
 /** A Map-backed async adapter that records every call. */
 function mapStorage(initial = []) {

@@ -19,7 +19,7 @@ const {
   WebhookVerificationError,
   RawBodyRequiredError,
 } = require('..');
-const { startServer, waitFor, fixtures } = require('./server.js');
+const { startServer, waitFor, fixtures } = require('../../tests/js/test-server.cjs');
 
 function readBody(req) {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
 // as the other drivers: one JSON command per line on stdin, one answer per
 // line on stdout (`{id, ok}` or `{id, error: {class, code, status, ...}}`).
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
+import { serve } from '../../tests/js/driver-loop.mjs';
 
 const require = createRequire(import.meta.url);
 const web = require('../pkg/client-node/sigil_wasm.js');
@@ -65,32 +65,4 @@ const commands = {
   signWebhook: (a) => new web.Webhook(a.secrets).sign(a.id, a.timestamp, a.body),
 };
 
-/** The error as the runner compares it: the class name and the typed fields. */
-function errorInfo(e) {
-  return {
-    class: e?.constructor?.name ?? 'Error',
-    code: e?.code,
-    status: e?.status,
-    requestId: e?.requestId,
-    retryAfter: e?.retryAfter,
-    message: String(e?.message ?? e),
-  };
-}
-
-async function answer(line) {
-  let id = null;
-  try {
-    const command = JSON.parse(line);
-    id = command.id;
-    const run = commands[command.cmd];
-    if (!run) throw new Error(`unknown command \`${command.cmd}\``);
-    const ok = await run(command.args ?? {});
-    return { id, ok: ok ?? null };
-  } catch (e) {
-    return { id, error: errorInfo(e) };
-  }
-}
-
-for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-  process.stdout.write(`${JSON.stringify(await answer(line))}\n`);
-}
+await serve(commands);

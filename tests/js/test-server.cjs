@@ -1,5 +1,6 @@
 'use strict';
-// Shared by the @sigil/node suites (not a test file itself): starts a real
+// Shared by the Node-run suites (@sigil/node, @sigil/web end to end, the
+// interop clients; not a test file itself): starts a real
 // `sigil-server serve --test-mode` process with the example fixtures and an
 // in-memory database on a free loopback port, and reads its /metrics. The
 // binary is $SIGIL_SERVER (scripts/test.sh exports it), else
