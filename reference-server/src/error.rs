@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::store::StoreError;
+use crate::store::error::StoreError;
 
 /// A problem-details error for the management and session APIs.
 #[derive(Debug, Clone)]

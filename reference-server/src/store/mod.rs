@@ -3,35 +3,14 @@
 //! handler. Secrets arrive here already hashed.
 
 mod cache;
+pub mod error;
 pub mod group_commit;
-mod sqlite;
+pub mod sqlite;
+pub mod webhooks;
 
-pub use sqlite::SqliteStore;
+pub use error::{StoreError, StoreResult};
 
-/// Storage failures. Only real faults reach here; "not found" is `Ok(None)`.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database failed.
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// A migration failed.
-    #[error("migration error: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-    /// A stored value could not be decoded.
-    #[error("corrupt stored value: {0}")]
-    Corrupt(String),
-    /// A unique constraint refused the write.
-    #[error("already exists")]
-    Conflict,
-    /// A background service the write depends on has stopped.
-    #[error("unavailable: {0}")]
-    Unavailable(&'static str),
-}
-
-/// Result alias for storage calls.
-pub type StoreResult<T> = Result<T, StoreError>;
-
-pub use crate::policy::Policy;
+pub use crate::core::policy::Policy;
 
 /// Where an approval stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -372,7 +351,7 @@ pub struct AuditEntry {
     pub data: String,
     /// The previous entry's hash (64 zeros for the first).
     pub prev_hash: String,
-    /// This entry's hash (see [`crate::audit::entry_hash`]).
+    /// This entry's hash (see [`crate::core::audit::entry_hash`]).
     pub hash: String,
 }
 
@@ -459,7 +438,7 @@ pub struct CapToken {
 
 /// Everything the handlers persist.
 #[async_trait::async_trait]
-pub trait Store: crate::webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'static {
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
 

@@ -305,7 +305,7 @@ const AUDIT_COLUMNS: &str = "seq, id, ts, type, account, actor, subject, data, p
 const POLICY_COLUMNS: &str =
     "id, owner_id, name, description, priority, rules, is_active, created_at, updated_at";
 
-fn rules_json(rules: &[crate::policy::Rule]) -> StoreResult<String> {
+fn rules_json(rules: &[crate::core::policy::Rule]) -> StoreResult<String> {
     serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -1466,7 +1466,7 @@ impl Store for SqliteStore {
             .await?;
         let (mut seq, mut prev_hash) = match head {
             Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get("hash")?),
-            None => (0, crate::audit::GENESIS.to_owned()),
+            None => (0, crate::core::audit::GENESIS.to_owned()),
         };
         let mut out = Vec::with_capacity(events.len());
         for e in events {
@@ -1483,7 +1483,7 @@ impl Store for SqliteStore {
                 prev_hash,
                 hash: String::new(),
             };
-            entry.hash = crate::audit::entry_hash(&entry);
+            entry.hash = crate::core::audit::entry_hash(&entry);
             prev_hash = entry.hash.clone();
             out.push(entry);
         }

@@ -4,8 +4,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::SqliteStore;
+use crate::store::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner, WebhookStore};
 use crate::store::{StoreError, StoreResult};
-use crate::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner, WebhookStore};
 
 const ENDPOINT_COLUMNS: &str = "id, owner_id, app_id, url, events, description, secret, \
      previous_secret, previous_expires_at, disabled_at, disabled_reason, created_at, updated_at";
@@ -199,7 +199,7 @@ impl WebhookStore for SqliteStore {
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, \
                  status, attempts, next_attempt_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
             )
-            .bind(crate::crypto::new_id("dlv_"))
+            .bind(crate::core::crypto::new_id("dlv_"))
             .bind(endpoint)
             .bind(event_id)
             .bind(event_type)

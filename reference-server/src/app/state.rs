@@ -1,0 +1,182 @@
+//! What every handler shares: configuration, storage, the clock, signing
+//! keys, the access-token denylist and the rate limiters.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use crate::app::config::Config;
+use crate::core::clock::Clock;
+use crate::services::keys::Keys;
+use crate::services::metrics::Metrics;
+use crate::services::ratelimit::Limits;
+use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{AgentToken, Store, StoreResult};
+
+/// Revoked token ids (access and agent tokens), or blocked agent ids, kept
+/// in memory so verifying a token reads no database; the store has the
+/// durable copy, reloaded at start.
+#[derive(Debug, Default)]
+pub struct Denylist(RwLock<HashSet<String>>);
+
+impl Denylist {
+    /// Whether `jti` was revoked.
+    pub fn contains(&self, jti: &str) -> bool {
+        self.0.read().map(|s| s.contains(jti)).unwrap_or(true)
+    }
+    /// Adds `jti`.
+    pub fn insert(&self, jti: String) {
+        if let Ok(mut s) = self.0.write() {
+            s.insert(jti);
+        }
+    }
+    /// Removes `jti`.
+    pub fn remove(&self, jti: &str) {
+        if let Ok(mut s) = self.0.write() {
+            s.remove(jti);
+        }
+    }
+}
+
+/// Agent-token rows are submitted (awaited): a token is handed out only once
+/// its row, which revocation needs, is durable.
+const AGENT_TOKEN_BATCHING: Batching = Batching {
+    max_batch: 1024,
+    linger: std::time::Duration::ZERO,
+    queue: 8192,
+};
+
+/// Shared handler state: one `Arc`, because axum clones the state for every
+/// extractor and middleware layer of every request.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
+    /// Resolved configuration.
+    pub config: Arc<Config>,
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Server time (shiftable in test mode).
+    pub clock: Arc<Clock>,
+    /// Token-signing keys.
+    pub keys: Arc<Keys>,
+    /// Revoked access and agent tokens.
+    pub denylist: Arc<Denylist>,
+    /// Paused or revoked agents, whose tokens no longer verify.
+    pub blocked_agents: Arc<Denylist>,
+    /// Secret for pairwise subjects.
+    pub pairwise_secret: Arc<Vec<u8>>,
+    /// Rate limiters.
+    pub limits: Arc<Limits>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Sign-in emails, readable in dev and test mode (`GET /dev/mailbox`).
+    pub mailbox: Arc<crate::services::mailbox::Mailbox>,
+    /// The hash-chained audit log (group-committed writes).
+    pub audit: crate::services::audit::AuditLog,
+    /// Per-(policy, agent) counters of throttle rules, on the server clock.
+    pub policy_throttle: Arc<crate::core::policy::Throttle>,
+    /// The webhook outbox: [`crate::services::webhooks::Webhooks::emit`].
+    pub webhooks: crate::services::webhooks::Webhooks,
+    /// Agent tokens issued this month per account (plan quota).
+    pub token_quota: Arc<crate::services::quota::TokenQuota>,
+    /// Records issued agent tokens, concurrent issuances sharing one commit.
+    pub agent_tokens: GroupCommit<AgentToken>,
+}
+
+impl AppState {
+    /// Rotates the signing key whenever it outlives its configured age,
+    /// checking hourly, for as long as the server runs.
+    pub fn spawn_key_rotation(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let max_age = i64::from(state.config.signing_key_max_age_days) * 86_400;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let now = state.clock.now();
+                match state
+                    .keys
+                    .rotate_if_older(state.store.as_ref(), now, max_age)
+                    .await
+                {
+                    Ok(true) => {
+                        tracing::info!(kid = %state.keys.current().kid(), "signing key rotated")
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "signing key rotation failed"),
+                }
+            }
+        })
+    }
+
+    /// Starts the webhook delivery worker
+    /// ([`crate::services::webhooks::spawn_worker`]) over this state's store.
+    pub fn spawn_webhook_worker(&self) -> tokio::task::JoinHandle<()> {
+        crate::services::webhooks::spawn_worker(
+            &self.config,
+            self.store.clone(),
+            self.clock.clone(),
+            self.webhooks.clone(),
+        )
+    }
+
+    /// Opens the store and loads keys and the denylist.
+    pub async fn new(config: Config) -> StoreResult<Self> {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&config.database, config.sqlite_synchronous_full).await?);
+        let clock = Arc::new(Clock::default());
+        let now = clock.now();
+        let keys = Arc::new(Keys::load(store.as_ref(), now).await?);
+        let max_age = i64::from(config.signing_key_max_age_days) * 86_400;
+        keys.rotate_if_older(store.as_ref(), now, max_age).await?;
+        let denylist = Arc::new(Denylist::default());
+        for jti in store.revoked_jtis(now).await? {
+            denylist.insert(jti);
+        }
+        let blocked_agents = Arc::new(Denylist::default());
+        for id in store.blocked_agents().await? {
+            blocked_agents.insert(id);
+        }
+        let mut fresh = [0u8; 32];
+        getrandom::getrandom(&mut fresh).expect("the operating system's random source failed");
+        let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);
+        let limits = Arc::new(Limits::new(&config));
+        let audit = crate::services::audit::AuditLog::spawn(store.clone(), clock.clone());
+        let webhooks = crate::services::webhooks::Webhooks::new(store.clone(), clock.clone());
+        let agent_tokens = {
+            let store = store.clone();
+            let write: WriteBatch<AgentToken> = Box::new(move |tokens| {
+                let store = store.clone();
+                Box::pin(async move { store.record_agent_tokens(&tokens).await })
+            });
+            GroupCommit::spawn("the agent-token writer", AGENT_TOKEN_BATCHING, write)
+        };
+        Ok(Self(Arc::new(Shared {
+            config: Arc::new(config),
+            store,
+            clock,
+            keys,
+            denylist,
+            blocked_agents,
+            pairwise_secret,
+            limits,
+            metrics: Arc::new(Metrics::default()),
+            mailbox: Arc::default(),
+            audit,
+            policy_throttle: Arc::default(),
+            webhooks,
+            token_quota: Arc::default(),
+            agent_tokens,
+        })))
+    }
+}

@@ -1,0 +1,12 @@
+//! The domain's pure parts, free of HTTP and storage I/O: time, credential
+//! formats, scopes, field grammars and JSON shapes, the policy language, who
+//! a caller is and the audit chain's hashing.
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod fields;
+pub mod json;
+pub mod policy;
+pub mod principal;
+pub mod scopes;

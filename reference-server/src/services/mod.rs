@@ -1,0 +1,12 @@
+//! What handlers call beyond the store: the audit log, webhooks, signing keys,
+//! quotas, rate limits, metrics and the dev mailbox. [`crate::AppState`]
+//! holds them; none of them names it, so each takes its store, clock and
+//! settings explicitly.
+
+pub mod audit;
+pub mod keys;
+pub mod mailbox;
+pub mod metrics;
+pub mod quota;
+pub mod ratelimit;
+pub mod webhooks;
