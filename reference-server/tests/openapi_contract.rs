@@ -10,20 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-/// Every operation sdk-core sends, as (method, path with `{}` for each
-/// parameter):
-/// - the typed API clients, `sdk-core/src/api/*.rs` (each
-///   `Req::get/post/patch/delete(&[…])`; the webhook client serves both
-///   `/v1/webhooks` and `/app/v1/webhooks`);
-/// - discovery and the OAuth client, `sdk-core/src/discovery.rs`
-///   (`ServerMetadata::sigil` and the two well-known documents) and
-///   `sdk-core/src/client.rs`.
-///
-/// [`sdk_sources_call_exactly_these_operations`] re-derives the list from
-/// those sources, so a new SDK call fails this test until it is listed (and
-/// documented).
-const SDK_OPERATIONS: &[(&str, &str)] = &[
-    // discovery.rs, client.rs
+/// The OAuth and discovery endpoints sdk-core sends to, as (method, path):
+/// `ServerMetadata::sigil` and the two well-known documents in
+/// `sdk-core/src/discovery.rs`. [`sdk_sources_call_exactly_these_operations`]
+/// re-derives the list from that source, so a new endpoint fails this test
+/// until it is listed (and documented). The typed API clients are one table,
+/// `sigil::api::OPERATIONS`, read directly by [`sdk_operations`].
+const OAUTH_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/.well-known/oauth-authorization-server"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/.well-known/jwks.json"),
@@ -32,72 +25,20 @@ const SDK_OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/oauth/introspect"),
     ("POST", "/oauth/revoke"),
     ("POST", "/auth/token/exchange"),
-    // api/agents.rs
-    ("POST", "/v1/agents"),
-    ("GET", "/v1/agents"),
-    ("GET", "/v1/agents/{}"),
-    ("POST", "/v1/agents/{}/pause"),
-    ("POST", "/v1/agents/{}/resume"),
-    ("POST", "/v1/agents/{}/revoke"),
-    // api/api_keys.rs
-    ("POST", "/v1/api-keys"),
-    ("GET", "/v1/api-keys"),
-    ("GET", "/v1/api-keys/{}"),
-    ("PATCH", "/v1/api-keys/{}"),
-    ("POST", "/v1/api-keys/{}/revoke"),
-    ("DELETE", "/v1/api-keys/{}"),
-    // api/apps.rs
-    ("POST", "/v1/apps"),
-    ("GET", "/v1/apps"),
-    ("GET", "/v1/apps/{}"),
-    ("PATCH", "/v1/apps/{}"),
-    ("POST", "/v1/apps/{}/secret"),
-    ("DELETE", "/v1/apps/{}"),
-    // api/tokens.rs
-    ("POST", "/v1/tokens"),
-    ("POST", "/v1/tokens/verify"),
-    ("POST", "/v1/tokens/verify/batch"),
-    ("POST", "/v1/tokens/{}/revoke"),
-    // api/policies.rs
-    ("POST", "/v1/policies"),
-    ("GET", "/v1/policies"),
-    ("GET", "/v1/policies/{}"),
-    ("PATCH", "/v1/policies/{}"),
-    ("DELETE", "/v1/policies/{}"),
-    ("GET", "/v1/approvals"),
-    ("POST", "/v1/approvals/{}/grant"),
-    ("POST", "/v1/approvals/{}/reject"),
-    ("POST", "/v1/approvals/{}/token"),
-    // api/audit.rs
-    ("GET", "/v1/audit"),
-    ("GET", "/v1/audit/export"),
-    ("GET", "/v1/audit/verify"),
-    // api/domains.rs
-    ("POST", "/v1/domains"),
-    ("GET", "/v1/domains"),
-    ("GET", "/v1/domains/{}"),
-    ("DELETE", "/v1/domains/{}"),
-    ("POST", "/v1/domains/{}/verify"),
-    // api/webhooks.rs under /v1 (Management::webhooks)
-    ("POST", "/v1/webhooks"),
-    ("GET", "/v1/webhooks"),
-    ("GET", "/v1/webhooks/{}"),
-    ("DELETE", "/v1/webhooks/{}"),
-    ("POST", "/v1/webhooks/{}/rotate"),
-    ("GET", "/v1/webhooks/{}/deliveries"),
-    ("POST", "/v1/webhooks/{}/deliveries/{}/redeliver"),
-    // api/app.rs, and api/webhooks.rs under /app/v1 (AppApi::webhooks)
-    ("POST", "/app/v1/identity/lookup"),
-    ("POST", "/app/v1/messages"),
-    ("POST", "/app/v1/ai/chat"),
-    ("POST", "/app/v1/webhooks"),
-    ("GET", "/app/v1/webhooks"),
-    ("GET", "/app/v1/webhooks/{}"),
-    ("DELETE", "/app/v1/webhooks/{}"),
-    ("POST", "/app/v1/webhooks/{}/rotate"),
-    ("GET", "/app/v1/webhooks/{}/deliveries"),
-    ("POST", "/app/v1/webhooks/{}/deliveries/{}/redeliver"),
 ];
+
+/// Every operation sdk-core sends, as (method, path with `{}` for each
+/// parameter).
+fn sdk_operations() -> BTreeSet<(String, String)> {
+    let api = sigil::api::OPERATIONS
+        .iter()
+        .map(|op| (op.method().to_string(), format!("/{}", op.path())));
+    OAUTH_OPERATIONS
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .chain(api)
+        .collect()
+}
 
 async fn document() -> Value {
     let s = common::start().await;
@@ -128,9 +69,9 @@ fn operations(doc: &Value) -> BTreeMap<(String, String), &Value> {
 async fn every_operation_the_sdk_calls_is_documented_with_its_method_and_path() {
     let doc = document().await;
     let ops = operations(&doc);
-    let missing: Vec<_> = SDK_OPERATIONS
-        .iter()
-        .filter(|(m, p)| !ops.contains_key(&(m.to_string(), p.to_string())))
+    let missing: Vec<_> = sdk_operations()
+        .into_iter()
+        .filter(|key| !ops.contains_key(key))
         .collect();
     assert!(
         missing.is_empty(),
@@ -138,76 +79,16 @@ async fn every_operation_the_sdk_calls_is_documented_with_its_method_and_path() 
     );
 }
 
-/// The `Req::…(&[…])` calls of one sdk-core API source, as (method, path);
-/// `prefixes` stand for the webhook client's `self.path(&[…])`.
-fn sdk_calls(source: &str, prefixes: &[&str]) -> BTreeSet<(String, String)> {
-    let segments = |list: &str| -> String {
-        list.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(
-                |s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-                    Some(literal) => literal.to_owned(),
-                    None => "{}".to_owned(),
-                },
-            )
-            .collect::<Vec<_>>()
-            .join("/")
-    };
-    let direct = regex::Regex::new(r"Req::(get|post|patch|delete)\(&\[([^\]]*)\]").unwrap();
-    let prefixed =
-        regex::Regex::new(r"Req::(get|post|patch|delete)\(&self\.path\(&\[([^\]]*)\]\)").unwrap();
-    let via_let = regex::Regex::new(
-        r"let path = self\.path\(&\[([^\]]*)\]\);\s*[^;]*Req::(get|post|patch|delete)\(&path\)",
-    )
-    .unwrap();
-    let mut out = BTreeSet::new();
-    for c in direct.captures_iter(source) {
-        out.insert((c[1].to_uppercase(), format!("/{}", segments(&c[2]))));
-    }
-    let mut relative = Vec::new();
-    for c in prefixed.captures_iter(source) {
-        relative.push((c[1].to_uppercase(), segments(&c[2])));
-    }
-    for c in via_let.captures_iter(source) {
-        relative.push((c[2].to_uppercase(), segments(&c[1])));
-    }
-    for prefix in prefixes {
-        for (method, rest) in &relative {
-            let path = if rest.is_empty() {
-                format!("/{prefix}")
-            } else {
-                format!("/{prefix}/{rest}")
-            };
-            out.insert((method.clone(), path));
-        }
-    }
-    out
-}
-
 #[test]
 fn sdk_sources_call_exactly_these_operations() {
-    let api = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk-core/src/api");
-    let mut found = BTreeSet::new();
-    for entry in std::fs::read_dir(api).unwrap() {
-        let path = entry.unwrap().path();
-        let source = std::fs::read_to_string(&path).unwrap();
-        // `Webhooks::path` is `<prefix>/webhooks/…`, with the prefixes
-        // `Management::webhooks` and `AppApi::webhooks` give it.
-        let prefixes: &[&str] = if path.ends_with("webhooks.rs") {
-            &["v1/webhooks", "app/v1/webhooks"]
-        } else {
-            &[]
-        };
-        found.extend(sdk_calls(&source, prefixes));
-    }
     let discovery = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../sdk-core/src/discovery.rs"
     ))
     .unwrap();
     let endpoint = regex::Regex::new(r#"\{base\}(/[A-Za-z0-9/._-]+)""#).unwrap();
-    let listed: BTreeMap<&str, &str> = SDK_OPERATIONS.iter().map(|(m, p)| (*p, *m)).collect();
+    let listed: BTreeMap<&str, &str> = OAUTH_OPERATIONS.iter().map(|(m, p)| (*p, *m)).collect();
+    let mut found = BTreeSet::new();
     for c in endpoint.captures_iter(&discovery) {
         let method = listed.get(&c[1]).unwrap_or(&"?");
         found.insert((method.to_string(), c[1].to_owned()));
@@ -216,7 +97,7 @@ fn sdk_sources_call_exactly_these_operations() {
         assert!(discovery.contains(suffix));
         found.insert(("GET".into(), format!("/.well-known/{suffix}")));
     }
-    let expected: BTreeSet<(String, String)> = SDK_OPERATIONS
+    let expected: BTreeSet<(String, String)> = OAUTH_OPERATIONS
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
@@ -224,8 +105,9 @@ fn sdk_sources_call_exactly_these_operations() {
     let stale: Vec<_> = expected.difference(&found).collect();
     assert!(
         unlisted.is_empty() && stale.is_empty(),
-        "sdk-core calls {unlisted:?} not in SDK_OPERATIONS; listed but no longer called: {stale:?}"
+        "sdk-core calls {unlisted:?} not in OAUTH_OPERATIONS; listed but no longer called: {stale:?}"
     );
+    assert!(sigil::api::OPERATIONS.len() >= 56);
 }
 
 fn resolve<'a>(doc: &'a Value, reference: &str) -> &'a Value {

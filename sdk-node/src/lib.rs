@@ -62,7 +62,7 @@ pub fn pkce_challenge(verifier: String) -> napi::Result<String> {
 /// `client.management` and `client.app` from.
 #[napi]
 pub fn operations() -> Vec<&'static str> {
-    sigil::facade::OPERATIONS.to_vec()
+    sigil::facade::operation_names()
 }
 
 /// Does nothing: the benchmark's measure of one binding call's cost.

@@ -83,7 +83,7 @@ fn pkce_challenge(
 /// Every typed API operation, `resource.method`.
 #[pyfunction]
 fn operations() -> Vec<&'static str> {
-    sigil::facade::OPERATIONS.to_vec()
+    sigil::facade::operation_names()
 }
 
 /// Does nothing: the benchmark's measure of one binding call's cost.

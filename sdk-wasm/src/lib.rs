@@ -76,7 +76,7 @@ fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
 pub fn operations() -> Vec<String> {
     sigil::facade::OPERATIONS
         .iter()
-        .map(|s| s.to_string())
+        .map(|op| op.name.to_owned())
         .collect()
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -78,15 +78,31 @@ pub struct NewAgent {
 }
 
 /// Which agents to list; `None` takes the server default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentQuery {
     /// 1–100, default 20.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// Agents to skip.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
     /// Only agents in this status.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<AgentStatus>,
+}
+
+impl ops::QueryParams for AgentQuery {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        [
+            ("limit", self.limit.map(|n| n.to_string())),
+            ("offset", self.offset.map(|n| n.to_string())),
+            ("status", self.status.map(|s| s.as_str().to_owned())),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect()
+    }
 }
 
 /// One page of agents, newest first.
@@ -113,16 +129,13 @@ pub struct Agents<'a>(pub(super) &'a Core);
 impl Agents<'_> {
     /// Creates an agent; its private key is in the answer, once.
     pub async fn create(&self, agent: &NewAgent) -> Result<CreatedAgent> {
-        self.0.data(Req::post(&["v1", "agents"]).json(agent)?).await
+        self.0.data(&ops::AGENTS_CREATE, args![agent]).await
     }
 
     /// One page of your agents.
     pub async fn list(&self, query: &AgentQuery) -> Result<AgentList> {
-        let req = Req::get(&["v1", "agents"])
-            .query("limit", query.limit)
-            .query("offset", query.offset)
-            .query("status", query.status.map(AgentStatus::as_str));
-        let (agents, meta): (_, ListMeta) = self.0.data_meta(req).await?;
+        let (agents, meta): (_, ListMeta) =
+            self.0.data_meta(&ops::AGENTS_LIST, args![query]).await?;
         Ok(AgentList {
             agents,
             has_more: meta.has_more,
@@ -131,25 +144,21 @@ impl Agents<'_> {
 
     /// One agent.
     pub async fn get(&self, id: &str) -> Result<AgentInfo> {
-        self.0.data(Req::get(&["v1", "agents", id])).await
+        self.0.data(&ops::AGENTS_GET, args![id]).await
     }
 
     /// Blocks the agent's tokens until [`Agents::resume`].
     pub async fn pause(&self, id: &str) -> Result<AgentInfo> {
-        self.0.data(Req::post(&["v1", "agents", id, "pause"])).await
+        self.0.data(&ops::AGENTS_PAUSE, args![id]).await
     }
 
     /// Lets a paused agent's tokens verify again.
     pub async fn resume(&self, id: &str) -> Result<AgentInfo> {
-        self.0
-            .data(Req::post(&["v1", "agents", id, "resume"]))
-            .await
+        self.0.data(&ops::AGENTS_RESUME, args![id]).await
     }
 
     /// Revokes the agent and, at once, every token it holds.
     pub async fn revoke(&self, id: &str) -> Result<AgentInfo> {
-        self.0
-            .data(Req::post(&["v1", "agents", id, "revoke"]))
-            .await
+        self.0.data(&ops::AGENTS_REVOKE, args![id]).await
     }
 }

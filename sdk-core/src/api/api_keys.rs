@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -72,38 +72,31 @@ pub struct ApiKeys<'a>(pub(super) &'a Core);
 impl ApiKeys<'_> {
     /// Creates a key; the secret is in the answer, once.
     pub async fn create(&self, key: &NewApiKey) -> Result<CreatedApiKey> {
-        self.0.data(Req::post(&["v1", "api-keys"]).json(key)?).await
+        self.0.data(&ops::API_KEYS_CREATE, args![key]).await
     }
 
     /// Your keys, masked.
     pub async fn list(&self) -> Result<Vec<ApiKeyInfo>> {
-        self.0.data(Req::get(&["v1", "api-keys"])).await
+        self.0.data(&ops::API_KEYS_LIST, args![]).await
     }
 
     /// One key.
     pub async fn get(&self, id: &str) -> Result<ApiKeyInfo> {
-        self.0.data(Req::get(&["v1", "api-keys", id])).await
+        self.0.data(&ops::API_KEYS_GET, args![id]).await
     }
 
     /// Renames a key.
     pub async fn rename(&self, id: &str, name: &str) -> Result<ApiKeyInfo> {
-        let body = serde_json::json!({ "name": name });
-        self.0
-            .data(Req::patch(&["v1", "api-keys", id]).json(&body)?)
-            .await
+        self.0.data(&ops::API_KEYS_RENAME, args![id, name]).await
     }
 
     /// Revokes a key; it is refused from the next request on.
     pub async fn revoke(&self, id: &str) -> Result<ApiKeyInfo> {
-        self.0
-            .data(Req::post(&["v1", "api-keys", id, "revoke"]))
-            .await
+        self.0.data(&ops::API_KEYS_REVOKE, args![id]).await
     }
 
     /// Deletes a key.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.0
-            .no_content(Req::delete(&["v1", "api-keys", id]))
-            .await
+        self.0.no_content(&ops::API_KEYS_DELETE, args![id]).await
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::webhooks::Webhooks;
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 use crate::session::Session;
 
@@ -46,12 +46,6 @@ pub struct SentMessage {
     pub created_at: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LookupBody<'a> {
-    user_id: &'a str,
-}
-
 /// The app API of one Sigil server; the session must hold an app token.
 #[derive(Debug, Clone)]
 pub struct AppApi {
@@ -66,10 +60,8 @@ impl AppApi {
 
     /// The pairwise identity of a user of this app.
     pub async fn lookup_identity(&self, user_id: &str) -> Result<Identity> {
-        let body = LookupBody { user_id };
-        self.core
-            .data(Req::post(&["app", "v1", "identity", "lookup"]).json(&body)?)
-            .await
+        let args = args![user_id];
+        self.core.data(&ops::APP_LOOKUP_IDENTITY, args).await
     }
 
     /// Sends a message. Without `idempotency_key` the session adds a fresh
@@ -80,25 +72,19 @@ impl AppApi {
         message: &NewMessage,
         idempotency_key: Option<&str>,
     ) -> Result<SentMessage> {
-        let mut req = Req::post(&["app", "v1", "messages"]).json(message)?;
-        if let Some(key) = idempotency_key {
-            req = req.header("idempotency-key", key);
-        }
-        self.core.data(req).await
+        let args = args![message, idempotency_key];
+        self.core.data(&ops::APP_SEND_MESSAGE, args).await
     }
 
     /// Proxies a chat request to the server's AI upstream; both sides are the
     /// upstream's own JSON, not an envelope.
     pub async fn ai_chat(&self, request: &Value) -> Result<Value> {
-        let response = self
-            .core
-            .send(Req::post(&["app", "v1", "ai", "chat"]).json(request)?)
-            .await?;
+        let response = self.core.exec(&ops::APP_AI_CHAT, args![request]).await?;
         crate::runtime::json_body(&response, "AI chat answer")
     }
 
     /// `/app/v1/webhooks`: this app's endpoints.
     pub fn webhooks(&self) -> Webhooks<'_> {
-        Webhooks::new(&self.core, &["app", "v1"])
+        Webhooks::new(&self.core, true)
     }
 }

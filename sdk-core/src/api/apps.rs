@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -81,33 +81,31 @@ pub struct Apps<'a>(pub(super) &'a Core);
 impl Apps<'_> {
     /// Registers an app; a confidential app's secret is in the answer, once.
     pub async fn create(&self, app: &NewApp) -> Result<AppWithSecret> {
-        self.0.data(Req::post(&["v1", "apps"]).json(app)?).await
+        self.0.data(&ops::APPS_CREATE, args![app]).await
     }
 
     /// Your apps.
     pub async fn list(&self) -> Result<Vec<AppInfo>> {
-        self.0.data(Req::get(&["v1", "apps"])).await
+        self.0.data(&ops::APPS_LIST, args![]).await
     }
 
     /// One app.
     pub async fn get(&self, id: &str) -> Result<AppInfo> {
-        self.0.data(Req::get(&["v1", "apps", id])).await
+        self.0.data(&ops::APPS_GET, args![id]).await
     }
 
     /// Changes an app.
     pub async fn update(&self, id: &str, update: &AppUpdate) -> Result<AppInfo> {
-        self.0
-            .data(Req::patch(&["v1", "apps", id]).json(update)?)
-            .await
+        self.0.data(&ops::APPS_UPDATE, args![id, update]).await
     }
 
     /// Replaces a confidential app's secret; the old one stops working.
     pub async fn rotate_secret(&self, id: &str) -> Result<AppWithSecret> {
-        self.0.data(Req::post(&["v1", "apps", id, "secret"])).await
+        self.0.data(&ops::APPS_ROTATE_SECRET, args![id]).await
     }
 
     /// Deletes an app.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.0.no_content(Req::delete(&["v1", "apps", id])).await
+        self.0.no_content(&ops::APPS_DELETE, args![id]).await
     }
 }

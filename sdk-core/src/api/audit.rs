@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 
 /// One audit entry.
@@ -32,17 +32,20 @@ pub struct AuditEntry {
 }
 
 /// Filters for listing and exporting; `None` means no filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditFilter {
     /// Only this event type.
-    #[serde(alias = "type")]
+    #[serde(alias = "type", skip_serializing_if = "Option::is_none")]
     pub event_type: Option<String>,
     /// Only this actor.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
     /// At or after: RFC 3339 or UNIX seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// At or before: RFC 3339 or UNIX seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
 }
 
@@ -115,7 +118,7 @@ impl From<ChainVerdict> for Value {
 }
 
 /// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditFormat {
     /// RFC 4180, with a header line.
@@ -130,12 +133,17 @@ struct PageMeta {
     next_cursor: Option<String>,
 }
 
-impl AuditFilter {
-    fn apply<'a>(&self, req: Req<'a>) -> Req<'a> {
-        req.query("type", self.event_type.as_ref())
-            .query("actor", self.actor.as_ref())
-            .query("since", self.since.as_ref())
-            .query("until", self.until.as_ref())
+impl ops::QueryParams for AuditFilter {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        [
+            ("type", &self.event_type),
+            ("actor", &self.actor),
+            ("since", &self.since),
+            ("until", &self.until),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.clone()?)))
+        .collect()
     }
 }
 
@@ -152,11 +160,10 @@ impl Audit<'_> {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<AuditPage> {
-        let req = filter
-            .apply(Req::get(&["v1", "audit"]))
-            .query("limit", limit)
-            .query("cursor", cursor);
-        let (entries, meta): (_, PageMeta) = self.0.data_meta(req).await?;
+        let (entries, meta): (_, PageMeta) = self
+            .0
+            .data_meta(&ops::AUDIT_LIST, args![filter, limit, cursor])
+            .await?;
         Ok(AuditPage {
             entries,
             next_cursor: meta.next_cursor,
@@ -165,19 +172,13 @@ impl Audit<'_> {
 
     /// Checks the whole chain and reports the first broken link.
     pub async fn verify(&self) -> Result<ChainVerdict> {
-        self.0.data(Req::get(&["v1", "audit", "verify"])).await
+        self.0.data(&ops::AUDIT_VERIFY, args![]).await
     }
 
     /// The filtered log as the server streams it, bytes as received (a
     /// file to save, not an envelope).
     pub async fn export(&self, format: AuditFormat, filter: &AuditFilter) -> Result<Vec<u8>> {
-        let format = match format {
-            AuditFormat::Csv => "csv",
-            AuditFormat::Json => "json",
-        };
-        let req = filter
-            .apply(Req::get(&["v1", "audit", "export"]))
-            .query("format", Some(format));
-        Ok(self.0.send(req).await?.into_body())
+        let args = args![format, filter];
+        Ok(self.0.exec(&ops::AUDIT_EXPORT, args).await?.into_body())
     }
 }

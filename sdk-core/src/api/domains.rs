@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 
 /// Whether the TXT record was seen.
@@ -49,11 +49,6 @@ pub struct DomainInfo {
     pub verified_at: Option<String>,
 }
 
-#[derive(Serialize)]
-struct AddBody<'a> {
-    domain: &'a str,
-}
-
 /// `/v1/domains`.
 #[derive(Debug, Clone, Copy)]
 pub struct Domains<'a>(pub(super) &'a Core);
@@ -61,31 +56,27 @@ pub struct Domains<'a>(pub(super) &'a Core);
 impl Domains<'_> {
     /// Adds a domain, pending until its TXT record is verified.
     pub async fn add(&self, domain: &str) -> Result<DomainInfo> {
-        self.0
-            .data(Req::post(&["v1", "domains"]).json(&AddBody { domain })?)
-            .await
+        self.0.data(&ops::DOMAINS_ADD, args![domain]).await
     }
 
     /// Your domains, oldest first.
     pub async fn list(&self) -> Result<Vec<DomainInfo>> {
-        self.0.data(Req::get(&["v1", "domains"])).await
+        self.0.data(&ops::DOMAINS_LIST, args![]).await
     }
 
     /// One domain.
     pub async fn get(&self, id: &str) -> Result<DomainInfo> {
-        self.0.data(Req::get(&["v1", "domains", id])).await
+        self.0.data(&ops::DOMAINS_GET, args![id]).await
     }
 
     /// Looks the TXT record up; a missing record is a 422
     /// `verification_failed` error, an unreachable resolver a 502.
     pub async fn verify(&self, id: &str) -> Result<DomainInfo> {
-        self.0
-            .data(Req::post(&["v1", "domains", id, "verify"]))
-            .await
+        self.0.data(&ops::DOMAINS_VERIFY, args![id]).await
     }
 
     /// Deletes a domain.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.0.no_content(Req::delete(&["v1", "domains", id])).await
+        self.0.no_content(&ops::DOMAINS_DELETE, args![id]).await
     }
 }

@@ -9,6 +9,7 @@ mod app;
 mod apps;
 mod audit;
 mod domains;
+mod ops;
 mod policies;
 mod tokens;
 mod webhooks;
@@ -16,7 +17,7 @@ mod webhooks;
 use std::sync::Arc;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -28,6 +29,7 @@ pub use app::{AppApi, Identity, NewMessage, SentMessage};
 pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
 pub use domains::{DnsRecord, DomainInfo, DomainStatus, Domains};
+pub use ops::{Operation, OPERATIONS};
 pub use policies::{
     Approval, ApprovalStatus, Approvals, Effect, NewPolicy, Policies, PolicyInfo, PolicyUpdate,
     Rule, RuleLimit, RuleMatch, TimeOfDay,
@@ -88,12 +90,19 @@ impl Management {
 
     /// `/v1/webhooks`: the account's endpoints.
     pub fn webhooks(&self) -> Webhooks<'_> {
-        Webhooks::new(&self.core, &["v1"])
+        Webhooks::new(&self.core, false)
     }
 
     /// `/v1/domains`.
     pub fn domains(&self) -> Domains<'_> {
         Domains(&self.core)
+    }
+
+    /// Any operation of [`OPERATIONS`], `/app/v1` ones included, by name
+    /// with JSON arguments (a list in the typed method's order), answered
+    /// with the server's JSON: what bindings expose as typed clients.
+    pub async fn call(&self, operation: &str, args: Value) -> Result<Value> {
+        ops::call(&self.core, operation, args).await
     }
 }
 
@@ -104,63 +113,6 @@ struct Core {
     base: url::Url,
 }
 
-/// One API call, built by the resource clients and sent by [`Core::send`].
-struct Req<'a> {
-    method: http::Method,
-    path: Vec<&'a str>,
-    query: Vec<(&'static str, String)>,
-    body: Option<Value>,
-    headers: Vec<(&'static str, &'a str)>,
-}
-
-impl<'a> Req<'a> {
-    fn new(method: http::Method, path: &[&'a str]) -> Self {
-        Self {
-            method,
-            path: path.to_vec(),
-            query: Vec::new(),
-            body: None,
-            headers: Vec::new(),
-        }
-    }
-
-    fn get(path: &[&'a str]) -> Self {
-        Self::new(http::Method::GET, path)
-    }
-
-    fn post(path: &[&'a str]) -> Self {
-        Self::new(http::Method::POST, path)
-    }
-
-    fn patch(path: &[&'a str]) -> Self {
-        Self::new(http::Method::PATCH, path)
-    }
-
-    fn delete(path: &[&'a str]) -> Self {
-        Self::new(http::Method::DELETE, path)
-    }
-
-    /// A JSON body.
-    fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        self.body =
-            Some(serde_json::to_value(body).map_err(|e| Error::InvalidInput(e.to_string()))?);
-        Ok(self)
-    }
-
-    /// A query parameter, left out when `None`.
-    fn query(mut self, name: &'static str, value: Option<impl ToString>) -> Self {
-        if let Some(value) = value {
-            self.query.push((name, value.to_string()));
-        }
-        self
-    }
-
-    fn header(mut self, name: &'static str, value: &'a str) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-}
-
 /// `{data, meta}`; `M` picks the meta members a caller needs.
 #[derive(Deserialize)]
 struct Envelope<T, M> {
@@ -168,6 +120,14 @@ struct Envelope<T, M> {
     #[serde(default)]
     meta: M,
 }
+
+/// Positional JSON arguments for an [`ops::Operation`], from typed values.
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => {
+        vec![$(serde_json::to_value($arg).map_err(|e| crate::Error::InvalidInput(e.to_string()))?),*]
+    };
+}
+use args;
 
 impl Core {
     fn new(session: Arc<Session>, base_url: &str) -> Result<Self> {
@@ -179,7 +139,7 @@ impl Core {
         Ok(Self { session, base })
     }
 
-    fn url(&self, req: &Req<'_>) -> String {
+    fn url(&self, req: &ops::Req) -> String {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             // Each segment is percent-encoded: an id can never change the path.
@@ -191,13 +151,16 @@ impl Core {
         url.into()
     }
 
-    async fn send(&self, req: Req<'_>) -> Result<crate::HttpResponse> {
+    /// Checks the arguments, sends the operation and returns the answer
+    /// (a non-2xx answer is already a typed error).
+    async fn exec(&self, op: &ops::Operation, args: Vec<Value>) -> Result<crate::HttpResponse> {
+        let req = op.request(args)?;
         let mut request = http::Request::builder()
             .method(req.method.clone())
             .uri(self.url(&req))
             .header(http::header::ACCEPT, "application/json");
         for (name, value) in &req.headers {
-            request = request.header(*name, *value);
+            request = request.header(*name, value);
         }
         let bytes = match &req.body {
             Some(v) => {
@@ -213,22 +176,25 @@ impl Core {
     }
 
     /// Sends and unwraps `data`.
-    async fn data<T: DeserializeOwned>(&self, req: Req<'_>) -> Result<T> {
-        self.data_meta::<T, IgnoredAny>(req).await.map(|(d, _)| d)
+    async fn data<T: DeserializeOwned>(&self, op: &ops::Operation, args: Vec<Value>) -> Result<T> {
+        self.data_meta::<T, IgnoredAny>(op, args)
+            .await
+            .map(|(d, _)| d)
     }
 
     /// Sends and unwraps `data` and the `meta` members `M` names
     /// (pagination).
     async fn data_meta<T: DeserializeOwned, M: DeserializeOwned + Default>(
         &self,
-        req: Req<'_>,
+        op: &ops::Operation,
+        args: Vec<Value>,
     ) -> Result<(T, M)> {
-        unwrap(&self.send(req).await?)
+        unwrap(&self.exec(op, args).await?)
     }
 
     /// Sends a call whose answer has no body worth reading (204).
-    async fn no_content(&self, req: Req<'_>) -> Result<()> {
-        self.send(req).await.map(drop)
+    async fn no_content(&self, op: &ops::Operation, args: Vec<Value>) -> Result<()> {
+        self.exec(op, args).await.map(drop)
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tokens::AgentToken;
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 
 /// What a matching rule does to the issuance.
@@ -148,33 +148,27 @@ pub struct Policies<'a>(pub(super) &'a Core);
 impl Policies<'_> {
     /// Creates a policy.
     pub async fn create(&self, policy: &NewPolicy) -> Result<PolicyInfo> {
-        self.0
-            .data(Req::post(&["v1", "policies"]).json(policy)?)
-            .await
+        self.0.data(&ops::POLICIES_CREATE, args![policy]).await
     }
 
     /// Your policies, highest priority first.
     pub async fn list(&self) -> Result<Vec<PolicyInfo>> {
-        self.0.data(Req::get(&["v1", "policies"])).await
+        self.0.data(&ops::POLICIES_LIST, args![]).await
     }
 
     /// One policy.
     pub async fn get(&self, id: &str) -> Result<PolicyInfo> {
-        self.0.data(Req::get(&["v1", "policies", id])).await
+        self.0.data(&ops::POLICIES_GET, args![id]).await
     }
 
     /// Changes a policy.
     pub async fn update(&self, id: &str, update: &PolicyUpdate) -> Result<PolicyInfo> {
-        self.0
-            .data(Req::patch(&["v1", "policies", id]).json(update)?)
-            .await
+        self.0.data(&ops::POLICIES_UPDATE, args![id, update]).await
     }
 
     /// Deletes a policy.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.0
-            .no_content(Req::delete(&["v1", "policies", id]))
-            .await
+        self.0.no_content(&ops::POLICIES_DELETE, args![id]).await
     }
 }
 
@@ -245,30 +239,23 @@ pub struct Approvals<'a>(pub(super) &'a Core);
 impl Approvals<'_> {
     /// Your approvals, newest first, optionally in one status.
     pub async fn list(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>> {
-        let req =
-            Req::get(&["v1", "approvals"]).query("status", status.map(ApprovalStatus::as_str));
-        self.0.data(req).await
+        let status = status.map(ApprovalStatus::as_str);
+        self.0.data(&ops::APPROVALS_LIST, args![status]).await
     }
 
     /// Grants a pending approval; the agent may then collect its token once.
     pub async fn grant(&self, id: &str) -> Result<Approval> {
-        self.0
-            .data(Req::post(&["v1", "approvals", id, "grant"]))
-            .await
+        self.0.data(&ops::APPROVALS_GRANT, args![id]).await
     }
 
     /// Rejects a pending approval.
     pub async fn reject(&self, id: &str) -> Result<Approval> {
-        self.0
-            .data(Req::post(&["v1", "approvals", id, "reject"]))
-            .await
+        self.0.data(&ops::APPROVALS_REJECT, args![id]).await
     }
 
     /// Collects a granted approval's token (once), with the session's
     /// credential (it needs `tokens.issue`).
     pub async fn collect(&self, id: &str) -> Result<AgentToken> {
-        self.0
-            .data(Req::post(&["v1", "approvals", id, "token"]))
-            .await
+        self.0.data(&ops::APPROVALS_COLLECT, args![id]).await
     }
 }

@@ -5,12 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::policies::Approval;
-use super::{unwrap, Core, Req};
-use crate::error::{Error, Result};
+use super::{args, ops, unwrap, Core};
+use crate::error::Result;
 use crate::secret::Secret;
-
-/// Most tokens the server verifies in one batch.
-const MAX_BATCH: usize = 100;
 
 /// What an agent token should carry. The server's fields are snake_case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -136,20 +133,6 @@ pub struct RevokedToken {
     pub revoked: bool,
 }
 
-#[derive(Serialize)]
-struct VerifyBody<'a> {
-    token: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    required_scope: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct BatchBody<'a> {
-    tokens: &'a [&'a str],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    required_scope: Option<&'a str>,
-}
-
 #[derive(Deserialize)]
 struct BatchAnswer {
     results: Vec<TokenVerdict>,
@@ -163,10 +146,7 @@ impl Tokens<'_> {
     /// Issues an agent token with the session's credential (it needs
     /// `tokens.issue` and every requested scope).
     pub async fn issue(&self, request: &TokenRequest) -> Result<Issuance> {
-        let response = self
-            .0
-            .send(Req::post(&["v1", "tokens"]).json(request)?)
-            .await?;
+        let response = self.0.exec(&ops::TOKENS_ISSUE, args![request]).await?;
         Ok(if response.status() == http::StatusCode::ACCEPTED {
             Issuance::HeldForApproval(unwrap::<_, IgnoredAny>(&response)?.0)
         } else {
@@ -177,13 +157,8 @@ impl Tokens<'_> {
     /// Asks the server whether `token` is valid now, optionally requiring a
     /// scope. Services that hold the JWKS can verify offline instead.
     pub async fn verify(&self, token: &str, required_scope: Option<&str>) -> Result<TokenVerdict> {
-        let body = VerifyBody {
-            token,
-            required_scope,
-        };
-        self.0
-            .data(Req::post(&["v1", "tokens", "verify"]).json(&body)?)
-            .await
+        let args = args![token, required_scope];
+        self.0.data(&ops::TOKENS_VERIFY, args).await
     }
 
     /// Verifies 1–100 tokens in one call; the verdicts are in order.
@@ -192,28 +167,14 @@ impl Tokens<'_> {
         tokens: &[&str],
         required_scope: Option<&str>,
     ) -> Result<Vec<TokenVerdict>> {
-        // The server refuses other sizes; failing here saves the round trip.
-        if tokens.is_empty() || tokens.len() > MAX_BATCH {
-            return Err(Error::InvalidInput(format!(
-                "a batch holds 1-{MAX_BATCH} tokens, not {}",
-                tokens.len()
-            )));
-        }
-        let body = BatchBody {
-            tokens,
-            required_scope,
-        };
-        let answer: BatchAnswer = self
-            .0
-            .data(Req::post(&["v1", "tokens", "verify", "batch"]).json(&body)?)
-            .await?;
+        // The operation refuses other sizes, saving the round trip.
+        let args = args![tokens, required_scope];
+        let answer: BatchAnswer = self.0.data(&ops::TOKENS_VERIFY_BATCH, args).await?;
         Ok(answer.results)
     }
 
     /// Revokes a token by its `jti`; it stops verifying at once.
     pub async fn revoke(&self, jti: &str) -> Result<RevokedToken> {
-        self.0
-            .data(Req::post(&["v1", "tokens", jti, "revoke"]))
-            .await
+        self.0.data(&ops::TOKENS_REVOKE, args![jti]).await
     }
 }

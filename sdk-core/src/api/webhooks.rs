@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Core, Req};
+use super::{args, ops, Core};
 use crate::error::Result;
 use crate::secret::Secret;
 
@@ -122,60 +122,83 @@ pub struct Delivery {
 #[derive(Debug, Clone, Copy)]
 pub struct Webhooks<'a> {
     core: &'a Core,
-    prefix: &'static [&'static str],
+    ops: &'static ScopeOps,
 }
 
-impl<'a> Webhooks<'a> {
-    pub(super) fn new(core: &'a Core, prefix: &'static [&'static str]) -> Self {
-        Self { core, prefix }
-    }
+/// The operations of one scope.
+#[derive(Debug)]
+struct ScopeOps {
+    create: ops::Operation,
+    list: ops::Operation,
+    get: ops::Operation,
+    delete: ops::Operation,
+    rotate: ops::Operation,
+    deliveries: ops::Operation,
+    redeliver: ops::Operation,
+}
 
-    /// The path under this scope's `webhooks`.
-    fn path<'p>(&self, rest: &[&'p str]) -> Vec<&'p str> {
-        let mut path = self.prefix.to_vec();
-        path.push("webhooks");
-        path.extend_from_slice(rest);
-        path
+static ACCOUNT: ScopeOps = ScopeOps {
+    create: ops::WEBHOOKS_CREATE,
+    list: ops::WEBHOOKS_LIST,
+    get: ops::WEBHOOKS_GET,
+    delete: ops::WEBHOOKS_DELETE,
+    rotate: ops::WEBHOOKS_ROTATE_SECRET,
+    deliveries: ops::WEBHOOKS_DELIVERIES,
+    redeliver: ops::WEBHOOKS_REDELIVER,
+};
+
+static APP: ScopeOps = ScopeOps {
+    create: ops::APP_WEBHOOKS_CREATE,
+    list: ops::APP_WEBHOOKS_LIST,
+    get: ops::APP_WEBHOOKS_GET,
+    delete: ops::APP_WEBHOOKS_DELETE,
+    rotate: ops::APP_WEBHOOKS_ROTATE_SECRET,
+    deliveries: ops::APP_WEBHOOKS_DELIVERIES,
+    redeliver: ops::APP_WEBHOOKS_REDELIVER,
+};
+
+impl<'a> Webhooks<'a> {
+    /// The account's endpoints (`/v1`), or an app's (`/app/v1`).
+    pub(super) fn new(core: &'a Core, app: bool) -> Self {
+        let ops = if app { &APP } else { &ACCOUNT };
+        Self { core, ops }
     }
 
     /// Registers an endpoint; its signing secret is in the answer, once.
     pub async fn create(&self, webhook: &NewWebhook) -> Result<CreatedWebhook> {
-        self.core
-            .data(Req::post(&self.path(&[])).json(webhook)?)
-            .await
+        self.core.data(&self.ops.create, args![webhook]).await
     }
 
     /// The endpoints, without secrets.
     pub async fn list(&self) -> Result<Vec<WebhookInfo>> {
-        self.core.data(Req::get(&self.path(&[]))).await
+        self.core.data(&self.ops.list, args![]).await
     }
 
     /// One endpoint.
     pub async fn get(&self, id: &str) -> Result<WebhookInfo> {
-        self.core.data(Req::get(&self.path(&[id]))).await
+        self.core.data(&self.ops.get, args![id]).await
     }
 
     /// Deletes an endpoint with its deliveries.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.core.no_content(Req::delete(&self.path(&[id]))).await
+        self.core.no_content(&self.ops.delete, args![id]).await
     }
 
     /// A new secret, shown once; the old one keeps signing alongside until
     /// [`WebhookInfo::previous_secret_expires_at`].
     pub async fn rotate_secret(&self, id: &str) -> Result<CreatedWebhook> {
-        self.core.data(Req::post(&self.path(&[id, "rotate"]))).await
+        self.core.data(&self.ops.rotate, args![id]).await
     }
 
     /// Recent deliveries, newest first; `limit` 1–500 (default 100).
     pub async fn deliveries(&self, id: &str, limit: Option<u32>) -> Result<Vec<Delivery>> {
-        let req = Req::get(&self.path(&[id, "deliveries"])).query("limit", limit);
-        self.core.data(req).await
+        self.core.data(&self.ops.deliveries, args![id, limit]).await
     }
 
     /// Queues a delivery again, same `webhook-id` and body, with a fresh
     /// retry schedule.
     pub async fn redeliver(&self, id: &str, delivery_id: &str) -> Result<Option<Delivery>> {
-        let path = self.path(&[id, "deliveries", delivery_id, "redeliver"]);
-        self.core.data(Req::post(&path)).await
+        let args = args![id, delivery_id];
+        self.core.data(&self.ops.redeliver, args).await
     }
 }

@@ -9,7 +9,6 @@
 //! paths (PKCE, webhooks, token and HTTP-signature verification) take bytes
 //! and strings directly: see [`offline`] and [`crate::webhook`].
 
-mod api_ops;
 pub mod offline;
 mod store;
 pub mod types;
@@ -19,7 +18,7 @@ use std::time::Duration;
 
 use futures::future::Abortable;
 
-pub use api_ops::OPERATIONS;
+pub use crate::api::OPERATIONS;
 pub use futures::future::{AbortHandle, AbortRegistration};
 use store::KvSessionStorage;
 pub use store::{KeyValueStore, MemoryStore};
@@ -29,7 +28,7 @@ pub use types::{
 };
 use types::{ClientAuthMethod, RenewalKind};
 
-use crate::api::{AppApi, Management};
+use crate::api::Management;
 use crate::authorize::{AuthorizationRequest, PendingAuthorization};
 use crate::client::{token_type, ClientAuth, OAuthClient, TokenExchangeRequest};
 use crate::discovery::{self, ServerMetadata};
@@ -71,7 +70,6 @@ struct Inner {
 struct Ready {
     session: Arc<Session>,
     management: Management,
-    app: AppApi,
     jwks: Option<JwksCache>,
 }
 
@@ -226,7 +224,6 @@ impl Sigil {
         let session = Arc::new(session);
         let ready = Arc::new(Ready {
             management: Management::new(session.clone(), &c.issuer)?,
-            app: AppApi::new(session.clone(), &c.issuer)?,
             session,
             jwks,
         });
@@ -466,8 +463,14 @@ impl Sigil {
         args: serde_json::Value,
     ) -> Result<serde_json::Value> {
         let ready = self.ready().await?;
-        api_ops::call(&ready.management, &ready.app, operation, args).await
+        ready.management.call(operation, args).await
     }
+}
+
+/// The names [`Sigil::call`] takes, for bindings that build typed clients
+/// (`client.apiKeys.create(...)`) from them.
+pub fn operation_names() -> Vec<&'static str> {
+    OPERATIONS.iter().map(|op| op.name).collect()
 }
 
 /// Reads a binding's JSON argument as the facade's typed input; a wrong type
