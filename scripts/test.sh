@@ -58,7 +58,7 @@ section "Bindings: Python (sigil-sdk)"
 
 # After the bindings: the node driver loads sdk-node/sigil.node, the python
 # driver the wheel installed in sdk-python/.venv, the wasm driver the client
-# build in sdk-wasm/pkg/client-node.
+# build in sdk-wasm/pkg/node.
 section "Conformance: the scenario matrix (rust, node, python, wasm drivers) against a real sigil-server process"
 "$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node,python,wasm
 

@@ -6,7 +6,15 @@
 const { EventEmitter } = require('node:events');
 const errors = require('./errors.js');
 
-const { fromNative, InvalidInputError, RawBodyRequiredError, AbortError } = errors;
+const {
+  fromNative,
+  tokenEvent,
+  apiClients,
+  headerPairs,
+  InvalidInputError,
+  RawBodyRequiredError,
+  AbortError,
+} = errors;
 const native = loadNative();
 
 function loadNative() {
@@ -47,21 +55,6 @@ function object(value, what) {
     throw new InvalidInputError(`${what} must be an object`, { code: 'invalid_input' });
   }
   return value;
-}
-
-/** `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs. */
-function headerPairs(headers) {
-  if (headers === undefined || headers === null) return [];
-  const entries =
-    typeof headers[Symbol.iterator] === 'function'
-      ? headers
-      : Object.entries(object(headers, 'headers'));
-  const pairs = [];
-  for (const [name, value] of entries) {
-    if (Array.isArray(value)) for (const v of value) pairs.push([String(name), String(v)]);
-    else if (value !== undefined) pairs.push([String(name), String(value)]);
-  }
-  return pairs;
 }
 
 /** Request body bytes; a string is UTF-8. */
@@ -117,7 +110,8 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * The Sigil client: login, a self-renewing session, every grant, typed API
- * clients. Emits `tokenChange` with `{ type, tokens? }`.
+ * clients. Emits `tokenChange` with `{ type, tokens?, error? }` (`error`, a
+ * `StorageError`, on `discarded`).
  */
 class Sigil extends EventEmitter {
   #native;
@@ -127,20 +121,13 @@ class Sigil extends EventEmitter {
     const { storage, ...rest } = object(config, 'config') ?? {};
     const bridge = storage === undefined ? undefined : storageBridge(storage);
     this.#native = call(
-      () => new native.Client(rest, bridge, (event) => this.emit('tokenChange', event)),
+      () => new native.Client(rest, bridge, (event) => this.emit('tokenChange', tokenEvent(event))),
     );
     const run =
       (op) =>
       (...args) =>
         callAsync(() => this.#native.call(op, args));
-    this.management = {};
-    this.app = { webhooks: {} };
-    for (const op of native.operations()) {
-      const [resource, method] = op.split('.');
-      if (resource === 'app') this.app[method] = run(op);
-      else if (resource === 'appWebhooks') this.app.webhooks[method] = run(op);
-      else (this.management[resource] ??= {})[method] = run(op);
-    }
+    Object.assign(this, apiClients(native.operations(), run));
   }
 
   discover() {

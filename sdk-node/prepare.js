@@ -40,4 +40,8 @@ const header =
 const stagedErrors = path.join(__dirname, `.errors.js.${process.pid}`);
 fs.writeFileSync(stagedErrors, header + cjs);
 fs.renameSync(stagedErrors, path.join(__dirname, 'errors.js'));
-console.log(`sdk-node: sigil.node (${fs.statSync(addon).size} bytes) and errors.js`);
+// The types both packages share (errors, the core's data, the API resources).
+const stagedTypes = path.join(__dirname, `.types.d.ts.${process.pid}`);
+fs.copyFileSync(path.join(root, 'sdk-wasm', 'js', 'types.d.ts'), stagedTypes);
+fs.renameSync(stagedTypes, path.join(__dirname, 'types.d.ts'));
+console.log(`sdk-node: sigil.node (${fs.statSync(addon).size} bytes) errors.js and types.d.ts`);

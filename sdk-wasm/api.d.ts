@@ -52,44 +52,4 @@ export class Webhook {
   [Symbol.dispose](): void;
 }
 
-export interface SigilErrorFields {
-  code?: string;
-  status?: number;
-  requestId?: string;
-  retryAfter?: number;
-}
-
-/** Base class of every error the SDK throws. */
-export class SigilError extends Error {
-  constructor(message: string, fields?: SigilErrorFields);
-  /** Stable snake_case code, e.g. `invalid_signature`. */
-  code: string;
-  /** HTTP status, when the error came from an HTTP response. */
-  status?: number;
-  /** The server's request id, when it sent one. */
-  requestId?: string;
-  /** Seconds the server asked to wait, when it said. */
-  retryAfter?: number;
-}
-/** An RFC 6749 error from an OAuth endpoint or an authorization callback. */
-export class OAuthError extends SigilError {
-  /** The RFC 6749 `error` (`invalid_grant`, `access_denied`, ...). */
-  error: string;
-  errorDescription?: string;
-}
-export class ApiError extends SigilError {}
-export class RateLimitError extends ApiError {}
-export class TransportError extends SigilError {}
-export class WebhookVerificationError extends SigilError {}
-export class TokenError extends SigilError {}
-export class TokenExpiredError extends TokenError {}
-export class SignatureError extends SigilError {}
-export class InvalidInputError extends SigilError {}
-/** A webhook helper got parsed JSON instead of the raw body. */
-export class RawBodyRequiredError extends InvalidInputError {}
-/** There is no usable session: sign in again. */
-export class LoginRequiredError extends SigilError {}
-/** The session storage failed or held a value that is not a token set. */
-export class StorageError extends SigilError {}
-/** The call was cancelled by its `AbortSignal`. */
-export class AbortError extends SigilError {}
+export * from './js/types';

@@ -83,6 +83,13 @@ pub enum Error {
     /// There is no token set, or it ended (logout, failed refresh).
     #[error("not authenticated: {0}")]
     NotAuthenticated(&'static str),
+    /// The stored session can no longer be renewed: the server refused its
+    /// refresh token (expired, revoked, or reused and so its family
+    /// revoked), and the tokens were dropped. The user must sign in again;
+    /// the server's refusal is inside (its code, status and request id are
+    /// this error's).
+    #[error("login required: the session ended ({0})")]
+    LoginRequired(Box<Error>),
     /// A session storage backend failed, or held a value that is not a
     /// token set (the value is discarded, so the next call starts clean).
     #[error("session storage failed: {0}")]
@@ -128,6 +135,7 @@ impl Error {
             Error::Webhook(e) => e.code(),
             Error::Token(e) => e.code(),
             Error::Signature(e) => e.code(),
+            Error::LoginRequired(cause) => cause.code(),
         }
     }
 
@@ -136,6 +144,7 @@ impl Error {
         match self {
             Error::OAuth { status, .. } => *status,
             Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
+            Error::LoginRequired(cause) => cause.status(),
             _ => None,
         }
     }
@@ -146,6 +155,7 @@ impl Error {
             Error::OAuth { request_id, .. }
             | Error::Api { request_id, .. }
             | Error::RateLimited { request_id, .. } => request_id.as_deref(),
+            Error::LoginRequired(cause) => cause.request_id(),
             _ => None,
         }
     }
@@ -168,7 +178,7 @@ impl Error {
             Error::StateMismatch | Error::IssuerMismatch { .. } => ErrorKind::Callback,
             Error::InvalidResponse(_) => ErrorKind::InvalidResponse,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
-            Error::NotAuthenticated(_) => ErrorKind::Session,
+            Error::NotAuthenticated(_) | Error::LoginRequired(_) => ErrorKind::Session,
             Error::Storage(_) => ErrorKind::Storage,
             Error::Aborted => ErrorKind::Aborted,
             Error::Webhook(_) => ErrorKind::Webhook,
@@ -269,6 +279,17 @@ impl Error {
             Error::OAuth {
                 code, description, ..
             } => (Some(code.clone()), description.clone()),
+            Error::LoginRequired(cause) => {
+                // The refusal's code, status and request id; the RFC 6749
+                // fields belong to OAuthError.
+                return ErrorInfo {
+                    class: self.kind().class_name(),
+                    message: self.to_string(),
+                    error: None,
+                    error_description: None,
+                    ..cause.info()
+                };
+            }
             _ => (None, None),
         };
         ErrorInfo {

@@ -94,7 +94,8 @@ pub enum SessionEvent {
     Stored(TokenSet),
     /// A renewal replaced the tokens (a rotated refresh token included).
     Refreshed(TokenSet),
-    /// Renewal was refused (`invalid_grant`): the tokens were dropped.
+    /// Renewal was refused (`invalid_grant`): the tokens were dropped, and
+    /// the call that renewed fails with [`Error::LoginRequired`].
     Expired,
     /// `logout()` ran.
     LoggedOut,
@@ -261,7 +262,12 @@ impl Session {
             Err(e @ Error::OAuth { .. }) if e.code() == "invalid_grant" => {
                 self.storage.clear().await?;
                 self.emit(SessionEvent::Expired);
-                Err(e)
+                // A user's session needs a new sign-in; a key or client
+                // credential that is refused stays the server's OAuth error.
+                Err(match self.renewal {
+                    Renewal::RefreshToken => Error::LoginRequired(Box::new(e)),
+                    _ => e,
+                })
             }
             Err(e) => Err(e),
         }

@@ -144,7 +144,11 @@ async fn invalid_grant_ends_the_session() {
     s.set_tokens(tokens("a", Some("r"), T0)).await.unwrap();
     let events = record_events(&s);
     let e = s.access_token().await.unwrap_err();
-    assert_eq!(e.code(), "invalid_grant");
+    // The typed "sign in again", still carrying the server's refusal.
+    assert!(matches!(&e, Error::LoginRequired(cause) if matches!(**cause, Error::OAuth { .. })));
+    assert_eq!(e.kind().class_name(), "LoginRequiredError");
+    assert_eq!((e.code(), e.status()), ("invalid_grant", Some(400)));
+    assert_eq!(e.info().class, "LoginRequiredError");
     assert!(s.tokens().await.unwrap().is_none());
     assert_eq!(*events.lock().unwrap(), vec![SessionEvent::Expired]);
     assert_eq!(

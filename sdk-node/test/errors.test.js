@@ -128,14 +128,26 @@ describe('every error class from a real call', { timeout: 60_000 }, () => {
     assert.equal(e.retryAfter, undefined);
   });
 
-  it('OAuthError: a refresh with an unknown refresh token is invalid_grant', async () => {
+  it("LoginRequiredError: a refused refresh carries the server's invalid_grant", async () => {
     const client = new Sigil({ issuer: server.base, clientId: fixtures.spa.clientId });
     await client.setTokens({ accessToken: 'stale', expiresAt: 1, refreshToken: 'sgl_rt_unknown' });
     const e = await caught(() => client.accessToken());
+    assertTyped(e, LoginRequiredError, 'invalid_grant', { status: 400 });
+    assert.match(e.message, /unknown refresh token/);
+    assert.equal(await client.tokens(), undefined, 'a refused refresh ends the session');
+  });
+
+  it('OAuthError: the token endpoint refuses an unknown subject token with invalid_grant', async () => {
+    const client = new Sigil({ issuer: server.base, ...fixtures.backend });
+    const e = await caught(() =>
+      client.tokenExchange({
+        subjectToken: 'sgl_test_unknown',
+        subjectTokenType: 'urn:sigil:params:oauth:token-type:api_key',
+      }),
+    );
     assertTyped(e, OAuthError, 'invalid_grant', { status: 400 });
     assert.equal(e.error, 'invalid_grant');
     assert.equal(typeof e.errorDescription, 'string');
-    assert.equal(await client.tokens(), undefined, 'a refused refresh ends the session');
   });
 
   it('ApiError: apiKeys.get of an unknown id is 404 not_found', async () => {

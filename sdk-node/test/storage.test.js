@@ -178,7 +178,7 @@ describe('storage adapter and tokenChange events', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a corrupt stored value is discarded with StorageError; the next call works', async () => {
+  it('a corrupt stored value is discarded with StorageError and a discarded event; the next call works', async () => {
     for (const corrupt of ['{not json', '{"access_token": 5}', '"just a string"', '[]']) {
       const storage = mapStorage([['sigil:tokens', corrupt]]);
       const client = new Sigil({ issuer: server.base, apiKey: fixtures.fullKey, storage });
@@ -191,11 +191,14 @@ describe('storage adapter and tokenChange events', { timeout: 60_000 }, () => {
 
       const token = await client.accessToken();
       assert.equal(JSON.parse(storage.map.get('sigil:tokens')).access_token, token);
-      await waitFor(() => events.length >= 1, 'a tokenChange event', 2_000);
+      await waitFor(() => events.length >= 2, 'two tokenChange events', 2_000);
       assert.deepEqual(
         events.map((ev) => ev.type),
-        ['refreshed'],
+        ['discarded', 'refreshed'],
       );
+      // The event carries the typed error the call rejected with.
+      assert.ok(events[0].error instanceof StorageError, `${corrupt}: event error`);
+      assert.equal(events[0].error.code, 'storage_error');
     }
   });
 });

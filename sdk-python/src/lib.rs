@@ -17,7 +17,11 @@ use pyo3::types::PyDict;
 
 /// Converts a core error into an instance of the matching `sigil` exception.
 pub(crate) fn to_py(py: Python<'_>, err: impl Into<sigil::Error>) -> PyErr {
-    let info = err.into().info();
+    info_to_py(py, &err.into().info())
+}
+
+/// The `sigil` exception an [`sigil::ErrorInfo`] names, with its fields.
+pub(crate) fn info_to_py(py: Python<'_>, info: &sigil::ErrorInfo) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let cls = py.import("sigil._errors")?.getattr(info.class)?;
         let kwargs = PyDict::new(py);

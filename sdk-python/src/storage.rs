@@ -83,7 +83,14 @@ impl TokenListener for PyListener {
         Python::attach(|py| {
             let outcome = pythonize::pythonize(py, event)
                 .map_err(PyErr::from)
-                .and_then(|value| self.0.bind(py).call1((value,)).map(drop));
+                .and_then(|value| {
+                    // A discarded value's error arrives as the exception itself.
+                    if let TokenEvent::Discarded { error } = event {
+                        let exception = crate::info_to_py(py, error).into_value(py);
+                        value.set_item("error", exception)?;
+                    }
+                    self.0.bind(py).call1((value,)).map(drop)
+                });
             if let Err(e) = outcome {
                 e.write_unraisable(py, Some(self.0.bind(py)));
             }

@@ -60,7 +60,7 @@ def test_oauth_error_carries_the_rfc6749_error(mode: Mode, sigil_server: SigilTe
     assert err.retry_after is None
 
 
-def test_oauth_error_on_refused_refresh(mode: Mode, sigil_server: SigilTestServer) -> None:
+def test_login_required_on_refused_refresh(mode: Mode, sigil_server: SigilTestServer) -> None:
     events: list[dict[str, Any]] = []
     client = mode.client(sigil_server.issuer, client_id="app_ci_spa", on_token_change=events.append)
     expired = {
@@ -70,10 +70,10 @@ def test_oauth_error_on_refused_refresh(mode: Mode, sigil_server: SigilTestServe
         "refreshToken": "sgl_rt_x",
     }
     mode.run(client.set_tokens(expired))
-    with pytest.raises(sigil.OAuthError) as info:
+    with pytest.raises(sigil.LoginRequiredError) as info:
         mode.run(client.access_token())
-    err = assert_fields(info.value, sigil.OAuthError, "invalid_grant", 400, request_id=True)
-    assert isinstance(err, sigil.OAuthError) and err.error == "invalid_grant"
+    # Sign in again; the code, status and request id are the server's refusal.
+    assert_fields(info.value, sigil.LoginRequiredError, "invalid_grant", 400, request_id=True)
     # The refused renewal ends the session: an `expired` event, then no tokens.
     assert [e["type"] for e in events] == ["stored", "expired"]
     assert mode.run(client.tokens()) is None
@@ -372,7 +372,10 @@ def test_storage_error_then_the_client_recovers(
     mode: Mode, failure: str, sigil_server: SigilTestServer, api_key: str
 ) -> None:
     storage = FailingStorage(failure)
-    client = mode.client(sigil_server.issuer, api_key=api_key, storage=storage)
+    events: list[dict[str, Any]] = []
+    client = mode.client(
+        sigil_server.issuer, api_key=api_key, storage=storage, on_token_change=events.append
+    )
     with pytest.raises(sigil.StorageError) as info:
         mode.run(client.access_token())
     err = assert_fields(info.value, sigil.StorageError, "storage_error")
@@ -381,8 +384,12 @@ def test_storage_error_then_the_client_recovers(
     if failure == "int":
         assert "int" in str(err)
     if failure == "garbage":
-        # The corrupt value was discarded: the next call starts clean by itself.
+        # The corrupt value was discarded: the next call starts clean by itself,
+        # and listeners heard of it with the typed error.
         assert "sigil:tokens" not in storage.data
+        assert [e["type"] for e in events] == ["discarded"]
+        assert isinstance(events[0]["error"], sigil.StorageError)
+        assert events[0]["error"].code == "storage_error"
     storage.healthy = True
     token = mode.run(client.access_token())
     assert token.count(".") == 2

@@ -1,5 +1,5 @@
 // The @sigil/web conformance driver: the WebAssembly build with the client
-// feature (sdk-wasm/pkg/client-node, built by scripts/test-wasm.sh), run under
+// feature (sdk-wasm/pkg/node, built by scripts/test-wasm.sh), run under
 // Node, whose global fetch is the transport the browser uses. Same protocol
 // as the other drivers: one JSON command per line on stdin, one answer per
 // line on stdout (`{id, ok}` or `{id, error: {class, code, status, ...}}`).
@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { serve } from '../../tests/js/driver-loop.mjs';
 
 const require = createRequire(import.meta.url);
-const web = require('../pkg/client-node/sigil_wasm.js');
+const web = require('../pkg/node/sigil_wasm.js');
 
 const clients = new Map();
 

@@ -1,11 +1,10 @@
 // A tiny single-page app on @sigil/web: sign in by redirect, show the
 // pairwise user id, call a protected API, sign out. The test server serves
-// /config.json (the issuer) and the built package under /pkg.
-import init, * as wasm from '/pkg/client-web/sigil_wasm.js';
-import { createSigil } from '/js/browser.js';
+// /config.json (the issuer) and the package (index.mjs, js/, pkg/web).
+import init, * as web from '/index.mjs';
 
 await init();
-const Sigil = createSigil(wasm);
+const { Sigil } = web;
 const { issuer } = await (await fetch('/config.json')).json();
 const sigil = new Sigil({
   issuer,
@@ -14,8 +13,10 @@ const sigil = new Sigil({
   scopes: ['profile.basic', 'identity.read'],
   storage: 'local',
 });
-// For the end-to-end test, which calls accessToken() in each tab.
+// For the end-to-end test, which calls accessToken() in each tab and checks
+// the error classes the module exports.
 window.sigil = sigil;
+window.sigilModule = web;
 
 const $ = (id) => document.getElementById(id);
 

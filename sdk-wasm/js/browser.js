@@ -47,6 +47,29 @@ function sharedStorage(name = 'sigil') {
   };
 }
 
+/**
+ * RFC 9421 `signRequest` and `verifyRequest` over the module's own, which take
+ * headers as pairs and the body as text: here `headers` is an object, a
+ * `Headers`, a `Map` or pairs, and `body` a string or bytes (UTF-8).
+ */
+export function createSigning(wasm) {
+  const parts = (request) => {
+    if (typeof request !== 'object' || request === null) {
+      throw new wasm.InvalidInputError('request must be an object', { code: 'invalid_input' });
+    }
+    const { method = 'GET', url, headers, body } = request;
+    const text =
+      body === undefined || typeof body === 'string' ? body : new TextDecoder().decode(body);
+    return { method, url: String(url), headers: wasm.headerPairs(headers), body: text };
+  };
+  return {
+    signRequest: (request, options) =>
+      Object.fromEntries(wasm.signRequest(parts(request), options)),
+    verifyRequest: (request, { now, ...options } = {}) =>
+      wasm.verifyRequest(parts(request), options, now),
+  };
+}
+
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri'];
 
 /** `Sigil` over the module `wasm` (the client build's exports, after `init()`). */
@@ -82,11 +105,20 @@ export function createSigil(wasm) {
         this.#channel?.postMessage(event);
       };
       this.#native = new wasm.NativeClient(config, store, pending, listener, lock);
+      const run =
+        (op) =>
+        (...args) =>
+          this.#native.call(op, args);
+      Object.assign(this, wasm.apiClients(wasm.operations(), run));
     }
 
-    /** `tokenChange` events: `event.detail` is `{ type, tokens?, remote }`. */
+    /**
+     * `tokenChange` events: `event.detail` is `{ type, tokens?, error?, remote }`;
+     * `discarded` (a corrupt stored value was deleted) carries a `StorageError`.
+     */
     #emit(event, remote) {
-      this.dispatchEvent(new CustomEvent('tokenChange', { detail: { ...event, remote } }));
+      const detail = { ...event, remote };
+      this.dispatchEvent(new CustomEvent('tokenChange', { detail }));
     }
 
     /** Redirects to the authorization server (PKCE; state and verifier in sessionStorage). */
@@ -132,11 +164,6 @@ export function createSigil(wasm) {
 
     verifyToken(token, options) {
       return this.#native.verifyToken(token, options);
-    }
-
-    /** One typed `/v1` or `/app/v1` operation by name (`'apiKeys.list'`). */
-    call(operation, ...args) {
-      return this.#native.call(operation, args);
     }
 
     /**

@@ -1,4 +1,6 @@
-// The error classes of @sigil/web and @sigil/node: this one file serves both.
+// The error classes of @sigil/web and @sigil/node, and the two shapes both
+// packages build from the core's output (token events, the API namespaces):
+// this one file serves both.
 // @sigil/web imports it as an ES module (a wasm-bindgen snippet); the Node build
 // turns its final `export { ... }` into `module.exports = { ... }` to make
 // sdk-node/errors.js (see scripts/test-node.sh), so it must stay free of other
@@ -83,6 +85,47 @@ function fromNative(e) {
   return e;
 }
 
+/** A `tokenChange` detail: a `discarded` event's `error` becomes its typed error. */
+function tokenEvent(event) {
+  return event && event.type === 'discarded' && event.error && !(event.error instanceof Error)
+    ? { ...event, error: errorFromInfo(event.error) }
+    : event;
+}
+
+/**
+ * `management` (`management.apiKeys.create(...)`) and `app` (with
+ * `app.webhooks`) from the core's operation names; each method is `run(name)`.
+ */
+function apiClients(operations, run) {
+  const management = {};
+  const app = { webhooks: {} };
+  for (const op of operations) {
+    const [resource, method] = op.split('.');
+    if (resource === 'app') app[method] = run(op);
+    else if (resource === 'appWebhooks') app.webhooks[method] = run(op);
+    else (management[resource] ??= {})[method] = run(op);
+  }
+  return { management, app };
+}
+
+/** `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs. */
+function headerPairs(headers) {
+  if (headers === undefined || headers === null) return [];
+  let entries = headers;
+  if (typeof headers[Symbol.iterator] !== 'function') {
+    if (typeof headers !== 'object' || Array.isArray(headers)) {
+      throw new InvalidInputError('headers must be an object', { code: 'invalid_input' });
+    }
+    entries = Object.entries(headers);
+  }
+  const pairs = [];
+  for (const [name, value] of entries) {
+    if (Array.isArray(value)) for (const v of value) pairs.push([String(name), String(v)]);
+    else if (value !== undefined) pairs.push([String(name), String(value)]);
+  }
+  return pairs;
+}
+
 export {
   SigilError,
   OAuthError,
@@ -101,4 +144,7 @@ export {
   errorFromInfo,
   createSigilError,
   fromNative,
+  tokenEvent,
+  apiClients,
+  headerPairs,
 };

@@ -19,7 +19,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::host::{FetchTransport, JsClock, JsStorage, JsStore, WebLock};
-use crate::{invalid_input, to_js};
+use crate::{error_from_info, invalid_input, to_js};
 
 // Every value crosses as JSON text and through `serde_json::Value`, as the
 // operation table's do: each type's serde code is then compiled for one
@@ -59,6 +59,12 @@ struct JsListener(Function);
 impl TokenListener for JsListener {
     fn on_event(&self, event: &TokenEvent) {
         if let Ok(value) = to_js_value(event) {
+            // A discarded value's error arrives as the typed error itself.
+            if let TokenEvent::Discarded { .. } = event {
+                if let Ok(info) = js_sys::Reflect::get(&value, &"error".into()) {
+                    let _ = js_sys::Reflect::set(&value, &"error".into(), &error_from_info(&info));
+                }
+            }
             let _ = self.0.call1(&JsValue::UNDEFINED, &value);
         }
     }
@@ -233,6 +239,16 @@ impl NativeClient {
             Ok(out.into())
         }))
     }
+}
+
+/// Every typed API operation, `resource.method` (the client's `management`
+/// and `app` namespaces are built from them).
+#[wasm_bindgen]
+pub fn operations() -> Vec<String> {
+    sigil::facade::operation_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Cancels one `request()`.

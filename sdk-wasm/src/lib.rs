@@ -50,6 +50,15 @@ extern "C" {
 
     #[wasm_bindgen(js_name = errorFromInfo)]
     fn error_from_info(info: &JsValue) -> JsValue;
+
+    /// The `management` and `app` namespaces from operation names, as
+    /// `@sigil/node` builds them; exported for the `Sigil` class.
+    #[wasm_bindgen(reexport, js_name = apiClients)]
+    pub fn api_clients(operations: Vec<String>, run: &js_sys::Function) -> JsValue;
+
+    /// `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs.
+    #[wasm_bindgen(reexport, js_name = headerPairs)]
+    pub fn js_header_pairs(headers: &JsValue) -> Array;
 }
 
 /// Converts any core error into an instance of the matching JS class, with
@@ -69,15 +78,6 @@ pub(crate) fn invalid_input(message: &str) -> JsValue {
 
 fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
     Reflect::set(target, &JsValue::from_str(key), value).map(drop)
-}
-
-/// Every typed API operation, `resource.method`.
-#[wasm_bindgen]
-pub fn operations() -> Vec<String> {
-    sigil::facade::OPERATIONS
-        .iter()
-        .map(|op| op.name.to_owned())
-        .collect()
 }
 
 /// A fresh PKCE pair: `{ verifier, challenge, method: "S256" }`.

@@ -1,6 +1,6 @@
-// The web build (pkg/web) in real headless Chromium: pkce() and the Standard
-// Webhooks spec vector, run inside the page; and the README's browser quick start,
-// unchanged (an import map resolves '@sigil/web' to pkg/web), whose console output
+// The browser entry (index.mjs over pkg/web) in real headless Chromium: pkce() and
+// the Standard Webhooks spec vector, run inside the page; and the README's browser
+// quick start, unchanged (an import map resolves '@sigil/web' to index.mjs), whose console output
 // must be the README's ```text block after it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const vectorsFile = path.join(root, '..', 'tests', 'vectors', 'standards.json');
 const types = {
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
   '.json': 'application/json',
   '.html': 'text/html',
@@ -23,7 +24,7 @@ const types = {
 
 const page = `<!doctype html><meta charset="utf-8"><title>sigil web test</title>
 <script type="module">
-import init, * as sigil from '/pkg/web/sigil_wasm.js';
+import init, * as sigil from '/index.mjs';
 try {
   await init();
   const vectors = await (await fetch('/vectors/standards.json')).json();
@@ -54,7 +55,7 @@ const readme = readmeBlock(
   'js',
 );
 const readmePage = `<!doctype html><meta charset="utf-8"><title>sigil README quick start</title><link rel="icon" href="data:,">
-<script type="importmap">{ "imports": { "@sigil/web": "/pkg/web/sigil_wasm.js" } }</script>
+<script type="importmap">{ "imports": { "@sigil/web": "/index.mjs" } }</script>
 <script type="module">
 ${readme.code.replaceAll('</script', '<\\/script')}
 </script>`;
@@ -73,9 +74,17 @@ function serve() {
       } else if (url.pathname === '/vectors/standards.json') {
         file = vectorsFile;
         body = await fs.readFile(file);
-      } else if (url.pathname.startsWith('/pkg/web/')) {
+      } else if (
+        url.pathname === '/index.mjs' ||
+        url.pathname.startsWith('/pkg/web/') ||
+        url.pathname.startsWith('/js/')
+      ) {
+        // The browser entry of the package: index.mjs, js/ and pkg/web.
         file = path.join(root, path.normalize(url.pathname));
-        if (!file.startsWith(path.join(root, 'pkg', 'web'))) throw new Error('outside');
+        const inside = ['index.mjs', 'js', path.join('pkg', 'web')].some((p) =>
+          file.startsWith(path.join(root, p)),
+        );
+        if (!inside) throw new Error('outside');
         body = await fs.readFile(file);
       } else {
         throw new Error('not found');

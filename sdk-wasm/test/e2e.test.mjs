@@ -1,5 +1,5 @@
 // The demo single-page app (sdk-wasm/demo) on the client build of @sigil/web
-// (pkg/client-web), end to end in real headless Chromium against a real
+// (index.mjs over pkg/web), end to end in real headless Chromium against a real
 // `sigil-server --test-mode`: sign-in and consent on the server's HTML pages,
 // the pairwise user id and a protected API call, exactly one refresh for two
 // tabs sharing localStorage (20 times, with the server's and the browser's
@@ -28,6 +28,7 @@ const WAIT_MS = 15_000;
 const TYPES = {
   '.html': 'text/html',
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
   '.json': 'application/json',
 };
@@ -53,7 +54,11 @@ function serveApp() {
       if (pathname === '/' || pathname === '/callback')
         file = path.join(pkgRoot, 'demo/index.html');
       else if (pathname === '/app.js') file = path.join(pkgRoot, 'demo/app.js');
-      else if (pathname.startsWith('/pkg/client-web/') || pathname.startsWith('/js/')) {
+      else if (
+        pathname === '/index.mjs' ||
+        pathname.startsWith('/pkg/web/') ||
+        pathname.startsWith('/js/')
+      ) {
         file = path.join(pkgRoot, pathname);
       }
       try {
@@ -216,6 +221,91 @@ describe('the demo app in Chromium', () => {
       );
       assert.equal(await one.locator('#status').innerText(), 'Signed out');
     } finally {
+      await context.close();
+    }
+  });
+
+  test('a revoked session is LoginRequiredError; a corrupt stored value is a discarded event', async () => {
+    const { context, one } = await twoTabs();
+    let moved = 0;
+    try {
+      const tokens = await one.evaluate(() => window.sigil.tokens());
+      const revoked = await fetch(`${sigil.base}/oauth/revoke`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          token: tokens.refreshToken,
+          token_type_hint: 'refresh_token',
+          client_id: 'app_ci_spa',
+        }),
+      });
+      assert.equal(revoked.status, 200);
+      // Near expiry, the SDK renews with the revoked refresh token.
+      await sigil.advanceClock(560);
+      moved += 560;
+      await context.clock.fastForward(560_000);
+      const outcome = (page) =>
+        page.evaluate(async () => {
+          const events = [];
+          const record = (e) => events.push(e.detail);
+          window.sigil.addEventListener('tokenChange', record);
+          try {
+            await window.sigil.accessToken();
+            return { ok: true };
+          } catch (e) {
+            const m = window.sigilModule;
+            return {
+              name: e.constructor.name,
+              code: e.code,
+              status: e.status,
+              login: e instanceof m.LoginRequiredError,
+              storage: e instanceof m.StorageError,
+              events: events.map((d) => ({
+                type: d.type,
+                storage: d.error instanceof m.StorageError,
+              })),
+            };
+          } finally {
+            window.sigil.removeEventListener('tokenChange', record);
+          }
+        });
+      const expired = await outcome(one);
+      assert.deepEqual(
+        expired,
+        {
+          name: 'LoginRequiredError',
+          code: 'invalid_grant',
+          status: 400,
+          login: true,
+          storage: false,
+          events: [{ type: 'expired', storage: false }],
+        },
+        'a refused renewal asks for a new sign-in',
+      );
+      // A value in the shared store (IndexedDB) that is not a token set.
+      await one.evaluate(
+        () =>
+          new Promise((resolve, reject) => {
+            const open = indexedDB.open('sigil', 1);
+            open.onsuccess = () => {
+              const tx = open.result.transaction('kv', 'readwrite');
+              tx.objectStore('kv').put('{not json', 'sigil:tokens');
+              tx.oncomplete = resolve;
+              tx.onerror = () => reject(tx.error);
+            };
+            open.onerror = () => reject(open.error);
+          }),
+      );
+      const corrupt = await outcome(one);
+      assert.equal(corrupt.name, 'StorageError');
+      assert.equal(corrupt.storage, true);
+      assert.deepEqual(corrupt.events, [{ type: 'discarded', storage: true }]);
+      // Discarded: the app keeps running, signed out.
+      const after = await outcome(one);
+      assert.equal(after.name, 'LoginRequiredError');
+      assert.equal(after.code, 'not_authenticated');
+      assert.equal(await one.locator('#status').innerText(), 'Signed in', 'the page still runs');
+    } finally {
+      await sigil.advanceClock(-moved);
       await context.close();
     }
   });

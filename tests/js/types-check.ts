@@ -269,8 +269,79 @@ async function nodeClient(): Promise<void> {
   client.on('tokenChange', (event: string) => event);
 }
 
+/** The browser client of @sigil/web: the same names and data types as @sigil/node. */
+async function webClient(): Promise<void> {
+  await init();
+  const sigil = new web.Sigil({
+    issuer: 'https://auth.example.com',
+    clientId: 'app_spa',
+    redirectUri: 'https://app.example.com/callback',
+    scopes: ['profile.basic'],
+    storage: 'local',
+  });
+  const memory = new web.Sigil({ issuer: 'https://auth.example.com', storage: 'memory' });
+  const adapter = new web.Sigil({
+    issuer: 'https://auth.example.com',
+    storage: { get: async () => null, set: async () => undefined, delete: () => undefined },
+  });
+  sigil.addEventListener('tokenChange', (e) => {
+    const detail: web.TokenChangeDetail = e.detail;
+    const remote: boolean = detail.remote;
+    if (detail.type === 'refreshed') {
+      const fresh: web.Tokens = detail.tokens;
+      void fresh;
+    }
+    if (detail.type === 'discarded') {
+      const error: web.StorageError = detail.error;
+      void error;
+    }
+    void remote;
+  });
+  await sigil.login({ scopes: ['profile.basic'], extra: { prompt: 'login' } });
+  const fromCallback: web.Tokens = await sigil.handleCallback();
+  await sigil.handleCallback(new URL('https://app.example.com/callback?code=x&state=y'));
+  const token: string = await sigil.accessToken();
+  const stored: web.Tokens | undefined = await sigil.tokens();
+  const metadata: web.ServerMetadata = await sigil.discover();
+  const claims: web.Claims = await sigil.verifyToken(token, { requiredScopes: ['profile.basic'] });
+  const controller = new AbortController();
+  const res: Response = await sigil.request('/app/v1/identity/lookup', {
+    method: 'POST',
+    json: { userId: claims.sub },
+    headers: new Headers({ 'x-trace': '1' }),
+    signal: controller.signal,
+  });
+  const keys: web.ApiKeyInfo[] = await sigil.management.apiKeys.list();
+  const identity: { slug: string } = await sigil.app.lookupIdentity('usr_1');
+  const hooks: web.WebhookInfo[] = await sigil.app.webhooks.list();
+  await sigil.logout();
+  const signed: Record<string, string> = web.signRequest(
+    { method: 'POST', url: 'https://api.example/x', headers: { a: 'b' }, body: '{}' },
+    { keyId: 'agt_1', key: 'sgl_ask_x' },
+  );
+  const covered: web.VerifiedRequest = web.verifyRequest(
+    { url: 'https://api.example/x', headers: new Map(Object.entries(signed)) },
+    { keys: { agt_1: { key: 'x' } } },
+  );
+  void [memory, adapter, fromCallback, stored, metadata, res, keys, identity, hooks, covered];
+
+  // @ts-expect-error: the issuer is required.
+  new web.Sigil({ clientId: 'app_spa' });
+  // @ts-expect-error: storage is 'memory', 'session', 'local' or an adapter.
+  new web.Sigil({ issuer: 'https://a.example', storage: 'cookie' });
+  // @ts-expect-error: a key needs a name.
+  await sigil.management.apiKeys.create({ preset: 'read' });
+  // @ts-expect-error: login options are an object.
+  await sigil.login('profile.basic');
+  // @ts-expect-error: only tokenChange events.
+  sigil.addEventListener('tokenchange', (e: CustomEvent<web.TokenChangeDetail>) => e);
+  // @ts-expect-error: the signing key id is required.
+  web.signRequest({ url: 'https://api.example/x' }, { key: 'x' });
+}
+
 webApi(web);
 webApi(webNode);
+void webClient();
 void webInit();
 nodeApi();
 void nodeClient();

@@ -47,6 +47,26 @@ pub trait TokenListener: MaybeSendSync {
     fn on_event(&self, event: &TokenEvent);
 }
 
+/// The token listeners of one client, shared with its storage (which
+/// reports the values it discards).
+#[derive(Clone, Default)]
+pub(crate) struct Listeners(Arc<Mutex<Vec<Arc<dyn TokenListener>>>>);
+
+impl Listeners {
+    pub(crate) fn add(&self, listener: Arc<dyn TokenListener>) {
+        if let Ok(mut l) = self.0.lock() {
+            l.push(listener);
+        }
+    }
+
+    pub(crate) fn emit(&self, event: &TokenEvent) {
+        let current = self.0.lock().map(|l| l.clone()).unwrap_or_default();
+        for l in current {
+            l.on_event(event);
+        }
+    }
+}
+
 /// The Sigil SDK client. Cloning shares one session, one JWKS cache and one
 /// renewal lock.
 #[derive(Clone)]
@@ -56,7 +76,7 @@ struct Inner {
     config: Config,
     runtime: Runtime,
     storage: Arc<KvSessionStorage>,
-    listeners: Arc<Mutex<Vec<Arc<dyn TokenListener>>>>,
+    listeners: Listeners,
     /// Set by a binding whose storage other processes share (browser tabs).
     shared_lock: Mutex<Option<Arc<dyn SharedLock>>>,
     /// Where pending authorizations wait, when not with the tokens (a
@@ -103,8 +123,10 @@ impl Sigil {
                 Error::InvalidInput("maxRetryDelaySeconds must be a non-negative number".into())
             })?;
         }
+        let listeners = Listeners::default();
         let storage = Arc::new(KvSessionStorage {
             store: store.unwrap_or_else(|| Arc::new(MemoryStore::default())),
+            listeners: listeners.clone(),
             prefix: config
                 .storage_prefix
                 .clone()
@@ -114,7 +136,7 @@ impl Sigil {
             config,
             runtime: runtime.with_retry(retry),
             storage,
-            listeners: Arc::default(),
+            listeners,
             shared_lock: Mutex::new(None),
             pending_store: Mutex::new(None),
             ready: futures::lock::Mutex::new(None),
@@ -133,9 +155,7 @@ impl Sigil {
 
     /// Registers a listener for token changes.
     pub fn on_change(&self, listener: Arc<dyn TokenListener>) {
-        if let Ok(mut l) = self.0.listeners.lock() {
-            l.push(listener);
-        }
+        self.0.listeners.add(listener);
     }
 
     /// Coordinates renewals with the other holders of the same storage (see
@@ -214,11 +234,7 @@ impl Sigil {
         }
         let listeners = self.0.listeners.clone();
         let forward = move |event: &crate::session::SessionEvent| {
-            let event = TokenEvent::from(event);
-            let current = listeners.lock().map(|l| l.clone()).unwrap_or_default();
-            for l in current {
-                l.on_event(&event);
-            }
+            listeners.emit(&TokenEvent::from(event));
         };
         session.on_change(forward);
         let session = Arc::new(session);

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::{Listeners, TokenEvent};
 use crate::error::{Error, Result};
 use crate::session::SessionStorage;
 use crate::tokens::TokenSet;
@@ -55,10 +56,12 @@ impl MemoryStore {
 
 /// A [`SessionStorage`] over a [`KeyValueStore`]: the token set is JSON under
 /// `{prefix}:tokens`. A value that does not parse is deleted and reported
-/// once as [`Error::Storage`], so a corrupt entry never wedges the session.
+/// once, as [`Error::Storage`] from the call that read it and as a
+/// `discarded` event, so a corrupt entry never wedges the session.
 pub(crate) struct KvSessionStorage {
     pub(crate) store: Arc<dyn KeyValueStore>,
     pub(crate) prefix: String,
+    pub(crate) listeners: Listeners,
 }
 
 impl KvSessionStorage {
@@ -79,9 +82,13 @@ impl SessionStorage for KvSessionStorage {
             Ok(tokens) => Ok(Some(tokens)),
             Err(e) => {
                 self.store.delete(&key).await?;
-                Err(Error::Storage(format!(
+                let error = Error::Storage(format!(
                     "stored token set is not valid ({e}); it was discarded"
-                )))
+                ));
+                self.listeners.emit(&TokenEvent::Discarded {
+                    error: error.info(),
+                });
+                Err(error)
             }
         }
     }
@@ -97,17 +104,35 @@ impl SessionStorage for KvSessionStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facade::TokenListener;
+
+    struct Recorder(Arc<Mutex<Vec<TokenEvent>>>);
+
+    impl TokenListener for Recorder {
+        fn on_event(&self, event: &TokenEvent) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
 
     #[tokio::test]
     async fn corrupt_tokens_are_reported_once_and_discarded() {
         let store = Arc::new(MemoryStore::default());
         store.set("s:tokens", "{not json".into()).await.unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let listeners = Listeners::default();
+        listeners.add(Arc::new(Recorder(events.clone())));
         let storage = KvSessionStorage {
             store: store.clone(),
             prefix: "s".into(),
+            listeners,
         };
         let err = storage.load().await.unwrap_err();
         assert_eq!(err.code(), "storage_error");
+        let events = events.lock().unwrap().clone();
+        assert!(
+            matches!(&events[..], [TokenEvent::Discarded { error }] if error.class == "StorageError"),
+            "{events:?}"
+        );
         assert_eq!(err.kind().class_name(), "StorageError");
         assert!(storage.load().await.unwrap().is_none());
         assert!(store.get("s:tokens").await.unwrap().is_none());

@@ -303,6 +303,13 @@ pub enum TokenEvent {
     Expired,
     /// `logout()` ran.
     LoggedOut,
+    /// A stored value was not a token set and was deleted; the call that
+    /// read it failed with `error` (a `StorageError`), and the session now
+    /// starts clean.
+    Discarded {
+        /// The error, as bindings build their error objects from it.
+        error: crate::error::ErrorInfo,
+    },
 }
 
 impl From<&crate::session::SessionEvent> for TokenEvent {

@@ -32,8 +32,9 @@ class Tokens(_TokensBase, total=False):
 
 
 TokenEvent = dict[str, Any]
-"""``{"type": "stored" | "refreshed", "tokens": Tokens}``, ``{"type": "expired"}`` or
-``{"type": "loggedOut"}``."""
+"""``{"type": "stored" | "refreshed", "tokens": Tokens}``, ``{"type": "expired"}``,
+``{"type": "loggedOut"}`` or ``{"type": "discarded", "error": StorageError}`` (a stored
+value that was not a token set was deleted; the call that read it raised the error)."""
 
 
 class Storage(Protocol):

@@ -210,10 +210,10 @@ pub(super) async fn refresh_rotation(cx: &mut Ctx<'_>) -> Result<(), String> {
         .sdk
         .err("accessToken", json!({"client": replayer}))
         .await?;
-    expect_error(&e, "OAuthError", "invalid_grant", Some(400))?;
+    expect_error(&e, "LoginRequiredError", "invalid_grant", Some(400))?;
     store_expiring(cx, &c, &second, 5).await?;
     let e = cx.sdk.err("accessToken", json!({"client": c})).await?;
-    expect_error(&e, "OAuthError", "invalid_grant", Some(400))?;
+    expect_error(&e, "LoginRequiredError", "invalid_grant", Some(400))?;
     let stored = cx.sdk.ok("tokens", json!({"client": c})).await?;
     check(stored.is_null(), "the session ended with its family")
 }
@@ -285,5 +285,5 @@ pub(super) async fn logout(cx: &mut Ctx<'_>) -> Result<(), String> {
     let other = spa_client(cx).await?;
     store_expiring(cx, &other, &tokens, 5).await?;
     let e = cx.sdk.err("accessToken", json!({"client": other})).await?;
-    expect_error(&e, "OAuthError", "invalid_grant", Some(400))
+    expect_error(&e, "LoginRequiredError", "invalid_grant", Some(400))
 }
