@@ -3,7 +3,9 @@
 # process on this machine (sdk-node/bench/bench.mjs): Standard Webhooks verify
 # at 1 KB and 64 KB beside `standardwebhooks` (target: at least 10x at 1 KB),
 # EdDSA access-token verify beside `jose` jwtVerify (target: at least on par),
-# and the cost of one trivial binding call (`noop()`). Builds the release addon
+# the cost of one trivial binding call (`noop()`), and webhook verify through
+# @sigil/web's WebAssembly build under Node (target: at least 3x at 1 KB; it needs
+# sdk-wasm/pkg/node from ./scripts/test-wasm.sh). Builds the release addon
 # first. The peers are pinned in sdk-node/bench/package-lock.json
 # (scripts/prereqs.sh installs them).
 #
@@ -13,7 +15,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-require node sdk-node/bench/node_modules/standardwebhooks sdk-node/bench/node_modules/jose
+require node sdk-node/bench/node_modules/standardwebhooks sdk-node/bench/node_modules/jose \
+  sdk-wasm/pkg/node/sigil_wasm.js
 cargo build --release -p sigil-node
 node sdk-node/prepare.js
 node sdk-node/bench/bench.mjs

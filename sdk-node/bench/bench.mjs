@@ -3,6 +3,8 @@
 //   (a) Standard Webhooks verify at 1 KB and 64 KB: Webhook.verify vs standardwebhooks
 //   (b) EdDSA access-token verify (RFC 9068 at+jwt): TokenVerifier.verify vs jose jwtVerify
 //   (c) one trivial binding call: noop()
+//   (d) Standard Webhooks verify through @sigil/web's WebAssembly build under
+//       Node (sdk-wasm/pkg/node, from scripts/test-wasm.sh) vs standardwebhooks
 // Each pair runs in alternating rounds (ours, peer, ours, peer, ...), so load
 // from other processes on a shared machine hits both sides alike. Each round
 // times ~10 ms batches with process.hrtime.bigint(); a side's figure is the
@@ -17,6 +19,7 @@ import { SignJWT, exportJWK, generateKeyPair, jwtVerify, createLocalJWKSet } fro
 
 const require = createRequire(import.meta.url);
 const sigil = require('../index.js');
+const web = require('../../sdk-wasm/pkg/node/sigil_wasm.js');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const ROUNDS = 6;
@@ -89,7 +92,7 @@ function fmt(ns) {
 }
 
 const missed = [];
-function report(name, peerName, { ours, peer, ratios }, target) {
+function report(name, peerName, { ours, peer, ratios }, target, label = '@sigil/node') {
   const ratio = median(ratios);
   const range = `${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}`;
   let verdict = '';
@@ -100,7 +103,7 @@ function report(name, peerName, { ours, peer, ratios }, target) {
   console.log(
     [
       name.padEnd(28),
-      `@sigil/node ${fmt(ours).padStart(8)}/op`,
+      `${label} ${fmt(ours).padStart(8)}/op`,
       `${peerName.padStart(18)} ${fmt(peer).padStart(8)}/op`,
       `${ratio.toFixed(2).padStart(6)}x (rounds ${range})`.padEnd(26),
       verdict,
@@ -131,7 +134,9 @@ function event(size) {
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const ours = new sigil.Webhook(secret);
+const oursWasm = new web.Webhook(secret);
 const peer = new StandardWebhook(secret);
+const wasmCases = [];
 
 for (const size of [1024, 64 * 1024]) {
   const body = event(size);
@@ -159,6 +164,14 @@ for (const size of [1024, 64 * 1024]) {
     ),
     size === 1024 ? 10 : undefined,
   );
+  if (JSON.stringify(oursWasm.verify(headers, body).payload) !== JSON.stringify(b)) {
+    throw new Error('the wasm payload differs');
+  }
+  wasmCases.push({
+    size,
+    fn: () => oursWasm.verify(headers, body),
+    peer: () => peer.verify(body, headers),
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -231,5 +244,20 @@ console.log(
   `${'binding call: noop()'.padEnd(28)}  @sigil/node ${fmt(call.ours).padStart(8)}/op` +
     `  (a plain JS function call: ${fmt(call.peer)}/op)`,
 );
+
+// ---------------------------------------------------------------------------
+// (d) The same webhook cases through @sigil/web's WebAssembly build under Node:
+// what a browser tool or an edge runtime without native addons gets.
+// ---------------------------------------------------------------------------
+console.log('');
+for (const c of wasmCases) {
+  report(
+    `webhook verify ${c.size >> 10} KB (wasm)`,
+    'standardwebhooks',
+    await compare({ fn: c.fn }, { fn: c.peer }),
+    c.size === 1024 ? 3 : undefined,
+    '@sigil/web ',
+  );
+}
 
 if (missed.length) console.log(`\nmissed targets: ${missed.join(', ')}`);

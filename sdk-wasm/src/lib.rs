@@ -159,8 +159,15 @@ impl Webhook {
             self.inner.verify_at(headers.as_slice(), &body, now as i64)
         }
         .map_err(to_js)?;
-        let payload = verified.json().map_err(to_js)?;
-        let payload = JSON::parse(&payload.to_string())?;
+        // The host's JSON.parse: key order as sent, and no second parse.
+        let payload = std::str::from_utf8(verified.body)
+            .ok()
+            .and_then(|text| JSON::parse(text).ok())
+            .ok_or_else(|| {
+                to_js(sigil::WebhookError::InvalidPayload(
+                    "the body is not UTF-8 JSON".into(),
+                ))
+            })?;
         let out = Object::new();
         set(&out, "id", &verified.id.into())?;
         set(&out, "timestamp", &(verified.timestamp as f64).into())?;
