@@ -310,6 +310,38 @@ describe('the demo app in Chromium', () => {
     }
   });
 
+  test('without Web Locks and BroadcastChannel a tab still signs in and renews on its own', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(WAIT_MS);
+    await context.clock.install();
+    // An older browser: neither API exists before the app loads.
+    await context.addInitScript(() => {
+      delete Navigator.prototype.locks;
+      delete globalThis.BroadcastChannel;
+    });
+    let moved = 0;
+    try {
+      const page = await context.newPage();
+      await signIn(page, 'Approve', false);
+      assert.equal(await page.locator('#status').innerText(), 'Signed in');
+      assert.deepEqual(
+        await page.evaluate(() => ['locks' in navigator, typeof globalThis.BroadcastChannel]),
+        [false, 'undefined'],
+      );
+      const first = await page.evaluate(() => window.sigil.accessToken());
+      const before = await sigil.requests('/oauth/token');
+      await sigil.advanceClock(560);
+      moved += 560;
+      await context.clock.fastForward(560_000);
+      const renewed = await page.evaluate(() => window.sigil.accessToken());
+      assert.notEqual(renewed, first, 'renewed near expiry');
+      assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
+    } finally {
+      await sigil.advanceClock(-moved);
+      await context.close();
+    }
+  });
+
   test('a deny on the consent page reaches the app as access_denied', async () => {
     const fresh = await browser.newContext();
     fresh.setDefaultTimeout(WAIT_MS);
