@@ -114,7 +114,7 @@ impl Webhooks {
     /// This reaches only the account's own endpoints; an event that
     /// happened in one of its apps' context goes through [`Self::emit_in_app`].
     pub async fn emit(&self, account: &str, event_type: &str, data: Value) -> StoreResult<String> {
-        self.enqueue(Owner { account, app: None }, event_type, data)
+        self.enqueue(Owner { workspace: account, app: None }, event_type, data)
             .await
     }
 
@@ -130,7 +130,7 @@ impl Webhooks {
     ) -> StoreResult<String> {
         self.enqueue(
             Owner {
-                account,
+                workspace: account,
                 app: Some(app),
             },
             event_type,
