@@ -352,6 +352,7 @@ async fn bad_tokens(fx: &Fx) -> Vec<(&'static str, String)> {
             session_type: "app",
             sid: "sid_x",
             account: Some(&account),
+            user: None,
         },
     )
     .token;

@@ -248,3 +248,32 @@ impl FromRequestParts<AppState> for Principal {
         Ok(principal)
     }
 }
+
+/// `caller` acting in `workspace` (a path's `{id}`): itself when it already
+/// acts there; a signed-in user in another of its workspaces with its role
+/// there; for anyone else, and for a workspace the user is not in, 404
+/// `workspace_not_found`.
+pub async fn in_workspace(
+    state: &AppState,
+    caller: &Principal,
+    workspace: &str,
+) -> Result<Principal, ApiError> {
+    if caller.workspace == workspace {
+        return Ok(caller.clone());
+    }
+    let (Some(user), Some(_)) = (&caller.user, caller.role) else {
+        return Err(workspace_not_found());
+    };
+    let member = state
+        .store
+        .member(workspace, user)
+        .await?
+        .ok_or_else(workspace_not_found)?;
+    Ok(Principal {
+        workspace: workspace.to_owned(),
+        user: Some(user.clone()),
+        role: Some(member.role),
+        scopes: member.role.narrow(&caller.scopes),
+        key_id: None,
+    })
+}
