@@ -85,7 +85,9 @@ impl<'a> Manager<'a> {
     fn event(self, kind: &str) -> Event {
         match self {
             Manager::Account(p) => Event::by(kind, p),
-            Manager::App(c) => Event::new(kind).account(&c.app.workspace_id).actor(&c.app.id),
+            Manager::App(c) => Event::new(kind)
+                .account(&c.app.workspace_id)
+                .actor(&c.app.id),
         }
     }
 }

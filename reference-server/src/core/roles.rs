@@ -6,7 +6,15 @@ use crate::core::scopes;
 
 /// A member's role in a workspace.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]

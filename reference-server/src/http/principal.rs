@@ -188,7 +188,11 @@ fn own_origin(state: &AppState) -> String {
 
 /// 403 `cross_site_request`.
 fn cross_site(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "cross_site_request", detail.to_owned())
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site_request",
+        detail.to_owned(),
+    )
 }
 
 /// The signed-in browser's user, when the request carries a live session
@@ -208,11 +212,15 @@ async fn cookie_user(state: &AppState, parts: &Parts) -> Result<Option<String>, 
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if header("sec-fetch-site").is_some_and(|s| s != "same-origin" && s != "none") {
-        return Err(cross_site("the session cookie is accepted only from this site's pages"));
+        return Err(cross_site(
+            "the session cookie is accepted only from this site's pages",
+        ));
     }
     let origin = header("origin");
     if origin.is_some_and(|o| o != own_origin(state)) {
-        return Err(cross_site("the session cookie is accepted only from this site's pages"));
+        return Err(cross_site(
+            "the session cookie is accepted only from this site's pages",
+        ));
     }
     let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && origin.is_none() {
@@ -227,15 +235,21 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let has_credential = parts.headers.contains_key("authorization")
-            || parts.headers.contains_key("x-api-key");
+        let has_credential =
+            parts.headers.contains_key("authorization") || parts.headers.contains_key("x-api-key");
         let principal = if has_credential {
             resolve(state, parts, &credential(parts)?).await?
         } else {
             let user = cookie_user(state, parts)
                 .await?
                 .ok_or_else(ApiError::missing_credentials)?;
-            member(state, parts, &user, &scopes::preset("full").unwrap_or_default()).await?
+            member(
+                state,
+                parts,
+                &user,
+                &scopes::preset("full").unwrap_or_default(),
+            )
+            .await?
         };
         let limit_key = principal
             .key_id

@@ -442,7 +442,8 @@ pub struct CapToken {
 /// Everything the handlers persist.
 #[async_trait::async_trait]
 pub trait Store:
-    webhooks::WebhookStore + workspaces::WorkspaceStore + Send + Sync + std::fmt::Debug + 'static {
+    webhooks::WebhookStore + workspaces::WorkspaceStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
 
@@ -597,7 +598,8 @@ pub trait Store:
     /// The domains of `workspace_id`, oldest first.
     async fn domains_of(&self, workspace_id: &str) -> StoreResult<Vec<Domain>>;
     /// Marks a domain verified at `at`; false when it is gone.
-    async fn set_domain_verified(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool>;
+    async fn set_domain_verified(&self, id: &str, workspace_id: &str, at: i64)
+        -> StoreResult<bool>;
     /// Deletes a domain; false when it is not there.
     async fn delete_domain(&self, id: &str, workspace_id: &str) -> StoreResult<bool>;
 

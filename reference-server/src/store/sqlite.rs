@@ -326,7 +326,8 @@ fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
     })
 }
 
-const APPROVAL_COLUMNS: &str = "id, workspace_id, agent_id, policy_id, scope, ttl, target_service, \
+const APPROVAL_COLUMNS: &str =
+    "id, workspace_id, agent_id, policy_id, scope, ttl, target_service, \
                                 intent, status, created_at, decided_at, collected_at";
 
 fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> {
@@ -355,7 +356,8 @@ const ROWS_PER_INSERT: usize = 256;
 /// The owner of the workspace a row is made in (`owner_id` on owned rows).
 pub(super) const WORKSPACE_OWNER: &str = "(SELECT owner_id FROM workspaces WHERE id = ?)";
 
-const KEY_COLUMNS: &str = "id, workspace_id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
+const KEY_COLUMNS: &str =
+    "id, workspace_id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
                            revoked_at, last_used_at, created_at";
 
 #[async_trait::async_trait]
@@ -384,8 +386,11 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(conflict)?;
-        workspaces::insert_workspace(&mut tx, &crate::store::workspaces::Workspace::personal(user))
-            .await?;
+        workspaces::insert_workspace(
+            &mut tx,
+            &crate::store::workspaces::Workspace::personal(user),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1094,7 +1099,12 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    async fn set_domain_verified(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool> {
+    async fn set_domain_verified(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        at: i64,
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE domains SET verified_at = COALESCE(verified_at, ?) WHERE id = ? AND workspace_id = ?",
         )

@@ -92,6 +92,5 @@ pub trait WorkspaceStore {
         at: i64,
     ) -> StoreResult<MemberChange>;
     /// Removes a member, refusing to remove the last owner.
-    async fn remove_member(&self, workspace_id: &str, user_id: &str)
-        -> StoreResult<MemberChange>;
+    async fn remove_member(&self, workspace_id: &str, user_id: &str) -> StoreResult<MemberChange>;
 }

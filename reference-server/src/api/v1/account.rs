@@ -134,11 +134,7 @@ pub(crate) async fn update(
     if let Some(alias) = body.alias {
         let me = caller.user.as_deref().unwrap_or(&caller.workspace);
         let alias = alias.as_deref().map(check_alias).transpose()?;
-        if !state
-            .store
-            .set_user_alias(me, alias.as_deref())
-            .await?
-        {
+        if !state.store.set_user_alias(me, alias.as_deref()).await? {
             return Err(ApiError::not_found("account"));
         }
         // The alias itself stays out of the append-only log: it is personal

@@ -303,15 +303,7 @@ pub(crate) async fn create(
         workspace: &caller.workspace,
         owner: &owner,
     };
-    let (key, secret) = issue_in(
-        &state,
-        home,
-        name,
-        granted,
-        expires_at,
-        body.app_id,
-    )
-    .await?;
+    let (key, secret) = issue_in(&state, home, name, granted, expires_at, body.app_id).await?;
     state
         .audit
         .record(

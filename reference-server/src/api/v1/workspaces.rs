@@ -407,16 +407,12 @@ pub(crate) async fn add_member(
         created_at: now,
         updated_at: now,
     };
-    state
-        .store
-        .add_member(&member)
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict => {
-                conflict("already_member", "the user already is a member")
-            }
-            e => e.into(),
-        })?;
+    state.store.add_member(&member).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict => {
+            conflict("already_member", "the user already is a member")
+        }
+        e => e.into(),
+    })?;
     state
         .audit
         .record(

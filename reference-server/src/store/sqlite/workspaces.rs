@@ -217,11 +217,7 @@ impl WorkspaceStore for SqliteStore {
         Ok(MemberChange::Done(member))
     }
 
-    async fn remove_member(
-        &self,
-        workspace_id: &str,
-        user_id: &str,
-    ) -> StoreResult<MemberChange> {
+    async fn remove_member(&self, workspace_id: &str, user_id: &str) -> StoreResult<MemberChange> {
         let mut tx = self.write_tx().await?;
         let Some((member, last_owner)) = Self::member_in(&mut tx, workspace_id, user_id).await?
         else {
