@@ -59,27 +59,56 @@ async fn session_cookie_acts_as_the_user_and_refuses_cross_site_use() {
     assert_eq!(status, 201, "{res}");
 
     // The same change from another site, or with no Origin: refused.
-    let cross = [("cookie", cookie.as_str()), ("origin", "https://evil.example")];
+    let cross = [
+        ("cookie", cookie.as_str()),
+        ("origin", "https://evil.example"),
+    ];
     let (status, res) = call(&s, "POST", "/v1/apps", &cross, Some(app.clone())).await;
-    assert_eq!((status, res["code"].as_str()), (403, Some("cross_site_request")), "{res}");
+    assert_eq!(
+        (status, res["code"].as_str()),
+        (403, Some("cross_site_request")),
+        "{res}"
+    );
     let bare = [("cookie", cookie.as_str())];
     let (status, res) = call(&s, "POST", "/v1/apps", &bare, Some(app)).await;
-    assert_eq!((status, res["code"].as_str()), (403, Some("cross_site_request")), "{res}");
+    assert_eq!(
+        (status, res["code"].as_str()),
+        (403, Some("cross_site_request")),
+        "{res}"
+    );
     let (status, res) = call(&s, "DELETE", "/v1/api-keys/key_x", &cross, None).await;
-    assert_eq!((status, res["code"].as_str()), (403, Some("cross_site_request")), "{res}");
+    assert_eq!(
+        (status, res["code"].as_str()),
+        (403, Some("cross_site_request")),
+        "{res}"
+    );
     // A cross-site read too (the browser says where the request came from).
-    let fetch = [("cookie", cookie.as_str()), ("sec-fetch-site", "cross-site")];
+    let fetch = [
+        ("cookie", cookie.as_str()),
+        ("sec-fetch-site", "cross-site"),
+    ];
     let (status, res) = call(&s, "GET", "/v1/account", &fetch, None).await;
-    assert_eq!((status, res["code"].as_str()), (403, Some("cross_site_request")), "{res}");
+    assert_eq!(
+        (status, res["code"].as_str()),
+        (403, Some("cross_site_request")),
+        "{res}"
+    );
     let (_, apps) = call(&s, "GET", "/v1/apps", &[("cookie", &cookie)], None).await;
     assert_eq!(apps["data"].as_array().unwrap().len(), 1, "{apps}");
 
     // An unknown cookie is no credential; a bearer credential wins over it.
     let stale = [("cookie", "sigil_session=unknown")];
     let (status, res) = call(&s, "GET", "/v1/account", &stale, None).await;
-    assert_eq!((status, res["code"].as_str()), (401, Some("missing_credentials")), "{res}");
+    assert_eq!(
+        (status, res["code"].as_str()),
+        (401, Some("missing_credentials")),
+        "{res}"
+    );
     let bearer = format!("Bearer {key}");
-    let both = [("cookie", "sigil_session=unknown"), ("authorization", bearer.as_str())];
+    let both = [
+        ("cookie", "sigil_session=unknown"),
+        ("authorization", bearer.as_str()),
+    ];
     let (status, _) = call(&s, "GET", "/v1/account", &both, None).await;
     assert_eq!(status, 200);
 
