@@ -348,7 +348,8 @@ pub(crate) struct AddMemberBody {
     #[schema(value_type = fields::Email)]
     email: String,
     /// The role to give.
-    role: Role,
+    #[schema(value_type = Role, required = true)]
+    role: Option<Role>,
 }
 
 #[utoipa::path(
@@ -375,10 +376,11 @@ pub(crate) async fn add_member(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = in_workspace(&state, &caller, &id).await?;
     caller.require("workspaces.admin")?;
+    let role = role_of(body.role)?;
     if !fields::EMAIL.matches(&body.email) {
         return Err(ApiError::validation("email must be an email address"));
     }
-    if body.role == Role::Owner && caller.role != Some(Role::Owner) {
+    if role == Role::Owner && caller.role != Some(Role::Owner) {
         return Err(owner_required());
     }
     if load(&state, &id).await?.personal {
@@ -403,7 +405,7 @@ pub(crate) async fn add_member(
         workspace_id: id.clone(),
         user_id: user.id,
         email: user.email,
-        role: body.role,
+        role,
         created_at: now,
         updated_at: now,
     };
@@ -433,7 +435,13 @@ pub(crate) async fn add_member(
 #[schema(as = UpdateWorkspaceMember)]
 pub(crate) struct UpdateMemberBody {
     /// The new role.
-    role: Role,
+    #[schema(value_type = Role, required = true)]
+    role: Option<Role>,
+}
+
+/// The role a body names (`null` is read as absent by serde; it is refused).
+fn role_of(role: Option<Role>) -> Result<Role, ApiError> {
+    role.ok_or_else(|| ApiError::validation("role must be owner, admin, member or read_only"))
 }
 
 /// Refuses a change that touches an owner unless the caller is one.
@@ -496,12 +504,13 @@ pub(crate) async fn update_member(
 ) -> Result<Json<Value>, ApiError> {
     let caller = in_workspace(&state, &caller, &id).await?;
     caller.require("workspaces.admin")?;
-    guard_owner(&state, &caller, &id, &user_id, Some(body.role)).await?;
+    let role = role_of(body.role)?;
+    guard_owner(&state, &caller, &id, &user_id, Some(role)).await?;
     let now = state.clock.now();
     let before = changed(
         state
             .store
-            .set_member_role(&id, &user_id, body.role, now)
+            .set_member_role(&id, &user_id, role, now)
             .await?,
     )?;
     state
@@ -509,7 +518,7 @@ pub(crate) async fn update_member(
         .record(
             Event::by("member.updated", &caller)
                 .subject(&user_id)
-                .data(json!({ "from": before.role, "to": body.role })),
+                .data(json!({ "from": before.role, "to": role })),
         )
         .await?;
     let member = state
