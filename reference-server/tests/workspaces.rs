@@ -73,7 +73,7 @@ async fn workspaces_members_roles_and_tenancy() {
     // Every user has a personal workspace with its own id; it is the default.
     let (status, list) = call(&s, "GET", "/v1/workspaces", &alice_session, None, None).await;
     assert_eq!(status, 200, "{list}");
-    assert_eq!(ids(&list), [alice.clone()]);
+    assert_eq!(ids(&list), [alice.as_str()]);
     assert_eq!(list["data"][0]["personal"], true);
     assert_eq!(list["data"][0]["role"], "owner");
 
@@ -181,7 +181,7 @@ async fn workspaces_members_roles_and_tenancy() {
     assert!(!ids(&list).contains(&team_app), "{list}");
     let (status, list) = call(&s, "GET", "/v1/apps", &team_full, None, None).await;
     assert_eq!(status, 200);
-    assert_eq!(ids(&list), [team_app.clone()]);
+    assert_eq!(ids(&list), [team_app.as_str()]);
     let (_, keys) = call(&s, "GET", "/v1/api-keys", &team_full, None, None).await;
     assert_eq!(keys["data"].as_array().unwrap().len(), 2, "{keys}");
     let (status, res) = call(&s, "GET", "/v1/apps", &team_full, Some(&alice), None).await;
@@ -207,7 +207,7 @@ async fn workspaces_members_roles_and_tenancy() {
     let (_, list) = call(&s, "GET", "/v1/workspaces", &team_full, None, None).await;
     assert_eq!(
         ids(&list),
-        [team.clone()],
+        [team.as_str()],
         "a key lists only its own workspace"
     );
 
@@ -215,7 +215,7 @@ async fn workspaces_members_roles_and_tenancy() {
     // workspace is his default; Alice's personal one is not his.
     let (status, list) = call(&s, "GET", "/v1/apps", &bob_session, team_ws, None).await;
     assert_eq!(status, 200);
-    assert_eq!(ids(&list), [team_app.clone()]);
+    assert_eq!(ids(&list), [team_app.as_str()]);
     let app = json!({ "name": "nope", "redirectUris": ["https://team.example/cb"] });
     let (status, res) = call(&s, "POST", "/v1/apps", &bob_session, team_ws, Some(app)).await;
     assert_eq!(
@@ -234,7 +234,7 @@ async fn workspaces_members_roles_and_tenancy() {
         "{res}"
     );
     let (_, list) = call(&s, "GET", "/v1/workspaces", &bob_session, None, None).await;
-    assert_eq!(ids(&list), [bob.clone(), team.clone()]);
+    assert_eq!(ids(&list), [bob.as_str(), team.as_str()]);
     assert_eq!(list["data"][1]["role"], "read_only");
 
     // A read/write key manages neither settings nor members; a full key does,
