@@ -352,6 +352,7 @@ async fn bad_tokens(fx: &Fx) -> Vec<(&'static str, String)> {
             session_type: "app",
             sid: "sid_x",
             account: Some(&account),
+            user: None,
         },
     )
     .token;
@@ -1708,4 +1709,179 @@ async fn v1_apps_patch_bad_input() {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn v1_workspaces_bad_input() {
+    let fx = fixture("workspaces@example.com").await;
+    let (status, list, _) =
+        fx.s.call("GET", "/v1/workspaces", Some(&fx.key), None)
+            .await;
+    assert_eq!(status, 200, "{list}");
+    let ws = list["data"][0]["id"].as_str().unwrap().to_owned();
+    let k = fx.key.as_str();
+    let v = || Expect::Problem(422, "validation_failed");
+
+    let create = json!({"name": "Team"});
+    let mut cases = problem_body_cases("POST", "/v1/workspaces", Some(k), &create);
+    cases.extend(auth_cases(&fx, "POST", "/v1/workspaces", &create).await);
+    let rename_path = format!("/v1/workspaces/{ws}");
+    let rename = json!({"name": "Renamed"});
+    cases.extend(problem_body_cases("PATCH", &rename_path, Some(k), &rename));
+    let members = format!("/v1/workspaces/{ws}/members");
+    let add = json!({"email": "workspaces@example.com", "role": "member"});
+    cases.extend(problem_body_cases("POST", &members, Some(k), &add));
+    let member = format!("/v1/workspaces/{ws}/members/{ws}");
+    cases.extend(problem_body_cases(
+        "PATCH",
+        &member,
+        Some(k),
+        &json!({"role": "admin"}),
+    ));
+    let c = |name: &str, method: &'static str, path: &str, expect: Expect, body: Value| {
+        Case::new(name, method, path, expect)
+            .bearer(k)
+            .json_value(body)
+    };
+    cases.extend([
+        c(
+            "create: empty name",
+            "POST",
+            "/v1/workspaces",
+            v(),
+            json!({"name": ""}),
+        ),
+        c(
+            "create: number name",
+            "POST",
+            "/v1/workspaces",
+            v(),
+            json!({"name": 5}),
+        ),
+        c(
+            "create: a key is not a user",
+            "POST",
+            "/v1/workspaces",
+            Expect::Problem(403, "user_required"),
+            create.clone(),
+        ),
+        c("rename: no name", "PATCH", &rename_path, v(), json!({})),
+        c(
+            "rename: name over 100 characters",
+            "PATCH",
+            &rename_path,
+            v(),
+            json!({"name": "é".repeat(101)}),
+        ),
+        c(
+            "rename: valid",
+            "PATCH",
+            &rename_path,
+            Expect::Ok(200, Some(("/data/name", json!("Renamed")))),
+            rename.clone(),
+        ),
+        c(
+            "rename: another workspace",
+            "PATCH",
+            "/v1/workspaces/ws_nope",
+            Expect::Problem(404, "workspace_not_found"),
+            rename.clone(),
+        ),
+        c(
+            "rename: non-UTF-8 id",
+            "PATCH",
+            "/v1/workspaces/%FF%FE",
+            Expect::ProblemOneOf(400, &["invalid_request", "invalid_path"]),
+            rename.clone(),
+        ),
+        c(
+            "add: unknown role",
+            "POST",
+            &members,
+            v(),
+            json!({"email": "a@b.example", "role": "root"}),
+        ),
+        c(
+            "add: no role",
+            "POST",
+            &members,
+            v(),
+            json!({"email": "a@b.example"}),
+        ),
+        c(
+            "add: bad email",
+            "POST",
+            &members,
+            v(),
+            json!({"email": "nope", "role": "member"}),
+        ),
+        c(
+            "add: a personal workspace",
+            "POST",
+            &members,
+            Expect::Problem(409, "personal_workspace"),
+            add.clone(),
+        ),
+        c(
+            "add: an owner, by a key",
+            "POST",
+            &members,
+            Expect::Problem(403, "owner_required"),
+            json!({"email": "a@b.example", "role": "owner"}),
+        ),
+        c(
+            "role: unknown",
+            "PATCH",
+            &member,
+            v(),
+            json!({"role": "god"}),
+        ),
+        c("role: null", "PATCH", &member, v(), json!({"role": null})),
+        c(
+            "role: unknown member",
+            "PATCH",
+            &format!("/v1/workspaces/{ws}/members/usr_nope"),
+            Expect::Problem(404, "member_not_found"),
+            json!({"role": "admin"}),
+        ),
+        c(
+            "role: an owner, by a key",
+            "PATCH",
+            &member,
+            Expect::Problem(403, "owner_required"),
+            json!({"role": "admin"}),
+        ),
+        Case::new(
+            "remove: unknown member",
+            "DELETE",
+            &format!("/v1/workspaces/{ws}/members/usr_nope"),
+            Expect::Problem(404, "member_not_found"),
+        )
+        .bearer(k),
+        Case::new(
+            "a read key cannot add members",
+            "POST",
+            &members,
+            Expect::Problem(403, "insufficient_scope"),
+        )
+        .bearer(&fx.read_key)
+        .json_value(add.clone()),
+        Case::new(
+            "a workspace header the key is not in",
+            "GET",
+            "/v1/apps",
+            Expect::Problem(404, "workspace_not_found"),
+        )
+        .bearer(k)
+        .header("x-sigil-workspace", "ws_other"),
+        Case::new(
+            "an empty workspace header",
+            "GET",
+            "/v1/apps",
+            Expect::Problem(400, "invalid_workspace"),
+        )
+        .bearer(k)
+        .header("x-sigil-workspace", " "),
+    ]);
+    run(&fx.s.base, cases).await;
 }

@@ -808,3 +808,42 @@ async fn app_scoped_webhooks_are_the_apps_own() {
     api.webhooks().delete(&hook.id).await.unwrap();
     assert!(api.webhooks().list().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn workspaces_client_against_the_server() {
+    let s = common::start().await;
+    let (user, key) = s.account("sdk-ws@example.com").await;
+    s.account("sdk-ws-other@example.com").await;
+    let m = management_with(&s, key).await;
+    let ws = m.workspaces();
+
+    let list = ws.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, user);
+    assert!(list[0].personal);
+    assert_eq!(list[0].role, None, "a key's token has no role");
+    let renamed = ws.rename(&user, "Mine").await.unwrap();
+    assert_eq!(renamed.name, "Mine");
+    assert_eq!(ws.get(&user).await.unwrap().name, "Mine");
+    let members = ws.members(&user).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].user_id.as_str(), members[0].role.as_str()),
+        (user.as_str(), "owner")
+    );
+
+    let other = sigil::api::NewWorkspaceMember {
+        email: "sdk-ws-other@example.com".into(),
+        role: "member".into(),
+    };
+    let e = ws.add_member(&user, &other).await.unwrap_err();
+    assert_eq!(api_error(&e), (409, "personal_workspace"));
+    let e = ws.create("Team").await.unwrap_err();
+    assert_eq!(api_error(&e), (403, "user_required"));
+    let e = ws.set_role(&user, &user, "admin").await.unwrap_err();
+    assert_eq!(api_error(&e), (403, "owner_required"));
+    let e = ws.remove_member(&user, "usr_nope").await.unwrap_err();
+    assert_eq!(api_error(&e), (404, "member_not_found"));
+    let e = ws.get("ws_elsewhere").await.unwrap_err();
+    assert_eq!(api_error(&e), (404, "workspace_not_found"));
+}

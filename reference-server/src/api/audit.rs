@@ -173,7 +173,7 @@ fn params(
 ) -> Result<Params, ApiError> {
     let mut p = Params {
         filter: AuditFilter {
-            account: Some(caller.account.clone()),
+            account: Some(caller.workspace.clone()),
             ..AuditFilter::default()
         },
         after: 0,

@@ -209,7 +209,7 @@ pub(crate) async fn create(
         .store
         .app(&body.app_id)
         .await?
-        .filter(|a| a.owner_id == caller.account)
+        .filter(|a| a.workspace_id == caller.workspace)
         .ok_or_else(|| ApiError::not_found("app"))?;
     let granted = scopes::parse_list(&body.scopes).map_err(ApiError::validation)?;
     if granted.is_empty() {
@@ -254,7 +254,7 @@ pub(crate) async fn create(
     let token = CapToken {
         id: crypto::new_id("capid_"),
         app_id: app.id.clone(),
-        owner_id: caller.account.clone(),
+        workspace_id: caller.workspace.clone(),
         scopes: granted,
         origins,
         emails,

@@ -55,6 +55,14 @@ use utoipa::{Modify, OpenApi};
         crate::api::auth_api::client_token,
         crate::api::auth_api::introspect,
         crate::api::auth_api::refresh,
+        crate::api::v1::workspaces::list,
+        crate::api::v1::workspaces::create,
+        crate::api::v1::workspaces::read,
+        crate::api::v1::workspaces::update,
+        crate::api::v1::workspaces::members,
+        crate::api::v1::workspaces::add_member,
+        crate::api::v1::workspaces::update_member,
+        crate::api::v1::workspaces::remove_member,
         crate::api::v1::api_keys::create,
         crate::api::v1::api_keys::list,
         crate::api::v1::api_keys::read,
@@ -148,6 +156,7 @@ use utoipa::{Modify, OpenApi};
         (name = "app-api", description = "The app API under /app/v1, with access tokens issued to an app: identity lookup by pairwise slug, idempotent messages, AI chat, the app's own webhooks"),
         (name = "cap-tokens", description = "Capability tokens (`cap_…`): mint for an app, preview publicly"),
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks, signed), secret rotation with overlap, deliveries and redelivery"),
+        (name = "workspaces", description = "Workspaces and their members (owner, admin, member, read_only). A key or app token acts in its own workspace; a signed-in user names one with `X-Sigil-Workspace` (its personal workspace by default)"),
         (name = "account", description = "The caller's own account: email, and the alias apps granted `profile.basic` see"),
         (name = "test-mode", description = "Only with --test-mode"),
         (name = "operations", description = "Health, metrics and this document"),
@@ -166,7 +175,7 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API key (`sgl_live_…`, `sgl_test_…`) or a first-party access token",
+                        "An API key (`sgl_live_…`, `sgl_test_…`) or a first-party access token. A signed-in user's token (or, on /v1 with neither header, its session cookie from this server's own pages) acts in the workspace named by `X-Sigil-Workspace`, its personal one by default; a workspace the caller is not in answers 404 `workspace_not_found`",
                     ))
                     .build(),
             ),
@@ -229,6 +238,26 @@ pub type Link = (&'static str, &'static str, &'static str);
 /// object with a runtime expression, which schemathesis merges into the
 /// body it generates).
 pub const LINKS: &[(&str, &str, &str, &[Link])] = &[
+    (
+        "createWorkspace",
+        "201",
+        "/data/id",
+        &[
+            ("GetWorkspace", "getWorkspace", "id"),
+            ("UpdateWorkspace", "updateWorkspace", "id"),
+            ("ListWorkspaceMembers", "listWorkspaceMembers", "id"),
+            ("AddWorkspaceMember", "addWorkspaceMember", "id"),
+        ],
+    ),
+    (
+        "addWorkspaceMember",
+        "201",
+        "/data/userId",
+        &[
+            ("UpdateWorkspaceMember", "updateWorkspaceMember", "user_id"),
+            ("RemoveWorkspaceMember", "removeWorkspaceMember", "user_id"),
+        ],
+    ),
     (
         "createApiKey",
         "201",
@@ -654,7 +683,9 @@ fn add_links(paths: &mut Map<String, Value>) {
                 None => link["parameters"] = json!({ *param: value }),
             }
             // A delivery is redelivered at the endpoint it was listed for.
-            if *param == "delivery_id" {
+            // A delivery is redelivered at the endpoint it was listed for,
+            // and a member is changed in the workspace it was added to.
+            if *param == "delivery_id" || *param == "user_id" {
                 link["parameters"]["id"] = json!("$request.path.id");
             }
             response["links"][*name] = link;

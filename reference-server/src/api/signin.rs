@@ -19,6 +19,7 @@ use crate::core::fields;
 use crate::core::{crypto, scopes};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
+pub use crate::http::cookies::{cookie, SESSION_COOKIE};
 use crate::http::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::http::pages::{self, HtmlForm, PageError, SignedInPage, SigninPage, VerifyPage};
 use crate::http::query::Query;
@@ -34,8 +35,6 @@ pub const MAX_ATTEMPTS: i64 = 5;
 const CODE_DIGITS: usize = 8;
 /// Browser session lifetime.
 const SESSION_TTL_SECS: i64 = 12 * 3600;
-/// The session cookie.
-pub const SESSION_COOKIE: &str = "sigil_session";
 /// The pre-session cookie that binds the sign-in forms' tokens (login CSRF).
 const FORM_COOKIE: &str = "sigil_form";
 
@@ -50,19 +49,6 @@ pub fn routes() -> Router<AppState> {
 
 fn dev_or_test(state: &AppState) -> bool {
     state.config.dev || state.config.test_mode
-}
-
-/// A cookie's value from the request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
 }
 
 fn set_cookie(state: &AppState, res: &mut Response, name: &str, value: &str, max_age: i64) {
@@ -617,6 +603,7 @@ pub(crate) async fn exchange_code(
             session_type: "user",
             sid: &crypto::new_id("sid_"),
             account: Some(&user.id),
+            user: Some(&user.id),
         },
     );
     let data = SigninSession {

@@ -135,7 +135,7 @@ pub async fn load(state: &AppState, path: &Path) -> Result<(), String> {
             .store
             .create_app(&App {
                 id: a.id.clone(),
-                owner_id: owner.id,
+                workspace_id: owner.id,
                 name: a.name.clone(),
                 redirect_uris: a.redirect_uris.clone(),
                 allowed_origins: a.allowed_origins.clone(),
@@ -170,9 +170,13 @@ pub async fn load(state: &AppState, path: &Path) -> Result<(), String> {
             _ => return Err(format!("fixture key `{}`: give scopes or preset", k.name)),
         };
         let owner = seed::user(state, &k.owner).await.map_err(err)?;
+        let home = crate::api::v1::api_keys::KeyHome {
+            workspace: &owner.id,
+            owner: &owner.id,
+        };
         crate::api::v1::api_keys::store_with_secret(
             state,
-            &owner.id,
+            home,
             k.name.clone(),
             granted,
             None,

@@ -64,11 +64,11 @@ impl<'a> Manager<'a> {
     fn owner(self) -> Owner<'a> {
         match self {
             Manager::Account(p) => Owner {
-                account: &p.account,
+                workspace: &p.workspace,
                 app: None,
             },
             Manager::App(c) => Owner {
-                account: &c.app.owner_id,
+                workspace: &c.app.workspace_id,
                 app: Some(&c.app.id),
             },
         }
@@ -85,7 +85,9 @@ impl<'a> Manager<'a> {
     fn event(self, kind: &str) -> Event {
         match self {
             Manager::Account(p) => Event::by(kind, p),
-            Manager::App(c) => Event::new(kind).account(&c.app.owner_id).actor(&c.app.id),
+            Manager::App(c) => Event::new(kind)
+                .account(&c.app.workspace_id)
+                .actor(&c.app.id),
         }
     }
 }
@@ -333,7 +335,7 @@ pub(crate) async fn create_in(
     let owner = by.owner();
     let endpoint = Endpoint {
         id: crate::core::crypto::new_id("whk_"),
-        owner_id: owner.account.to_owned(),
+        workspace_id: owner.workspace.to_owned(),
         app_id: owner.app.map(str::to_owned),
         url: url.to_string(),
         events,

@@ -34,7 +34,7 @@ pub async fn dev(state: &AppState) -> StoreResult<App> {
     }
     let app = App {
         id: DEV_APP_ID.into(),
-        owner_id: owner.id,
+        workspace_id: owner.id,
         name: "Sigil dev app".into(),
         redirect_uris: vec!["http://127.0.0.1:3000/callback".into()],
         allowed_origins: vec!["http://127.0.0.1:3000".into()],

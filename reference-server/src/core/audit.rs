@@ -72,10 +72,11 @@ impl Event {
     /// the API key when one was used, else the user).
     pub fn by(kind: &str, caller: &Principal) -> Self {
         Self::new(kind)
-            .account(&caller.account)
-            .actor(caller.key_id.as_deref().unwrap_or(&caller.account))
+            .account(&caller.workspace)
+            .actor(caller.actor())
     }
-    /// The user whose log shows the entry.
+    /// The workspace whose chain shows the entry (a personal workspace has
+    /// its user's id).
     pub fn account(mut self, account: &str) -> Self {
         self.account = Some(account.to_owned());
         self

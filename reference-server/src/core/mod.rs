@@ -9,4 +9,5 @@ pub mod fields;
 pub mod json;
 pub mod policy;
 pub mod principal;
+pub mod roles;
 pub mod scopes;

@@ -202,7 +202,7 @@ pub struct Policy {
     /// `pol_…`.
     pub id: String,
     /// The account whose agents it governs.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Human label.
     pub name: String,
     /// Optional description.
@@ -225,7 +225,7 @@ pub struct Request<'a> {
     /// The agent.
     pub agent_id: &'a str,
     /// Its owner.
-    pub owner_id: &'a str,
+    pub workspace_id: &'a str,
     /// Requested scopes (canonical names).
     pub scopes: &'a [String],
     /// Requested `target_service`.
@@ -372,7 +372,7 @@ impl Rule {
             list.as_ref().is_none_or(|l| l.iter().any(|x| x == v))
         };
         within(&m.agents, req.agent_id)
-            && within(&m.owners, req.owner_id)
+            && within(&m.owners, req.workspace_id)
             && within(&m.target_services, req.target_service)
             && m.scopes.as_ref().is_none_or(|patterns| {
                 patterns
@@ -479,7 +479,7 @@ mod tests {
     fn policy(id: &str, priority: i64, created_at: i64, rules: Vec<Rule>) -> Policy {
         Policy {
             id: id.into(),
-            owner_id: "usr_1".into(),
+            workspace_id: "usr_1".into(),
             name: id.into(),
             description: None,
             priority,
@@ -493,7 +493,7 @@ mod tests {
     fn req<'a>(scopes: &'a [String], target: &'a str, now: i64) -> Request<'a> {
         Request {
             agent_id: "agt_1",
-            owner_id: "usr_1",
+            workspace_id: "usr_1",
             scopes,
             target_service: target,
             now,
@@ -519,7 +519,7 @@ mod tests {
         };
         assert!(!r.matches(&other_agent));
         let other_owner = Request {
-            owner_id: "usr_2",
+            workspace_id: "usr_2",
             ..req(&send, "billing", 0)
         };
         assert!(!r.matches(&other_owner));

@@ -1,16 +1,26 @@
-//! Who is calling the management API, once authenticated: the account, the
-//! granted scopes and the API key if one was used. Scopes are checked per
-//! route with [`Principal::require`]; [`crate::http::principal`] extracts it
-//! from a request.
+//! Who is calling the management API, once authenticated: the workspace it
+//! acts in, the user behind it, its role there, the granted scopes and the
+//! API key if one was used. Scopes are checked per route with
+//! [`Principal::require`]; [`crate::http::principal`] extracts it from a
+//! request.
 
+use crate::core::roles::Role;
 use crate::error::ApiError;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The user whose resources the caller manages.
-    pub account: String,
-    /// Granted scopes.
+    /// The workspace whose resources the caller manages. A user's personal
+    /// workspace has the user's id.
+    pub workspace: String,
+    /// The user acting: the signed-in user, or the user who made the key.
+    /// None for an app's own token.
+    pub user: Option<String>,
+    /// The user's role in the workspace when a user acts as a member (a
+    /// session token or cookie); None for keys and tokens bound to one
+    /// workspace, whose scopes alone decide.
+    pub role: Option<Role>,
+    /// Granted scopes (already narrowed to the role).
     pub scopes: Vec<String>,
     /// Set when the caller used an API key.
     pub key_id: Option<String>,
@@ -24,5 +34,14 @@ impl Principal {
         } else {
             Err(ApiError::insufficient_scope(scope))
         }
+    }
+
+    /// Who the audit chain names as the actor: the key, else the user, else
+    /// the workspace.
+    pub fn actor(&self) -> &str {
+        self.key_id
+            .as_deref()
+            .or(self.user.as_deref())
+            .unwrap_or(&self.workspace)
     }
 }

@@ -20,6 +20,8 @@ pub const ALL: &[&str] = &[
     "tokens.issue",
     "webhooks.read",
     "webhooks.write",
+    "workspaces.admin",
+    "workspaces.read",
 ];
 
 /// The legacy aliases and the scope each stands for.
@@ -35,7 +37,8 @@ pub fn canonical(scope: &str) -> Option<&'static str> {
 }
 
 /// The scopes of a preset: `read` = every `*.read`; `write` = read plus
-/// every `*.write` except account administration; `full` = everything.
+/// every `*.write` except account administration; `full` = everything
+/// (workspace settings and members, `workspaces.admin`, only there).
 pub fn preset(name: &str) -> Option<Vec<String>> {
     let pick =
         |f: &dyn Fn(&str) -> bool| ALL.iter().filter(|s| f(s)).map(|s| s.to_string()).collect();

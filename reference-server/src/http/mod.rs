@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod client_auth;
+pub mod cookies;
 pub mod cors;
 pub mod envelope;
 pub mod metrics;

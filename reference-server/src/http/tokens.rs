@@ -20,8 +20,12 @@ pub struct Grant<'a> {
     pub session_type: &'a str,
     /// `sid`: shared by every token of one sign-in or grant family.
     pub sid: &'a str,
-    /// The account the token may manage through `/v1` (first-party tokens only).
+    /// The workspace the token may manage through `/v1` (first-party tokens
+    /// only), or the default one of [`Grant::user`].
     pub account: Option<&'a str>,
+    /// A signed-in user's own session: `usr`, the user who may act in any of
+    /// its workspaces (`X-Sigil-Workspace`) with its role there.
+    pub user: Option<&'a str>,
 }
 
 /// A signed access token.
@@ -54,6 +58,9 @@ pub fn access_token(state: &AppState, grant: &Grant<'_>) -> Issued {
     });
     if let Some(account) = grant.account {
         claims["acct"] = account.into();
+    }
+    if let Some(user) = grant.user {
+        claims["usr"] = user.into();
     }
     Issued {
         token: state.keys.current().sign("at+jwt", &claims),

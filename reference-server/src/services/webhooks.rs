@@ -114,8 +114,15 @@ impl Webhooks {
     /// This reaches only the account's own endpoints; an event that
     /// happened in one of its apps' context goes through [`Self::emit_in_app`].
     pub async fn emit(&self, account: &str, event_type: &str, data: Value) -> StoreResult<String> {
-        self.enqueue(Owner { account, app: None }, event_type, data)
-            .await
+        self.enqueue(
+            Owner {
+                workspace: account,
+                app: None,
+            },
+            event_type,
+            data,
+        )
+        .await
     }
 
     /// [`Self::emit`] for an event that happened in the context of `app` (an
@@ -130,7 +137,7 @@ impl Webhooks {
     ) -> StoreResult<String> {
         self.enqueue(
             Owner {
-                account,
+                workspace: account,
                 app: Some(app),
             },
             event_type,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod group_commit;
 pub mod sqlite;
 pub mod webhooks;
+pub mod workspaces;
 
 pub use error::{StoreError, StoreResult};
 
@@ -54,7 +55,7 @@ pub struct Approval {
     /// `apv_…`.
     pub id: String,
     /// The agent's owner, who decides.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// The requesting agent.
     pub agent_id: String,
     /// The policy that held it.
@@ -96,7 +97,7 @@ pub struct App {
     /// The `client_id` (`app_…`).
     pub id: String,
     /// The user who manages it.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Shown on the consent screen.
     pub name: String,
     /// Exact-match redirect URIs (RFC 8252 loopback ports excepted).
@@ -118,7 +119,9 @@ pub struct App {
 pub struct ApiKey {
     /// `key_…`.
     pub id: String,
-    /// Whose key it is.
+    /// The workspace it acts in.
+    pub workspace_id: String,
+    /// The user who made it.
     pub owner_id: String,
     /// Set for project-scoped keys.
     pub app_id: Option<String>,
@@ -265,7 +268,7 @@ pub struct Agent {
     /// `agt_…`, also the RFC 9421 `keyid`.
     pub id: String,
     /// The user who manages it.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Human label.
     pub name: String,
     /// Optional description.
@@ -299,7 +302,7 @@ pub struct Domain {
     /// `dom_…`.
     pub id: String,
     /// The claiming account.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Lower-case hostname.
     pub domain: String,
     /// The value the TXT record must carry (`sigil-verification=…`).
@@ -423,7 +426,7 @@ pub struct CapToken {
     /// The app it speaks for.
     pub app_id: String,
     /// The app's owner, who created it.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Granted scopes.
     pub scopes: Vec<String>,
     /// Origins it is bound to (empty: any).
@@ -438,7 +441,9 @@ pub struct CapToken {
 
 /// Everything the handlers persist.
 #[async_trait::async_trait]
-pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    webhooks::WebhookStore + workspaces::WorkspaceStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
 
@@ -456,11 +461,11 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     /// Finds an app by client id.
     async fn app(&self, id: &str) -> StoreResult<Option<App>>;
     /// The apps a user owns, newest first.
-    async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>>;
+    async fn apps_of(&self, workspace_id: &str) -> StoreResult<Vec<App>>;
     /// Replaces an app's mutable fields.
     async fn update_app(&self, app: &App) -> StoreResult<()>;
     /// Deletes an app; false when it was not the owner's.
-    async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    async fn delete_app(&self, id: &str, workspace_id: &str) -> StoreResult<bool>;
     /// Whether any app registered `origin` for CORS.
     async fn origin_allowed(&self, origin: &str) -> StoreResult<bool>;
 
@@ -469,15 +474,15 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     /// Finds a key by the hash of its secret.
     async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
     /// Finds one of the owner's keys.
-    async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>>;
+    async fn api_key(&self, id: &str, workspace_id: &str) -> StoreResult<Option<ApiKey>>;
     /// The owner's keys, newest first.
-    async fn api_keys_of(&self, owner_id: &str) -> StoreResult<Vec<ApiKey>>;
+    async fn api_keys_of(&self, workspace_id: &str) -> StoreResult<Vec<ApiKey>>;
     /// Renames; false when not found.
-    async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool>;
+    async fn rename_api_key(&self, id: &str, workspace_id: &str, name: &str) -> StoreResult<bool>;
     /// Revokes; false when not found.
-    async fn revoke_api_key(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool>;
+    async fn revoke_api_key(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool>;
     /// Deletes; false when not found.
-    async fn delete_api_key(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    async fn delete_api_key(&self, id: &str, workspace_id: &str) -> StoreResult<bool>;
 
     /// Stores a refresh token by hash.
     async fn insert_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> StoreResult<()>;
@@ -560,7 +565,7 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     /// The owner's agents, newest first, optionally of one status.
     async fn agents_of(
         &self,
-        owner_id: &str,
+        workspace_id: &str,
         status: Option<AgentStatus>,
         limit: u32,
         offset: u32,
@@ -570,7 +575,7 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     async fn set_agent_status(
         &self,
         id: &str,
-        owner_id: &str,
+        workspace_id: &str,
         status: AgentStatus,
         at: i64,
     ) -> StoreResult<bool>;
@@ -580,34 +585,35 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     async fn record_agent_tokens(&self, tokens: &[AgentToken]) -> StoreResult<()>;
     /// Finds an issued agent token by `jti`.
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>>;
-    /// Agents of `owner_id` that are not revoked (plan quota).
-    async fn count_live_agents(&self, owner_id: &str) -> StoreResult<u64>;
-    /// Agent tokens issued to agents of `owner_id` at or after `since`
+    /// Agents of `workspace_id` that are not revoked (plan quota).
+    async fn count_live_agents(&self, workspace_id: &str) -> StoreResult<u64>;
+    /// Agent tokens issued to agents of `workspace_id` at or after `since`
     /// (plan quota; an indexed count).
-    async fn count_agent_tokens_since(&self, owner_id: &str, since: i64) -> StoreResult<u64>;
+    async fn count_agent_tokens_since(&self, workspace_id: &str, since: i64) -> StoreResult<u64>;
 
     /// Stores a claimed domain; `Conflict` when the account already claims it.
     async fn create_domain(&self, domain: &Domain) -> StoreResult<()>;
-    /// One domain of `owner_id`.
-    async fn domain(&self, id: &str, owner_id: &str) -> StoreResult<Option<Domain>>;
-    /// The domains of `owner_id`, oldest first.
-    async fn domains_of(&self, owner_id: &str) -> StoreResult<Vec<Domain>>;
+    /// One domain of `workspace_id`.
+    async fn domain(&self, id: &str, workspace_id: &str) -> StoreResult<Option<Domain>>;
+    /// The domains of `workspace_id`, oldest first.
+    async fn domains_of(&self, workspace_id: &str) -> StoreResult<Vec<Domain>>;
     /// Marks a domain verified at `at`; false when it is gone.
-    async fn set_domain_verified(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool>;
+    async fn set_domain_verified(&self, id: &str, workspace_id: &str, at: i64)
+        -> StoreResult<bool>;
     /// Deletes a domain; false when it is not there.
-    async fn delete_domain(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    async fn delete_domain(&self, id: &str, workspace_id: &str) -> StoreResult<bool>;
 
     /// Adds a policy.
     async fn create_policy(&self, policy: &Policy) -> StoreResult<()>;
     /// Finds one of the owner's policies.
-    async fn policy(&self, id: &str, owner_id: &str) -> StoreResult<Option<Policy>>;
+    async fn policy(&self, id: &str, workspace_id: &str) -> StoreResult<Option<Policy>>;
     /// The owner's policies, highest priority first, then newest; only the
     /// active ones when `active_only`.
-    async fn policies_of(&self, owner_id: &str, active_only: bool) -> StoreResult<Vec<Policy>>;
+    async fn policies_of(&self, workspace_id: &str, active_only: bool) -> StoreResult<Vec<Policy>>;
     /// Replaces a policy's mutable fields; false when not the owner's.
     async fn update_policy(&self, policy: &Policy) -> StoreResult<bool>;
     /// Deletes; false when not the owner's.
-    async fn delete_policy(&self, id: &str, owner_id: &str) -> StoreResult<bool>;
+    async fn delete_policy(&self, id: &str, workspace_id: &str) -> StoreResult<bool>;
     /// Adds an approval.
     async fn create_approval(&self, approval: &Approval) -> StoreResult<()>;
     /// Finds an approval by id, whoever owns it.
@@ -615,7 +621,7 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     /// The owner's approvals, newest first, optionally of one status.
     async fn approvals_of(
         &self,
-        owner_id: &str,
+        workspace_id: &str,
         status: Option<ApprovalStatus>,
     ) -> StoreResult<Vec<Approval>>;
     /// Moves one of the owner's approvals from `from` to `to` atomically;
@@ -623,7 +629,7 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     async fn move_approval(
         &self,
         id: &str,
-        owner_id: &str,
+        workspace_id: &str,
         from: ApprovalStatus,
         to: ApprovalStatus,
         at: i64,

@@ -22,6 +22,7 @@ use super::{
 };
 
 mod webhooks;
+mod workspaces;
 
 /// How many entries each lookup cache holds.
 const LOOKUP_CACHE: usize = 4096;
@@ -159,7 +160,7 @@ fn scopes(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
 
-fn conflict(e: sqlx::Error) -> StoreError {
+pub(super) fn conflict(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
         _ => StoreError::Database(e),
@@ -191,7 +192,7 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
 fn app_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<App> {
     Ok(App {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         redirect_uris: json_list(row.try_get("redirect_uris")?)?,
         allowed_origins: json_list(row.try_get("allowed_origins")?)?,
@@ -206,7 +207,7 @@ fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
     let status: String = row.try_get("status")?;
     Ok(Agent {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         public_key: row.try_get("public_key")?,
@@ -220,7 +221,7 @@ fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
 fn domain_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Domain> {
     Ok(Domain {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         domain: row.try_get("domain")?,
         challenge: row.try_get("challenge")?,
         created_at: row.try_get("created_at")?,
@@ -228,14 +229,15 @@ fn domain_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Domain> {
     })
 }
 
-const DOMAIN_COLUMNS: &str = "id, owner_id, domain, challenge, created_at, verified_at";
+const DOMAIN_COLUMNS: &str = "id, workspace_id, domain, challenge, created_at, verified_at";
 
 const AGENT_COLUMNS: &str =
-    "id, owner_id, name, description, public_key, status, created_at, updated_at";
+    "id, workspace_id, name, description, public_key, status, created_at, updated_at";
 
 fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
         owner_id: row.try_get("owner_id")?,
         app_id: row.try_get("app_id")?,
         name: row.try_get("name")?,
@@ -303,7 +305,7 @@ fn audit_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuditEntry> {
 const AUDIT_COLUMNS: &str = "seq, id, ts, type, account, actor, subject, data, prev_hash, hash";
 
 const POLICY_COLUMNS: &str =
-    "id, owner_id, name, description, priority, rules, is_active, created_at, updated_at";
+    "id, workspace_id, name, description, priority, rules, is_active, created_at, updated_at";
 
 fn rules_json(rules: &[crate::core::policy::Rule]) -> StoreResult<String> {
     serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -313,7 +315,7 @@ fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
     let rules: String = row.try_get("rules")?;
     Ok(super::Policy {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         priority: row.try_get("priority")?,
@@ -324,14 +326,15 @@ fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
     })
 }
 
-const APPROVAL_COLUMNS: &str = "id, owner_id, agent_id, policy_id, scope, ttl, target_service, \
+const APPROVAL_COLUMNS: &str =
+    "id, workspace_id, agent_id, policy_id, scope, ttl, target_service, \
                                 intent, status, created_at, decided_at, collected_at";
 
 fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> {
     let status: String = row.try_get("status")?;
     Ok(super::Approval {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         agent_id: row.try_get("agent_id")?,
         policy_id: row.try_get("policy_id")?,
         scope: scopes(row.try_get("scope")?),
@@ -350,7 +353,11 @@ fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> 
 /// SQLite's limit.
 const ROWS_PER_INSERT: usize = 256;
 
-const KEY_COLUMNS: &str = "id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
+/// The owner of the workspace a row is made in (`owner_id` on owned rows).
+pub(super) const WORKSPACE_OWNER: &str = "(SELECT owner_id FROM workspaces WHERE id = ?)";
+
+const KEY_COLUMNS: &str =
+    "id, workspace_id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
                            revoked_at, last_used_at, created_at";
 
 #[async_trait::async_trait]
@@ -370,14 +377,21 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO users (id, email, alias, created_at) VALUES (?, ?, ?, ?)")
             .bind(&user.id)
             .bind(&user.email)
             .bind(&user.alias)
             .bind(user.created_at)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(conflict)?;
+        workspaces::insert_workspace(
+            &mut tx,
+            &crate::store::workspaces::Workspace::personal(user),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -411,12 +425,12 @@ impl Store for SqliteStore {
     }
 
     async fn create_app(&self, app: &App) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO apps (id, owner_id, name, redirect_uris, allowed_origins, is_public, \
-             secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO apps (id, workspace_id, name, redirect_uris, allowed_origins, is_public, \
+             secret_hash, scopes, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+        ))
         .bind(&app.id)
-        .bind(&app.owner_id)
+        .bind(&app.workspace_id)
         .bind(&app.name)
         .bind(to_json(&app.redirect_uris))
         .bind(to_json(&app.allowed_origins))
@@ -424,6 +438,7 @@ impl Store for SqliteStore {
         .bind(&app.secret_hash)
         .bind(app.scopes.join(" "))
         .bind(app.created_at)
+        .bind(&app.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -445,9 +460,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn apps_of(&self, owner_id: &str) -> StoreResult<Vec<App>> {
-        sqlx::query("SELECT * FROM apps WHERE owner_id = ? ORDER BY created_at DESC, id")
-            .bind(owner_id)
+    async fn apps_of(&self, workspace_id: &str) -> StoreResult<Vec<App>> {
+        sqlx::query("SELECT * FROM apps WHERE workspace_id = ? ORDER BY created_at DESC, id")
+            .bind(workspace_id)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -472,15 +487,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn delete_app(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
+    async fn delete_app(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE api_keys SET app_id = NULL WHERE app_id = ?")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM apps WHERE id = ? AND owner_id = ?")
+        let done = sqlx::query("DELETE FROM apps WHERE id = ? AND workspace_id = ?")
             .bind(id)
-            .bind(owner_id)
+            .bind(workspace_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -503,10 +518,11 @@ impl Store for SqliteStore {
 
     async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO api_keys (id, owner_id, app_id, name, prefix, last4, secret_hash, \
-             scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_keys (id, workspace_id, owner_id, app_id, name, prefix, last4, \
+             secret_hash, scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.id)
+        .bind(&key.workspace_id)
         .bind(&key.owner_id)
         .bind(&key.app_id)
         .bind(&key.name)
@@ -539,12 +555,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn api_key(&self, id: &str, owner_id: &str) -> StoreResult<Option<ApiKey>> {
+    async fn api_key(&self, id: &str, workspace_id: &str) -> StoreResult<Option<ApiKey>> {
         sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ? AND owner_id = ?"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ? AND workspace_id = ?"
         ))
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
@@ -552,11 +568,11 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn api_keys_of(&self, owner_id: &str) -> StoreResult<Vec<ApiKey>> {
+    async fn api_keys_of(&self, workspace_id: &str) -> StoreResult<Vec<ApiKey>> {
         sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE owner_id = ? ORDER BY created_at DESC, id"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE workspace_id = ? ORDER BY created_at DESC, id"
         ))
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -564,34 +580,34 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE api_keys SET name = ? WHERE id = ? AND owner_id = ?")
+    async fn rename_api_key(&self, id: &str, workspace_id: &str, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE api_keys SET name = ? WHERE id = ? AND workspace_id = ?")
             .bind(name)
             .bind(id)
-            .bind(owner_id)
+            .bind(workspace_id)
             .execute(&self.writer)
             .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
-    async fn revoke_api_key(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool> {
+    async fn revoke_api_key(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND owner_id = ?",
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?",
         )
         .bind(at)
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .execute(&self.writer)
         .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_api_key(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
+    async fn delete_api_key(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND workspace_id = ?")
             .bind(id)
-            .bind(owner_id)
+            .bind(workspace_id)
             .execute(&self.writer)
             .await?;
         self.keys.invalidate();
@@ -917,16 +933,17 @@ impl Store for SqliteStore {
     }
     async fn create_agent(&self, agent: &Agent) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO agents ({AGENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO agents ({AGENT_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
         ))
         .bind(&agent.id)
-        .bind(&agent.owner_id)
+        .bind(&agent.workspace_id)
         .bind(&agent.name)
         .bind(&agent.description)
         .bind(&agent.public_key)
         .bind(agent.status.as_str())
         .bind(agent.created_at)
         .bind(agent.updated_at)
+        .bind(&agent.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -950,16 +967,16 @@ impl Store for SqliteStore {
 
     async fn agents_of(
         &self,
-        owner_id: &str,
+        workspace_id: &str,
         status: Option<AgentStatus>,
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<Agent>> {
         sqlx::query(&format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE owner_id = ? \
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = ? \
              AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
         ))
-        .bind(owner_id)
+        .bind(workspace_id)
         .bind(status.map(AgentStatus::as_str))
         .bind(status.map(AgentStatus::as_str))
         .bind(i64::from(limit))
@@ -974,18 +991,18 @@ impl Store for SqliteStore {
     async fn set_agent_status(
         &self,
         id: &str,
-        owner_id: &str,
+        workspace_id: &str,
         status: AgentStatus,
         at: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE agents SET status = ?, updated_at = ? \
-             WHERE id = ? AND owner_id = ? AND status != 'revoked'",
+             WHERE id = ? AND workspace_id = ? AND status != 'revoked'",
         )
         .bind(status.as_str())
         .bind(at)
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .execute(&self.writer)
         .await?;
         self.agents.invalidate();
@@ -1018,22 +1035,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn count_live_agents(&self, owner_id: &str) -> StoreResult<u64> {
+    async fn count_live_agents(&self, workspace_id: &str) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM agents WHERE owner_id = ? AND status != 'revoked'",
+            "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND status != 'revoked'",
         )
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(n.max(0) as u64)
     }
 
-    async fn count_agent_tokens_since(&self, owner_id: &str, since: i64) -> StoreResult<u64> {
+    async fn count_agent_tokens_since(&self, workspace_id: &str, since: i64) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM agent_tokens t JOIN agents a ON a.id = t.agent_id \
-             WHERE a.owner_id = ? AND t.issued_at >= ?",
+             WHERE a.workspace_id = ? AND t.issued_at >= ?",
         )
-        .bind(owner_id)
+        .bind(workspace_id)
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
@@ -1042,26 +1059,27 @@ impl Store for SqliteStore {
 
     async fn create_domain(&self, domain: &Domain) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO domains ({DOMAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO domains ({DOMAIN_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
         ))
         .bind(&domain.id)
-        .bind(&domain.owner_id)
+        .bind(&domain.workspace_id)
         .bind(&domain.domain)
         .bind(&domain.challenge)
         .bind(domain.created_at)
         .bind(domain.verified_at)
+        .bind(&domain.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
         Ok(())
     }
 
-    async fn domain(&self, id: &str, owner_id: &str) -> StoreResult<Option<Domain>> {
+    async fn domain(&self, id: &str, workspace_id: &str) -> StoreResult<Option<Domain>> {
         sqlx::query(&format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = ? AND owner_id = ?"
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = ? AND workspace_id = ?"
         ))
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
@@ -1069,11 +1087,11 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn domains_of(&self, owner_id: &str) -> StoreResult<Vec<Domain>> {
+    async fn domains_of(&self, workspace_id: &str) -> StoreResult<Vec<Domain>> {
         sqlx::query(&format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE owner_id = ? ORDER BY created_at, id"
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE workspace_id = ? ORDER BY created_at, id"
         ))
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -1081,22 +1099,27 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    async fn set_domain_verified(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool> {
+    async fn set_domain_verified(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        at: i64,
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE domains SET verified_at = COALESCE(verified_at, ?) WHERE id = ? AND owner_id = ?",
+            "UPDATE domains SET verified_at = COALESCE(verified_at, ?) WHERE id = ? AND workspace_id = ?",
         )
         .bind(at)
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
 
-    async fn delete_domain(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM domains WHERE id = ? AND owner_id = ?")
+    async fn delete_domain(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM domains WHERE id = ? AND workspace_id = ?")
             .bind(id)
-            .bind(owner_id)
+            .bind(workspace_id)
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
@@ -1122,10 +1145,10 @@ impl Store for SqliteStore {
 
     async fn create_policy(&self, policy: &super::Policy) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO policies ({POLICY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO policies ({POLICY_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
         ))
         .bind(&policy.id)
-        .bind(&policy.owner_id)
+        .bind(&policy.workspace_id)
         .bind(&policy.name)
         .bind(&policy.description)
         .bind(policy.priority)
@@ -1133,6 +1156,7 @@ impl Store for SqliteStore {
         .bind(policy.is_active)
         .bind(policy.created_at)
         .bind(policy.updated_at)
+        .bind(&policy.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1140,12 +1164,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn policy(&self, id: &str, owner_id: &str) -> StoreResult<Option<super::Policy>> {
+    async fn policy(&self, id: &str, workspace_id: &str) -> StoreResult<Option<super::Policy>> {
         sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = ? AND owner_id = ?"
+            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = ? AND workspace_id = ?"
         ))
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
@@ -1155,15 +1179,15 @@ impl Store for SqliteStore {
 
     async fn policies_of(
         &self,
-        owner_id: &str,
+        workspace_id: &str,
         active_only: bool,
     ) -> StoreResult<Vec<super::Policy>> {
         let load = || async {
             sqlx::query(&format!(
-                "SELECT {POLICY_COLUMNS} FROM policies WHERE owner_id = ? \
+                "SELECT {POLICY_COLUMNS} FROM policies WHERE workspace_id = ? \
                  AND (? = 0 OR is_active = 1) ORDER BY priority DESC, created_at DESC, id"
             ))
-            .bind(owner_id)
+            .bind(workspace_id)
             .bind(active_only)
             .fetch_all(&self.pool)
             .await?
@@ -1172,7 +1196,7 @@ impl Store for SqliteStore {
             .collect()
         };
         if active_only {
-            self.active_policies.get_or_load(owner_id, load).await
+            self.active_policies.get_or_load(workspace_id, load).await
         } else {
             load().await
         }
@@ -1181,7 +1205,7 @@ impl Store for SqliteStore {
     async fn update_policy(&self, policy: &super::Policy) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE policies SET name = ?, description = ?, priority = ?, rules = ?, \
-             is_active = ?, updated_at = ? WHERE id = ? AND owner_id = ?",
+             is_active = ?, updated_at = ? WHERE id = ? AND workspace_id = ?",
         )
         .bind(&policy.name)
         .bind(&policy.description)
@@ -1190,17 +1214,17 @@ impl Store for SqliteStore {
         .bind(policy.is_active)
         .bind(policy.updated_at)
         .bind(&policy.id)
-        .bind(&policy.owner_id)
+        .bind(&policy.workspace_id)
         .execute(&self.writer)
         .await?;
         self.active_policies.invalidate();
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_policy(&self, id: &str, owner_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM policies WHERE id = ? AND owner_id = ?")
+    async fn delete_policy(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM policies WHERE id = ? AND workspace_id = ?")
             .bind(id)
-            .bind(owner_id)
+            .bind(workspace_id)
             .execute(&self.writer)
             .await?;
         self.active_policies.invalidate();
@@ -1209,10 +1233,10 @@ impl Store for SqliteStore {
 
     async fn create_approval(&self, a: &super::Approval) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO approvals ({APPROVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO approvals ({APPROVAL_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
         ))
         .bind(&a.id)
-        .bind(&a.owner_id)
+        .bind(&a.workspace_id)
         .bind(&a.agent_id)
         .bind(&a.policy_id)
         .bind(a.scope.join(" "))
@@ -1223,6 +1247,7 @@ impl Store for SqliteStore {
         .bind(a.created_at)
         .bind(a.decided_at)
         .bind(a.collected_at)
+        .bind(&a.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1243,15 +1268,15 @@ impl Store for SqliteStore {
 
     async fn approvals_of(
         &self,
-        owner_id: &str,
+        workspace_id: &str,
         status: Option<super::ApprovalStatus>,
     ) -> StoreResult<Vec<super::Approval>> {
         let status = status.map(super::ApprovalStatus::as_str);
         sqlx::query(&format!(
-            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE owner_id = ? \
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE workspace_id = ? \
              AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id"
         ))
-        .bind(owner_id)
+        .bind(workspace_id)
         .bind(status)
         .bind(status)
         .fetch_all(&self.pool)
@@ -1264,7 +1289,7 @@ impl Store for SqliteStore {
     async fn move_approval(
         &self,
         id: &str,
-        owner_id: &str,
+        workspace_id: &str,
         from: super::ApprovalStatus,
         to: super::ApprovalStatus,
         at: i64,
@@ -1276,12 +1301,12 @@ impl Store for SqliteStore {
         };
         let done = sqlx::query(&format!(
             "UPDATE approvals SET status = ?, {column} = ? \
-             WHERE id = ? AND owner_id = ? AND status = ?"
+             WHERE id = ? AND workspace_id = ? AND status = ?"
         ))
         .bind(to.as_str())
         .bind(at)
         .bind(id)
-        .bind(owner_id)
+        .bind(workspace_id)
         .bind(from.as_str())
         .execute(&self.writer)
         .await?;
@@ -1404,20 +1429,21 @@ impl Store for SqliteStore {
     }
 
     async fn create_cap_token(&self, token: &CapToken, hash: &[u8]) -> StoreResult<()> {
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO cap_tokens \
-             (id, app_id, owner_id, token_hash, scopes, origins, emails, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+             (id, app_id, workspace_id, token_hash, scopes, origins, emails, expires_at, created_at, owner_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+        ))
         .bind(&token.id)
         .bind(&token.app_id)
-        .bind(&token.owner_id)
+        .bind(&token.workspace_id)
         .bind(hash)
         .bind(token.scopes.join(" "))
         .bind(to_json(&token.origins))
         .bind(to_json(&token.emails))
         .bind(token.expires_at)
         .bind(token.created_at)
+        .bind(&token.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1446,7 +1472,7 @@ impl Store for SqliteStore {
             Ok(CapToken {
                 id: r.try_get("id")?,
                 app_id: r.try_get("app_id")?,
-                owner_id: r.try_get("owner_id")?,
+                workspace_id: r.try_get("workspace_id")?,
                 scopes: self::scopes(&r.try_get::<String, _>("scopes")?),
                 origins: json_list(&r.try_get::<String, _>("origins")?)?,
                 emails: json_list(&r.try_get::<String, _>("emails")?)?,

@@ -23,8 +23,8 @@ pub mod status {
 /// see each other's endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owner<'a> {
-    /// The account.
-    pub account: &'a str,
+    /// The workspace.
+    pub workspace: &'a str,
     /// The app, for an app's endpoints.
     pub app: Option<&'a str>,
 }
@@ -32,7 +32,7 @@ pub struct Owner<'a> {
 impl Owner<'_> {
     /// Whether `e` belongs to this owner.
     pub fn holds(&self, e: &Endpoint) -> bool {
-        e.owner_id == self.account && e.app_id.as_deref() == self.app
+        e.workspace_id == self.workspace && e.app_id.as_deref() == self.app
     }
 }
 
@@ -42,7 +42,7 @@ pub struct Endpoint {
     /// `whk_…`.
     pub id: String,
     /// The account whose events it receives.
-    pub owner_id: String,
+    pub workspace_id: String,
     /// Set when one of the account's apps registered it (`/app/v1/webhooks`):
     /// it then receives only events emitted in that app's context.
     pub app_id: Option<String>,
@@ -73,7 +73,7 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
             .field("id", &self.id)
-            .field("owner_id", &self.owner_id)
+            .field("workspace_id", &self.workspace_id)
             .field("app_id", &self.app_id)
             .field("url", &self.url)
             .field("events", &self.events)

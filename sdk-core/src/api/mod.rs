@@ -13,6 +13,7 @@ mod ops;
 mod policies;
 mod tokens;
 mod webhooks;
+mod workspaces;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub use tokens::{
 pub use webhooks::{
     CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, WebhookInfo, WebhookStatus, Webhooks,
 };
+pub use workspaces::{NewWorkspaceMember, WorkspaceInfo, WorkspaceMember, Workspaces};
 
 /// The management API (`/v1`) of one Sigil server.
 #[derive(Debug, Clone)]
@@ -56,6 +58,11 @@ impl Management {
     /// `/v1/api-keys`.
     pub fn api_keys(&self) -> ApiKeys<'_> {
         ApiKeys(&self.core)
+    }
+
+    /// `/v1/workspaces`.
+    pub fn workspaces(&self) -> Workspaces<'_> {
+        Workspaces(&self.core)
     }
 
     /// `/v1/apps`.

@@ -6,7 +6,7 @@
 //! siblings pass their arguments through it and decode the answer into
 //! their own types; bindings call [`call`] by name with JSON arguments and
 //! get the server's JSON back without a typed decode. One generic send and
-//! one argument check therefore serve 56 operations: the browser module
+//! one argument check therefore serve 64 operations: the browser module
 //! carries no per-operation code (it had 350 KB of it when each operation
 //! was its own typed future).
 
@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::{
     AgentQuery, AuditFilter, AuditFormat, NewAgent, NewApiKey, NewApp, NewMessage, NewPolicy,
-    NewWebhook, PolicyUpdate, TokenRequest,
+    NewWebhook, NewWorkspaceMember, PolicyUpdate, TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -147,6 +147,17 @@ operations! {
     API_KEYS_RENAME = "apiKeys.rename" PATCH "v1/api-keys/{}" [Path, Field("name", Str)] => Data;
     API_KEYS_REVOKE = "apiKeys.revoke" POST "v1/api-keys/{}/revoke" [Path] => Data;
     API_KEYS_DELETE = "apiKeys.delete" DELETE "v1/api-keys/{}" [Path] => NoContent;
+    WORKSPACES_LIST = "workspaces.list" GET "v1/workspaces" [] => Data;
+    WORKSPACES_CREATE = "workspaces.create" POST "v1/workspaces" [Field("name", Str)] => Data;
+    WORKSPACES_GET = "workspaces.get" GET "v1/workspaces/{}" [Path] => Data;
+    WORKSPACES_RENAME = "workspaces.rename" PATCH "v1/workspaces/{}" [Path, Field("name", Str)] => Data;
+    WORKSPACES_MEMBERS = "workspaces.members" GET "v1/workspaces/{}/members" [Path] => Data;
+    WORKSPACES_ADD_MEMBER = "workspaces.addMember" POST "v1/workspaces/{}/members"
+        [Path, Body(Some(check::<NewWorkspaceMember>))] => Data;
+    WORKSPACES_SET_ROLE = "workspaces.setRole" PATCH "v1/workspaces/{}/members/{}"
+        [Path, Path, Field("role", Str)] => Data;
+    WORKSPACES_REMOVE_MEMBER = "workspaces.removeMember" DELETE "v1/workspaces/{}/members/{}"
+        [Path, Path] => NoContent;
     APPS_CREATE = "apps.create" POST "v1/apps" [Body(Some(check::<NewApp>))] => Data;
     APPS_LIST = "apps.list" GET "v1/apps" [] => Data;
     APPS_GET = "apps.get" GET "v1/apps/{}" [Path] => Data;

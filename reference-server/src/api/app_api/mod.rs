@@ -425,7 +425,7 @@ pub(crate) async fn send_message(
             state
                 .webhooks
                 .emit_in_app(
-                    &caller.app.owner_id,
+                    &caller.app.workspace_id,
                     &caller.app.id,
                     "message.delivered",
                     json!({

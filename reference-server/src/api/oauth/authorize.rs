@@ -548,7 +548,7 @@ pub async fn consent(
             state
                 .webhooks
                 .emit_in_app(
-                    &auth.app.owner_id,
+                    &auth.app.workspace_id,
                     &auth.app.id,
                     "identity.approved",
                     json!({ "appId": auth.app.id, "userId": slug, "scopes": auth.scopes }),

@@ -136,6 +136,7 @@ pub async fn exchange(
             session_type: "user",
             sid: &sid,
             account: None,
+            user: None,
         },
     );
     // The code is marked used together with what it issues, so a replay,

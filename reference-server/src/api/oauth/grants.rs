@@ -84,7 +84,8 @@ pub async fn client_credentials(
             scopes: &scopes,
             session_type: "app",
             sid: &crypto::new_id("sid_"),
-            account: Some(&app.owner_id),
+            account: Some(&app.workspace_id),
+            user: None,
         },
     );
     let outcome = Outcome {
@@ -93,7 +94,7 @@ pub async fn client_credentials(
         refresh_token: None,
     };
     let event = Event::new("token.issued")
-        .account(&app.owner_id)
+        .account(&app.workspace_id)
         .actor(&app.id);
     audited(state, event, "client_credentials", &app.id, outcome).await
 }
@@ -132,7 +133,8 @@ pub async fn api_key_exchange(
             scopes: &scopes,
             session_type: "user",
             sid: &key.id,
-            account: Some(&key.owner_id),
+            account: Some(&key.workspace_id),
+            user: None,
         },
     );
     let outcome = Outcome {
@@ -141,7 +143,7 @@ pub async fn api_key_exchange(
         refresh_token: None,
     };
     let event = Event::new("token.issued")
-        .account(&key.owner_id)
+        .account(&key.workspace_id)
         .actor(&key.id);
     audited(state, event, "token_exchange", client_id, outcome).await
 }
@@ -199,6 +201,7 @@ pub async fn refresh(
             },
             sid: &record.session_id,
             account: None,
+            user: None,
         },
     );
     // The new refresh token keeps the originally granted scope.
@@ -217,7 +220,7 @@ pub async fn refresh(
         refresh_token: Some(rotated),
     };
     let event = Event::new("token.issued")
-        .account(record.user_id.as_deref().unwrap_or(&app.owner_id))
+        .account(record.user_id.as_deref().unwrap_or(&app.workspace_id))
         .actor(&app.id);
     audited(state, event, "refresh_token", &app.id, outcome).await
 }

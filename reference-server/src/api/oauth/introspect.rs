@@ -251,7 +251,7 @@ async fn audit_revoked(
 ) -> Result<(), OAuthError> {
     let account = match account {
         Some(a) => Some(a.to_owned()),
-        None => state.store.app(client_id).await?.map(|a| a.owner_id),
+        None => state.store.app(client_id).await?.map(|a| a.workspace_id),
     };
     let mut event = Event::new("token.revoked")
         .actor(client_id)

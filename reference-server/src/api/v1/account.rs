@@ -59,7 +59,7 @@ fn view(u: &User) -> AccountView {
 async fn user(state: &AppState, caller: &Principal) -> Result<User, ApiError> {
     state
         .store
-        .user(&caller.account)
+        .user(caller.user.as_deref().unwrap_or(&caller.workspace))
         .await?
         .ok_or_else(|| ApiError::not_found("account"))
 }
@@ -132,12 +132,9 @@ pub(crate) async fn update(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("account.write")?;
     if let Some(alias) = body.alias {
+        let me = caller.user.as_deref().unwrap_or(&caller.workspace);
         let alias = alias.as_deref().map(check_alias).transpose()?;
-        if !state
-            .store
-            .set_user_alias(&caller.account, alias.as_deref())
-            .await?
-        {
+        if !state.store.set_user_alias(me, alias.as_deref()).await? {
             return Err(ApiError::not_found("account"));
         }
         // The alias itself stays out of the append-only log: it is personal
@@ -146,7 +143,7 @@ pub(crate) async fn update(
             .audit
             .record(
                 Event::by("account.updated", &caller)
-                    .subject(&caller.account)
+                    .subject(me)
                     .data(json!({ "changed": ["alias"], "aliasSet": alias.is_some() })),
             )
             .await?;

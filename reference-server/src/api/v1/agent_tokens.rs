@@ -315,7 +315,7 @@ pub(crate) async fn issue(
             .store
             .agent(&body.agent_id)
             .await?
-            .filter(|a| a.owner_id == principal.account)
+            .filter(|a| a.workspace_id == principal.workspace)
             .ok_or_else(|| ApiError::not_found("agent"))?,
     };
 
@@ -445,11 +445,11 @@ async fn apply_policies(
     agent: &Agent,
     grant: &Grant,
 ) -> Result<Option<Approval>, ApiError> {
-    let policies = state.store.policies_of(&agent.owner_id, true).await?;
+    let policies = state.store.policies_of(&agent.workspace_id, true).await?;
     let now = state.clock.now();
     let request = policy::Request {
         agent_id: &agent.id,
-        owner_id: &agent.owner_id,
+        workspace_id: &agent.workspace_id,
         scopes: &grant.scope,
         target_service: &grant.target_service,
         now,
@@ -468,7 +468,7 @@ async fn apply_policies(
                 .audit
                 .record(
                     Event::new("token.denied")
-                        .account(&agent.owner_id)
+                        .account(&agent.workspace_id)
                         .actor(&agent.id)
                         .subject(&decider.id)
                         .data(json!({ "policy": decider.name, "scope": grant.scope })),
@@ -477,7 +477,7 @@ async fn apply_policies(
             state
                 .webhooks
                 .emit(
-                    &agent.owner_id,
+                    &agent.workspace_id,
                     "token.denied",
                     json!({
                         "agentId": agent.id, "policyId": decider.id,
@@ -515,7 +515,7 @@ async fn apply_policies(
         (Effect::RequireApproval, _) => {
             let approval = Approval {
                 id: crypto::new_id("apv_"),
-                owner_id: agent.owner_id.clone(),
+                workspace_id: agent.workspace_id.clone(),
                 agent_id: agent.id.clone(),
                 policy_id: decider.id.clone(),
                 scope: grant.scope.clone(),
@@ -554,14 +554,14 @@ pub(crate) async fn mint(
             .token_quota
             .reserve(
                 state.store.as_ref(),
-                &agent.owner_id,
+                &agent.workspace_id,
                 now,
                 state.config.plan_max_tokens_per_month,
             )
             .await?;
         let minted = sign_and_record(&state, &rid, &agent, &grant, now).await;
         if minted.is_err() {
-            state.token_quota.release(&agent.owner_id, now);
+            state.token_quota.release(&agent.workspace_id, now);
         }
         minted
     })
@@ -605,7 +605,7 @@ async fn sign_and_record(
         .audit
         .enqueue(
             Event::new("token.issued")
-                .account(&agent.owner_id)
+                .account(&agent.workspace_id)
                 .actor(&agent.id)
                 .subject(&jti)
                 .data(json!({
@@ -617,7 +617,7 @@ async fn sign_and_record(
     state
         .webhooks
         .emit(
-            &agent.owner_id,
+            &agent.workspace_id,
             "token.issued",
             json!({
                 "jti": jti, "agentId": agent.id, "scope": grant.scope,
@@ -801,7 +801,7 @@ pub(crate) async fn revoke(
         .store
         .agent(&record.agent_id)
         .await?
-        .is_some_and(|a| a.owner_id == caller.account);
+        .is_some_and(|a| a.workspace_id == caller.workspace);
     if !owned {
         return Err(ApiError::not_found("token"));
     }
@@ -818,7 +818,7 @@ pub(crate) async fn revoke(
     state
         .webhooks
         .emit(
-            &caller.account,
+            &caller.workspace,
             "token.revoked",
             json!({ "jti": jti, "agentId": record.agent_id }),
         )

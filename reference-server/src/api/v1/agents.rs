@@ -137,7 +137,7 @@ pub(crate) async fn create(
     let description = body.description.map(|d| d.trim().to_owned());
     crate::services::quota::check_agents(
         state.store.as_ref(),
-        &caller.account,
+        &caller.workspace,
         state.config.plan_max_agents,
     )
     .await?;
@@ -151,7 +151,7 @@ pub(crate) async fn create(
     let now = state.clock.now();
     let agent = Agent {
         id: crypto::new_id("agt_"),
-        owner_id: caller.account.clone(),
+        workspace_id: caller.workspace.clone(),
         name: name.to_owned(),
         description,
         public_key,
@@ -172,7 +172,7 @@ pub(crate) async fn create(
     state
         .webhooks
         .emit(
-            &caller.account,
+            &caller.workspace,
             "agent.created",
             json!({ "agentId": agent.id, "name": agent.name }),
         )
@@ -235,7 +235,7 @@ pub(crate) async fn list(
     let now = state.clock.now();
     let mut agents = state
         .store
-        .agents_of(&caller.account, status, limit + 1, offset)
+        .agents_of(&caller.workspace, status, limit + 1, offset)
         .await?;
     let has_more = agents.len() > limit as usize;
     agents.truncate(limit as usize);
@@ -252,7 +252,7 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Agent, 
         .store
         .agent(id)
         .await?
-        .filter(|a| a.owner_id == caller.account)
+        .filter(|a| a.workspace_id == caller.workspace)
         .ok_or_else(|| ApiError::not_found("agent"))
 }
 
@@ -306,7 +306,7 @@ async fn transition(
     }
     if !state
         .store
-        .set_agent_status(&id, &caller.account, to, now)
+        .set_agent_status(&id, &caller.workspace, to, now)
         .await?
     {
         // Revoked concurrently: it stays blocked.
@@ -338,7 +338,7 @@ async fn transition(
         state
             .webhooks
             .emit(
-                &caller.account,
+                &caller.workspace,
                 "agent.revoked",
                 json!({ "agentId": id, "from": agent.status.as_str() }),
             )

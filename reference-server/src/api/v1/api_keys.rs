@@ -134,7 +134,8 @@ impl utoipa::PartialSchema for Preset {
 }
 impl utoipa::ToSchema for Preset {}
 
-/// Creates a key for `owner` and returns it with its secret (shown once).
+/// Creates a key for `owner` in its personal workspace and returns it with
+/// its secret (shown once).
 pub async fn issue(
     state: &AppState,
     owner: &str,
@@ -143,8 +144,33 @@ pub async fn issue(
     expires_at: Option<i64>,
     app_id: Option<String>,
 ) -> Result<(ApiKey, String), crate::store::StoreError> {
+    let home = KeyHome {
+        workspace: owner,
+        owner,
+    };
+    issue_in(state, home, name, scopes, expires_at, app_id).await
+}
+
+/// Where a key is made: its workspace, and the user who makes it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHome<'a> {
+    /// The workspace the key acts in.
+    pub workspace: &'a str,
+    /// The user who makes it.
+    pub owner: &'a str,
+}
+
+/// Creates a key in `home` and returns it with its secret (shown once).
+pub async fn issue_in(
+    state: &AppState,
+    home: KeyHome<'_>,
+    name: String,
+    scopes: Vec<String>,
+    expires_at: Option<i64>,
+    app_id: Option<String>,
+) -> Result<(ApiKey, String), crate::store::StoreError> {
     let secret = crypto::new_api_key(state.config.test_mode);
-    let key = store_with_secret(state, owner, name, scopes, expires_at, app_id, &secret).await?;
+    let key = store_with_secret(state, home, name, scopes, expires_at, app_id, &secret).await?;
     Ok((key, secret))
 }
 
@@ -153,7 +179,7 @@ pub async fn issue(
 /// prefix and last 4 are kept.
 pub async fn store_with_secret(
     state: &AppState,
-    owner: &str,
+    home: KeyHome<'_>,
     name: String,
     scopes: Vec<String>,
     expires_at: Option<i64>,
@@ -162,7 +188,8 @@ pub async fn store_with_secret(
 ) -> Result<ApiKey, crate::store::StoreError> {
     let key = ApiKey {
         id: crypto::new_id("key_"),
-        owner_id: owner.to_owned(),
+        workspace_id: home.workspace.to_owned(),
+        owner_id: home.owner.to_owned(),
         app_id,
         name,
         prefix: secret.chars().take(12).collect(),
@@ -258,20 +285,25 @@ pub(crate) async fn create(
             .store
             .app(app_id)
             .await?
-            .is_some_and(|a| a.owner_id == caller.account);
+            .is_some_and(|a| a.workspace_id == caller.workspace);
         if !owned {
             return Err(ApiError::not_found("app"));
         }
     }
-    let (key, secret) = issue(
-        &state,
-        &caller.account,
-        name,
-        granted,
-        expires_at,
-        body.app_id,
-    )
-    .await?;
+    let owner = match &caller.user {
+        Some(user) => user.clone(),
+        None => state
+            .store
+            .workspace(&caller.workspace)
+            .await?
+            .map(|w| w.owner_id)
+            .ok_or_else(crate::http::principal::workspace_not_found)?,
+    };
+    let home = KeyHome {
+        workspace: &caller.workspace,
+        owner: &owner,
+    };
+    let (key, secret) = issue_in(&state, home, name, granted, expires_at, body.app_id).await?;
     state
         .audit
         .record(
@@ -286,7 +318,7 @@ pub(crate) async fn create(
     state
         .webhooks
         .emit(
-            &caller.account,
+            &caller.workspace,
             "key.created",
             json!({
                 "keyId": key.id, "name": key.name, "prefix": key.prefix,
@@ -316,7 +348,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("keys.read")?;
     let now = state.clock.now();
-    let keys = state.store.api_keys_of(&caller.account).await?;
+    let keys = state.store.api_keys_of(&caller.workspace).await?;
     let data: Vec<ApiKeyView> = keys.iter().map(|k| view(k, now)).collect();
     Ok(envelope(data, &rid, now))
 }
@@ -343,7 +375,7 @@ pub(crate) async fn read(
     let now = state.clock.now();
     let key = state
         .store
-        .api_key(&id, &caller.account)
+        .api_key(&id, &caller.workspace)
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
     Ok(envelope(view(&key, now), &rid, now))
@@ -382,7 +414,7 @@ pub(crate) async fn rename(
     let name = check_name(&body.name)?;
     if !state
         .store
-        .rename_api_key(&id, &caller.account, &name)
+        .rename_api_key(&id, &caller.workspace, &name)
         .await?
     {
         return Err(ApiError::not_found("API key"));
@@ -420,7 +452,7 @@ pub(crate) async fn revoke(
     let now = state.clock.now();
     if !state
         .store
-        .revoke_api_key(&id, &caller.account, now)
+        .revoke_api_key(&id, &caller.workspace, now)
         .await?
     {
         return Err(ApiError::not_found("API key"));
@@ -432,7 +464,7 @@ pub(crate) async fn revoke(
         .await?;
     state
         .webhooks
-        .emit(&caller.account, "key.revoked", json!({ "keyId": id }))
+        .emit(&caller.workspace, "key.revoked", json!({ "keyId": id }))
         .await?;
     read(State(state), rid, caller, Path(id)).await
 }
@@ -455,7 +487,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("keys.write")?;
-    if !state.store.delete_api_key(&id, &caller.account).await? {
+    if !state.store.delete_api_key(&id, &caller.workspace).await? {
         return Err(ApiError::not_found("API key"));
     }
     state

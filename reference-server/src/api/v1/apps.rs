@@ -213,7 +213,7 @@ pub(crate) async fn create(
     let now = state.clock.now();
     let app = App {
         id: crypto::new_id("app_"),
-        owner_id: caller.account.clone(),
+        workspace_id: caller.workspace.clone(),
         name: body.name.trim().to_owned(),
         redirect_uris: body.redirect_uris,
         allowed_origins: body.allowed_origins,
@@ -243,7 +243,7 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<App, Ap
         .store
         .app(id)
         .await?
-        .filter(|a| a.owner_id == caller.account)
+        .filter(|a| a.workspace_id == caller.workspace)
         .ok_or_else(|| ApiError::not_found("app"))
 }
 
@@ -261,7 +261,7 @@ pub(crate) async fn list(
     caller: Principal,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("apps.read")?;
-    let apps = state.store.apps_of(&caller.account).await?;
+    let apps = state.store.apps_of(&caller.workspace).await?;
     let data: Vec<AppView> = apps.iter().map(view).collect();
     Ok(envelope(data, &rid, state.clock.now()))
 }
@@ -362,7 +362,7 @@ pub(crate) async fn update(
         state
             .webhooks
             .emit_in_app(
-                &caller.account,
+                &caller.workspace,
                 &app.id,
                 "permission.changed",
                 json!({ "appId": app.id, "from": scopes_before, "to": app.scopes }),
@@ -432,7 +432,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("apps.write")?;
-    if !state.store.delete_app(&id, &caller.account).await? {
+    if !state.store.delete_app(&id, &caller.workspace).await? {
         return Err(ApiError::not_found("app"));
     }
     state

@@ -181,7 +181,7 @@ pub(crate) async fn create(
     let now = state.clock.now();
     let domain = Domain {
         id: crypto::new_id("dom_"),
-        owner_id: caller.account.clone(),
+        workspace_id: caller.workspace.clone(),
         domain: name,
         challenge: format!("{CHALLENGE_PREFIX}{}", crypto::random_base62(32)),
         created_at: now,
@@ -228,7 +228,7 @@ pub(crate) async fn list(
     caller: Principal,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("account.read")?;
-    let domains = state.store.domains_of(&caller.account).await?;
+    let domains = state.store.domains_of(&caller.workspace).await?;
     let data: Vec<DomainView> = domains.iter().map(view).collect();
     Ok(envelope(data, &rid, state.clock.now()))
 }
@@ -236,7 +236,7 @@ pub(crate) async fn list(
 async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Domain, ApiError> {
     state
         .store
-        .domain(id, &caller.account)
+        .domain(id, &caller.workspace)
         .await?
         .ok_or_else(|| ApiError::not_found("domain"))
 }
@@ -284,7 +284,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("account.write")?;
-    if !state.store.delete_domain(&id, &caller.account).await? {
+    if !state.store.delete_domain(&id, &caller.workspace).await? {
         return Err(ApiError::not_found("domain"));
     }
     state
@@ -397,7 +397,7 @@ pub(crate) async fn verify(
     let now = state.clock.now();
     if !state
         .store
-        .set_domain_verified(&id, &caller.account, now)
+        .set_domain_verified(&id, &caller.workspace, now)
         .await?
     {
         return Err(ApiError::not_found("domain"));

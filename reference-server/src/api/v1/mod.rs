@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod apps;
 pub mod domains;
 pub mod policies;
+pub mod workspaces;
 
 use axum::Router;
 
@@ -23,4 +24,5 @@ pub fn routes() -> Router<AppState> {
         .merge(agent_tokens::routes())
         .merge(policies::routes())
         .merge(domains::routes())
+        .merge(workspaces::routes())
 }

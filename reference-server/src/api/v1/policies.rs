@@ -160,7 +160,7 @@ pub(crate) async fn create(
     let now = state.clock.now();
     let policy = Policy {
         id: crypto::new_id("pol_"),
-        owner_id: caller.account.clone(),
+        workspace_id: caller.workspace.clone(),
         name: check_name(&body.name)?,
         description: check_description(body.description)?,
         priority: check_priority(body.priority.unwrap_or(policy::DEFAULT_PRIORITY))?,
@@ -174,7 +174,7 @@ pub(crate) async fn create(
     state
         .webhooks
         .emit(
-            &caller.account,
+            &caller.workspace,
             "policy.created",
             json!({ "policyId": policy.id, "name": policy.name, "isActive": policy.is_active }),
         )
@@ -199,7 +199,7 @@ pub(crate) async fn list(
     caller: Principal,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("policies.read")?;
-    let policies = state.store.policies_of(&caller.account, false).await?;
+    let policies = state.store.policies_of(&caller.workspace, false).await?;
     let data: Vec<PolicyView> = policies.iter().map(view).collect();
     Ok(envelope(data, &rid, state.clock.now()))
 }
@@ -207,7 +207,7 @@ pub(crate) async fn list(
 async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<Policy, ApiError> {
     state
         .store
-        .policy(id, &caller.account)
+        .policy(id, &caller.workspace)
         .await?
         .ok_or_else(|| ApiError::not_found("policy"))
 }
@@ -315,7 +315,7 @@ pub(crate) async fn update(
         state
             .webhooks
             .emit(
-                &caller.account,
+                &caller.workspace,
                 "policy.deactivated",
                 json!({ "policyId": policy.id, "name": policy.name }),
             )
@@ -343,7 +343,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("policies.write")?;
-    if !state.store.delete_policy(&id, &caller.account).await? {
+    if !state.store.delete_policy(&id, &caller.workspace).await? {
         return Err(ApiError::not_found("policy"));
     }
     tracing::info!(id = %id, "policy deleted");
@@ -382,7 +382,7 @@ pub(crate) async fn approvals(
             ApiError::validation("status must be pending, granted, rejected or collected")
         })?),
     };
-    let list = state.store.approvals_of(&caller.account, status).await?;
+    let list = state.store.approvals_of(&caller.workspace, status).await?;
     let data: Vec<ApprovalView> = list.iter().map(approval_view).collect();
     Ok(envelope(data, &rid, state.clock.now()))
 }
@@ -399,12 +399,12 @@ async fn decide(
         .store
         .approval(&id)
         .await?
-        .filter(|a| a.owner_id == caller.account)
+        .filter(|a| a.workspace_id == caller.workspace)
         .ok_or_else(|| ApiError::not_found("approval"))?;
     let now = state.clock.now();
     if !state
         .store
-        .move_approval(&id, &caller.account, ApprovalStatus::Pending, to, now)
+        .move_approval(&id, &caller.workspace, ApprovalStatus::Pending, to, now)
         .await?
     {
         return Err(ApiError::new(
@@ -500,7 +500,7 @@ pub(crate) async fn collect(
         .await?
         .filter(|a| match &caller {
             Caller::Agent(agent) => agent.id == a.agent_id,
-            Caller::Credential(p) => p.account == a.owner_id,
+            Caller::Credential(p) => p.workspace == a.workspace_id,
         })
         .ok_or_else(|| ApiError::not_found("approval"))?;
     match approval.status {
@@ -538,7 +538,7 @@ pub(crate) async fn collect(
         .store
         .move_approval(
             &id,
-            &approval.owner_id,
+            &approval.workspace_id,
             ApprovalStatus::Granted,
             ApprovalStatus::Collected,
             now,

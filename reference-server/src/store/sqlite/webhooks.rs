@@ -3,11 +3,11 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::{SqliteStore, WORKSPACE_OWNER};
 use crate::store::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner, WebhookStore};
 use crate::store::{StoreError, StoreResult};
 
-const ENDPOINT_COLUMNS: &str = "id, owner_id, app_id, url, events, description, secret, \
+const ENDPOINT_COLUMNS: &str = "id, workspace_id, app_id, url, events, description, secret, \
      previous_secret, previous_expires_at, disabled_at, disabled_reason, created_at, updated_at";
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, payload, status, attempts, \
      next_attempt_ms, last_status, last_error, last_attempt_ms, delivered_at_ms, created_at";
@@ -16,7 +16,7 @@ fn endpoint_from(row: &SqliteRow) -> StoreResult<Endpoint> {
     let events: String = row.try_get("events")?;
     Ok(Endpoint {
         id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
+        workspace_id: row.try_get("workspace_id")?,
         app_id: row.try_get("app_id")?,
         url: row.try_get("url")?,
         events: serde_json::from_str(&events)
@@ -54,11 +54,11 @@ fn delivery_from(row: &SqliteRow) -> StoreResult<Delivery> {
 impl WebhookStore for SqliteStore {
     async fn create_webhook(&self, e: &Endpoint) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}, owner_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
         ))
         .bind(&e.id)
-        .bind(&e.owner_id)
+        .bind(&e.workspace_id)
         .bind(&e.app_id)
         .bind(&e.url)
         .bind(serde_json::to_string(&e.events).unwrap_or_else(|_| "[]".into()))
@@ -70,6 +70,7 @@ impl WebhookStore for SqliteStore {
         .bind(&e.disabled_reason)
         .bind(e.created_at)
         .bind(e.updated_at)
+        .bind(&e.workspace_id)
         .execute(&self.writer)
         .await?;
         self.subscribed.invalidate();
@@ -90,10 +91,10 @@ impl WebhookStore for SqliteStore {
 
     async fn webhooks_of(&self, owner: Owner<'_>) -> StoreResult<Vec<Endpoint>> {
         sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner_id = ? AND app_id IS ? \
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND app_id IS ? \
              ORDER BY created_at DESC, id"
         ))
-        .bind(owner.account)
+        .bind(owner.workspace)
         .bind(owner.app)
         .fetch_all(&self.pool)
         .await?
@@ -104,10 +105,10 @@ impl WebhookStore for SqliteStore {
 
     async fn delete_webhook(&self, id: &str, owner: Owner<'_>) -> StoreResult<bool> {
         let done = sqlx::query(
-            "DELETE FROM webhook_endpoints WHERE id = ? AND owner_id = ? AND app_id IS ?",
+            "DELETE FROM webhook_endpoints WHERE id = ? AND workspace_id = ? AND app_id IS ?",
         )
         .bind(id)
-        .bind(owner.account)
+        .bind(owner.workspace)
         .bind(owner.app)
         .execute(&self.writer)
         .await?;
@@ -125,13 +126,13 @@ impl WebhookStore for SqliteStore {
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = ?, \
-             secret = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND app_id IS ?",
+             secret = ?, updated_at = ? WHERE id = ? AND workspace_id = ? AND app_id IS ?",
         )
         .bind(previous_expires_at)
         .bind(secret)
         .bind(at)
         .bind(id)
-        .bind(owner.account)
+        .bind(owner.workspace)
         .bind(owner.app)
         .execute(&self.writer)
         .await?;
@@ -175,7 +176,7 @@ impl WebhookStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<usize> {
         let key = (
-            owner.account.to_owned(),
+            owner.workspace.to_owned(),
             owner.app.map(str::to_owned),
             event_type.to_owned(),
         );
@@ -185,11 +186,11 @@ impl WebhookStore for SqliteStore {
         let generation = self.subscribed.generation();
         let mut tx = self.write_tx().await?;
         let endpoints: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM webhook_endpoints e WHERE owner_id = ? \
+            "SELECT id FROM webhook_endpoints e WHERE workspace_id = ? \
              AND (app_id IS NULL OR app_id = ?) AND disabled_at IS NULL \
              AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value IN (?, '*'))",
         )
-        .bind(owner.account)
+        .bind(owner.workspace)
         .bind(owner.app)
         .bind(event_type)
         .fetch_all(&mut *tx)

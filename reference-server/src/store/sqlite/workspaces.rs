@@ -1,0 +1,237 @@
+//! SQLite side of [`WorkspaceStore`]: workspaces and their members. Role
+//! changes and removals check the owner count in the same write
+//! transaction, so two concurrent demotions cannot leave no owner.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{conflict, SqliteStore};
+use crate::core::roles::Role;
+use crate::store::workspaces::{Member, MemberChange, Workspace, WorkspaceStore};
+use crate::store::{StoreError, StoreResult};
+
+const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.owner_id, w.personal, w.created_at, w.updated_at";
+const MEMBER_SELECT: &str = "SELECT m.workspace_id, m.user_id, u.email, m.role, m.created_at, \
+     m.updated_at FROM workspace_members m JOIN users u ON u.id = m.user_id";
+
+fn workspace_from(row: &SqliteRow) -> StoreResult<Workspace> {
+    Ok(Workspace {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        owner_id: row.try_get("owner_id")?,
+        personal: row.try_get("personal")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn role_from(row: &SqliteRow) -> StoreResult<Role> {
+    let role: String = row.try_get("role")?;
+    Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("member role {role:?}")))
+}
+
+fn member_from(row: &SqliteRow) -> StoreResult<Member> {
+    Ok(Member {
+        workspace_id: row.try_get("workspace_id")?,
+        user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+        role: role_from(row)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts a workspace and its creator as owner, inside `tx`.
+pub(super) async fn insert_workspace(
+    tx: &mut sqlx::SqliteConnection,
+    ws: &Workspace,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, owner_id, personal, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&ws.id)
+    .bind(&ws.name)
+    .bind(&ws.owner_id)
+    .bind(ws.personal)
+    .bind(ws.created_at)
+    .bind(ws.updated_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(conflict)?;
+    sqlx::query(
+        "INSERT INTO workspace_members (workspace_id, user_id, role, created_at, updated_at) \
+         VALUES (?, ?, 'owner', ?, ?)",
+    )
+    .bind(&ws.id)
+    .bind(&ws.owner_id)
+    .bind(ws.created_at)
+    .bind(ws.updated_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(conflict)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// The member and, when it is an owner, whether it is the only one.
+    async fn member_in(
+        tx: &mut sqlx::SqliteConnection,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(Member, bool)>> {
+        let Some(row) = sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.workspace_id = ? AND m.user_id = ?"
+        ))
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let member = member_from(&row)?;
+        let owners: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ? AND role = 'owner'",
+        )
+        .bind(workspace_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let last_owner = member.role == Role::Owner && owners <= 1;
+        Ok(Some((member, last_owner)))
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkspaceStore for SqliteStore {
+    async fn create_workspace(&self, ws: &Workspace) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        insert_workspace(&mut tx, ws).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
+        sqlx::query(&format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(workspace_from)
+        .transpose()
+    }
+
+    async fn rename_workspace(&self, id: &str, name: &str, at: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?")
+            .bind(name)
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn workspaces_of(&self, user_id: &str) -> StoreResult<Vec<(Workspace, Role)>> {
+        sqlx::query(&format!(
+            "SELECT {WORKSPACE_COLUMNS}, m.role FROM workspaces w \
+             JOIN workspace_members m ON m.workspace_id = w.id WHERE m.user_id = ? \
+             ORDER BY w.personal DESC, w.created_at, w.id"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((workspace_from(row)?, role_from(row)?)))
+        .collect()
+    }
+
+    async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
+        sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.workspace_id = ? AND m.user_id = ?"
+        ))
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(member_from)
+        .transpose()
+    }
+
+    async fn members(&self, workspace_id: &str) -> StoreResult<Vec<Member>> {
+        sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.workspace_id = ? ORDER BY m.created_at, m.user_id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(member_from)
+        .collect()
+    }
+
+    async fn add_member(&self, member: &Member) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&member.workspace_id)
+        .bind(&member.user_id)
+        .bind(member.role.as_str())
+        .bind(member.created_at)
+        .bind(member.updated_at)
+        .execute(&self.writer)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn set_member_role(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        role: Role,
+        at: i64,
+    ) -> StoreResult<MemberChange> {
+        let mut tx = self.write_tx().await?;
+        let Some((member, last_owner)) = Self::member_in(&mut tx, workspace_id, user_id).await?
+        else {
+            return Ok(MemberChange::NotFound);
+        };
+        if last_owner && role != Role::Owner {
+            return Ok(MemberChange::LastOwner);
+        }
+        sqlx::query(
+            "UPDATE workspace_members SET role = ?, updated_at = ? \
+             WHERE workspace_id = ? AND user_id = ?",
+        )
+        .bind(role.as_str())
+        .bind(at)
+        .bind(workspace_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(MemberChange::Done(member))
+    }
+
+    async fn remove_member(&self, workspace_id: &str, user_id: &str) -> StoreResult<MemberChange> {
+        let mut tx = self.write_tx().await?;
+        let Some((member, last_owner)) = Self::member_in(&mut tx, workspace_id, user_id).await?
+        else {
+            return Ok(MemberChange::NotFound);
+        };
+        if last_owner {
+            return Ok(MemberChange::LastOwner);
+        }
+        sqlx::query("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(MemberChange::Done(member))
+    }
+}
