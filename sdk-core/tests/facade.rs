@@ -245,7 +245,7 @@ async fn corrupt_storage_is_reported_discarded_and_the_session_recovers() {
     let stored: serde_json::Value =
         serde_json::from_str(&store.get("sigil:tokens").await.unwrap().unwrap()).unwrap();
     assert_eq!(stored["access_token"], "at-key");
-    assert_eq!(*events.0.lock().unwrap(), ["refreshed"]);
+    assert_eq!(*events.0.lock().unwrap(), ["discarded", "refreshed"]);
 }
 
 #[tokio::test]
