@@ -19,6 +19,7 @@ use crate::core::{crypto, fields};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
 use crate::http::envelope::{envelope, envelopes, rfc3339, Meta, PageMeta, RequestId};
+use crate::store::plans::Holder;
 use crate::store::{Agent, AgentStatus};
 
 /// Prefix of an agent key.
@@ -135,12 +136,12 @@ pub(crate) async fn create(
         ));
     }
     let description = body.description.map(|d| d.trim().to_owned());
-    crate::services::quota::check_agents(
-        state.store.as_ref(),
-        &caller.account,
-        state.config.plan_max_agents,
-    )
-    .await?;
+    let plan = state
+        .plans
+        .of(&Holder::Account(caller.account.clone()))
+        .await?;
+    crate::services::quota::check_agents(state.store.as_ref(), &caller.account, plan.max_agents)
+        .await?;
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).expect("the operating system's random source failed");
     let public_key = ed25519_dalek::SigningKey::from_bytes(&seed)

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod approvals;
 pub mod apps;
 pub mod domains;
+pub mod plans;
 pub mod policies;
 
 use axum::Router;
@@ -23,4 +24,5 @@ pub fn routes() -> Router<AppState> {
         .merge(agent_tokens::routes())
         .merge(policies::routes())
         .merge(domains::routes())
+        .merge(plans::routes())
 }
