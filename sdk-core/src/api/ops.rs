@@ -6,7 +6,7 @@
 //! siblings pass their arguments through it and decode the answer into
 //! their own types; bindings call [`call`] by name with JSON arguments and
 //! get the server's JSON back without a typed decode. One generic send and
-//! one argument check therefore serve 56 operations: the browser module
+//! one argument check therefore serve 64 operations: the browser module
 //! carries no per-operation code (it had 350 KB of it when each operation
 //! was its own typed future).
 
@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{
-    AgentQuery, AuditFilter, AuditFormat, NewAgent, NewApiKey, NewApp, NewMessage, NewPolicy,
-    NewWebhook, PolicyUpdate, TokenRequest,
+    AgentQuery, AuditFilter, AuditFormat, ModerationChange, NewAgent, NewApiKey, NewApp,
+    NewMessage, NewPolicy, NewReport, NewWebhook, PlanChange, PolicyUpdate, TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -197,10 +197,19 @@ operations! {
     DOMAINS_GET = "domains.get" GET "v1/domains/{}" [Path] => Data;
     DOMAINS_VERIFY = "domains.verify" POST "v1/domains/{}/verify" [Path] => Data;
     DOMAINS_DELETE = "domains.delete" DELETE "v1/domains/{}" [Path] => NoContent;
+    TRUST_MODEL = "trust.model" GET "trust-model" [] => Whole;
+    TRUST_MINE = "trust.mine" GET "v1/account/trust" [] => Data;
+    TRUST_USER = "trust.user" GET "v1/admin/users/{}/trust" [Path] => Data;
+    TRUST_SET_MODERATION = "trust.setModeration" PUT "v1/admin/users/{}/moderation"
+        [Path, Body(Some(check::<ModerationChange>))] => Data;
+    PLANS_MINE = "plans.mine" GET "v1/account/plan" [] => Data;
+    PLANS_GET = "plans.get" GET "v1/admin/accounts/{}/plan" [Path] => Data;
+    PLANS_SET = "plans.set" PUT "v1/admin/accounts/{}/plan" [Path, Body(Some(check::<PlanChange>))] => Data;
     APP_LOOKUP_IDENTITY = "app.lookupIdentity" POST "app/v1/identity/lookup" [Field("userId", Str)] => Data;
     APP_SEND_MESSAGE = "app.sendMessage" POST "app/v1/messages"
         [Body(Some(check::<NewMessage>)), Header("idempotency-key")] => Data;
     APP_AI_CHAT = "app.aiChat" POST "app/v1/ai/chat" [Body(None)] => Whole;
+    APP_REPORT = "app.report" POST "app/v1/reports" [Body(Some(check::<NewReport>))] => Data;
     APP_WEBHOOKS_CREATE = "appWebhooks.create" POST "app/v1/webhooks" [Body(Some(check::<NewWebhook>))] => Data;
     APP_WEBHOOKS_LIST = "appWebhooks.list" GET "app/v1/webhooks" [] => Data;
     APP_WEBHOOKS_GET = "appWebhooks.get" GET "app/v1/webhooks/{}" [Path] => Data;
