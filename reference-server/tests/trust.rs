@@ -321,6 +321,7 @@ async fn trust_levels_reach_the_lookup_the_session_and_the_model() {
     let s = common::start().await;
     let (status, model, _) = s.call("GET", "/trust-model", None, None).await;
     assert_eq!(status, 200, "{model}");
+    let model = &model["data"];
     assert_eq!(model["levels"].as_array().unwrap().len(), 3);
     assert_eq!(model["moderationStates"].as_array().unwrap().len(), 4);
     assert_eq!(model["transitions"]["restrictAtReporters"], 3);

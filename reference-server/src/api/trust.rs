@@ -196,16 +196,16 @@ fn trust_model(state: &AppState) -> TrustModel {
 }
 
 /// The trust model: levels, the score and its terms, moderation states and
-/// their effects, and how states change. Public, like discovery metadata.
+/// their effects, and how states change. Public: no credential.
 #[utoipa::path(
     get,
     path = "/trust-model",
     operation_id = "getTrustModel",
     tag = "trust",
-    responses((status = 200, description = "The trust model", body = TrustModel))
+    responses((status = 200, description = "The trust model", body = TrustModelEnvelope))
 )]
-pub(crate) async fn model(State(state): State<AppState>) -> Json<TrustModel> {
-    Json(trust_model(&state))
+pub(crate) async fn model(State(state): State<AppState>, rid: RequestId) -> Json<Value> {
+    envelope(trust_model(&state), &rid, state.clock.now())
 }
 
 /// A moderation state as stored.
@@ -254,6 +254,8 @@ pub struct StandingView {
 }
 
 envelopes! {
+    /// The trust model.
+    TrustModelEnvelope(TrustModel, Meta);
     /// A user's trust level, score and moderation state.
     TrustProfileEnvelope(StandingView, Meta);
 }

@@ -197,7 +197,7 @@ operations! {
     DOMAINS_GET = "domains.get" GET "v1/domains/{}" [Path] => Data;
     DOMAINS_VERIFY = "domains.verify" POST "v1/domains/{}/verify" [Path] => Data;
     DOMAINS_DELETE = "domains.delete" DELETE "v1/domains/{}" [Path] => NoContent;
-    TRUST_MODEL = "trust.model" GET "trust-model" [] => Whole;
+    TRUST_MODEL = "trust.model" GET "trust-model" [] => Data;
     TRUST_MINE = "trust.mine" GET "v1/account/trust" [] => Data;
     TRUST_USER = "trust.user" GET "v1/admin/users/{}/trust" [Path] => Data;
     TRUST_SET_MODERATION = "trust.setModeration" PUT "v1/admin/users/{}/moderation"

@@ -120,8 +120,7 @@ pub struct Trust<'a>(pub(super) &'a Core);
 impl Trust<'_> {
     /// The public trust model, as the server's JSON.
     pub async fn model(&self) -> Result<Value> {
-        let response = self.0.exec(&ops::TRUST_MODEL, args![]).await?;
-        crate::runtime::json_body(&response, "trust model")
+        self.0.data(&ops::TRUST_MODEL, args![]).await
     }
 
     /// The caller's own standing.

@@ -84,7 +84,7 @@ envelopes! {
 /// Reports one of the app's users.
 ///
 /// Requires `reports.write`. Each app may file 10 reports a minute
-/// (burst 20, `--report-rate-per-min`, `--report-burst`); over it, 429 with
+/// (burst 20, `--report-rate-per-min`, `--report-rate-burst`); over it, 429 with
 /// `Retry-After`. A report never names the reporter to the user; reports
 /// from 2 distinct accounts (app owners) within 90 days put the user in
 /// `warn`, from 3 in `restrict` (`GET /trust-model`).
