@@ -176,7 +176,7 @@ pub struct OAuthError {
     pub retry_after: Option<u64>,
     /// How the session API (`/auth/*`, problem documents) shows it, when
     /// not as `status` and `error`.
-    pub problem: Option<ApiError>,
+    pub problem: Option<Box<ApiError>>,
 }
 
 impl OAuthError {
@@ -194,7 +194,7 @@ impl OAuthError {
     /// code); the session API shows it as 403 `account_disabled`.
     pub fn account_disabled() -> Self {
         Self {
-            problem: Some(ApiError::account_disabled()),
+            problem: Some(Box::new(ApiError::account_disabled())),
             ..Self::invalid_grant("the account is disabled and gets no new tokens")
         }
     }

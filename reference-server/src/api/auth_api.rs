@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 impl From<OAuthError> for ApiError {
     fn from(e: OAuthError) -> Self {
         if let Some(problem) = e.problem {
-            return problem;
+            return *problem;
         }
         ApiError {
             retry_after: e.retry_after,
