@@ -66,10 +66,13 @@ curl -fs "$base/healthz" >/dev/null || { cat "$work/server.log" >&2; exit 1; }
 
 # The run's OAuth app: client authentication on /oauth/*, and its
 # client_credentials token for the app API (every app-API scope but
-# ai.chat, whose upstream this server does not have).
+# ai.chat, whose upstream this server does not have). The run's key holds
+# no operator scope, so it can neither disable nor restrict its own
+# account (the operator API answers it 403), and its app knows no user
+# slug, so its reports cannot escalate anyone.
 curl -fs "$base/v1/apps" -H "authorization: Bearer $FULL_KEY" -H 'content-type: application/json' \
   -d '{"name": "openapi contract", "redirectUris": ["https://contract.example/cb"],
-       "scopes": ["identity.read", "messages.send", "webhooks.read", "webhooks.write"]}' >"$work/app.json"
+       "scopes": ["identity.read", "messages.send", "reports.write", "webhooks.read", "webhooks.write"]}' >"$work/app.json"
 read -r client_id client_secret < <(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))["data"]
 print(d["id"], d["clientSecret"])' "$work/app.json")

@@ -91,6 +91,24 @@ impl ApiError {
             )
         }
     }
+    /// 403 `account_disabled`: moderation disabled the account, which gets
+    /// no new token.
+    pub fn account_disabled() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "the account is disabled and gets no new tokens",
+        )
+    }
+    /// 403 `account_restricted`: moderation restricted the account, which
+    /// sends no messages.
+    pub fn account_restricted() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account_restricted",
+            "the account is restricted and may not send messages",
+        )
+    }
     /// 500 with a fixed message; the cause is logged, not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -156,6 +174,9 @@ pub struct OAuthError {
     pub description: String,
     /// Seconds, for 429.
     pub retry_after: Option<u64>,
+    /// How the session API (`/auth/*`, problem documents) shows it, when
+    /// not as `status` and `error`.
+    pub problem: Option<Box<ApiError>>,
 }
 
 impl OAuthError {
@@ -166,6 +187,15 @@ impl OAuthError {
             error,
             description: description.into(),
             retry_after: None,
+            problem: None,
+        }
+    }
+    /// 400 `invalid_grant` for a disabled account (RFC 6749 has no better
+    /// code); the session API shows it as 403 `account_disabled`.
+    pub fn account_disabled() -> Self {
+        Self {
+            problem: Some(Box::new(ApiError::account_disabled())),
+            ..Self::invalid_grant("the account is disabled and gets no new tokens")
         }
     }
     /// 400 `invalid_request`.

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::discovery::routes())
         .merge(per_ip)
         .merge(api::v1::routes())
+        .merge(api::trust::routes())
         .merge(api::audit::routes())
         .merge(api::webhooks::routes())
         .merge(api::app_api::routes())

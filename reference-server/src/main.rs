@@ -35,6 +35,10 @@ enum Command {
         /// Scope preset: read, write or full.
         #[arg(long, default_value = "full")]
         preset: String,
+        /// Also grant the operator scopes (`operator.moderation`,
+        /// `operator.billing`): moderation and plans of every account.
+        #[arg(long)]
+        operator: bool,
     },
 }
 
@@ -59,8 +63,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             email,
             name,
             preset,
+            operator,
         } => {
-            let scopes = scopes::preset(&preset).ok_or("preset must be read, write or full")?;
+            let mut scopes = scopes::preset(&preset).ok_or("preset must be read, write or full")?;
+            if operator {
+                scopes.extend(scopes::OPERATOR.iter().map(|s| s.to_string()));
+            }
             let state = AppState::new(Config {
                 database,
                 test_mode: false,

@@ -1885,3 +1885,217 @@ async fn v1_workspaces_bad_input() {
     ]);
     run(&fx.s.base, cases).await;
 }
+
+#[tokio::test]
+async fn app_reports_bad_input() {
+    let fx = fixture("reports@example.com").await;
+    let (app, secret) = fx.s.confidential_app(&fx.key, &["reports.write"]).await;
+    let (status, body, _) =
+        fx.s.form(
+            "/oauth/token",
+            Some((&app, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let p = "/app/v1/reports";
+    let valid = json!({"userId": "pw_nobody", "reason": "spam"});
+    let mut cases = problem_body_cases("POST", p, Some(&token), &valid);
+    let v = || Expect::Problem(422, "validation_failed");
+    let t = token.as_str();
+    let c = |name: &str, expect: Expect, body: Value| {
+        Case::new(name, "POST", p, expect)
+            .bearer(t)
+            .json_value(body)
+    };
+    cases.extend([
+        c("empty JSON object", v(), json!({})),
+        c(
+            "unknown reason",
+            v(),
+            json!({"userId": "pw_x", "reason": "rude"}),
+        ),
+        c(
+            "number for userId",
+            v(),
+            json!({"userId": 5, "reason": "spam"}),
+        ),
+        c("empty userId", v(), json!({"userId": "", "reason": "spam"})),
+        c(
+            "201-character userId",
+            v(),
+            json!({"userId": "x".repeat(201), "reason": "spam"}),
+        ),
+        c(
+            "1001-character details",
+            v(),
+            json!({"userId": "pw_x", "reason": "other", "details": "d".repeat(1001)}),
+        ),
+        c(
+            "array for details",
+            v(),
+            json!({"userId": "pw_x", "reason": "other", "details": ["d"]}),
+        ),
+        c(
+            "unknown user",
+            Expect::Problem(404, "not_found"),
+            valid.clone(),
+        ),
+        Case::new(
+            "an API key is not an app token",
+            "POST",
+            p,
+            Expect::Problem(403, "insufficient_scope"),
+        )
+        .bearer(&fx.key)
+        .json_value(valid.clone()),
+        Case::new(
+            "no credentials",
+            "POST",
+            p,
+            Expect::Problem(401, "missing_credentials"),
+        )
+        .json_value(valid.clone()),
+    ]);
+    run(&fx.s.base, cases).await;
+}
+
+/// The fixture account's user id.
+async fn account_id(fx: &Fx) -> String {
+    let (status, body, _) = fx.s.call("GET", "/v1/account", Some(&fx.key), None).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn v1_admin_moderation_bad_input() {
+    let fx = fixture("moderated@example.com").await;
+    let ops = fx.s.operator("ops-moderation@example.com").await;
+    let user = account_id(&fx).await;
+    let p = format!("/v1/admin/users/{user}/moderation");
+    let valid = json!({"state": "warn", "reason": "first warning"});
+    let mut cases = problem_body_cases("PUT", &p, Some(&ops), &valid);
+    cases.extend(auth_cases(&fx, "PUT", &p, &valid).await);
+    let v = || Expect::Problem(422, "validation_failed");
+    let c = |name: &str, expect: Expect, body: Value| {
+        Case::new(name, "PUT", &p, expect)
+            .bearer(&ops)
+            .json_value(body)
+    };
+    cases.extend([
+        c("empty JSON object", v(), json!({})),
+        c("unknown state", v(), json!({"state": "banned"})),
+        c("uppercase state", v(), json!({"state": "WARN"})),
+        c(
+            "number for reason",
+            v(),
+            json!({"state": "warn", "reason": 5}),
+        ),
+        c(
+            "501-character reason",
+            v(),
+            json!({"state": "warn", "reason": "r".repeat(501)}),
+        ),
+        Case::new(
+            "no such user",
+            "PUT",
+            "/v1/admin/users/usr_nobody/moderation",
+            Expect::Problem(404, "not_found"),
+        )
+        .bearer(&ops)
+        .json_value(valid.clone()),
+        Case::new(
+            "a full key is no operator",
+            "PUT",
+            &p,
+            Expect::Problem(403, "insufficient_scope"),
+        )
+        .bearer(&fx.key)
+        .json_value(valid.clone()),
+        c(
+            "valid",
+            Expect::Ok(200, Some(("/data/moderation/state", json!("warn")))),
+            valid.clone(),
+        ),
+    ]);
+    run(&fx.s.base, cases).await;
+}
+
+#[tokio::test]
+async fn v1_admin_plan_bad_input() {
+    let fx = fixture("planned@example.com").await;
+    let ops = fx.s.operator("ops-billing@example.com").await;
+    let account = account_id(&fx).await;
+    let p = format!("/v1/admin/accounts/{account}/plan");
+    let valid = json!({"plan": "pro", "maxAgents": 5, "maxTokensPerMonth": 1000});
+    let mut cases = problem_body_cases("PUT", &p, Some(&ops), &valid);
+    cases.extend(auth_cases(&fx, "PUT", &p, &valid).await);
+    let v = || Expect::Problem(422, "validation_failed");
+    let c = |name: &str, expect: Expect, body: Value| {
+        Case::new(name, "PUT", &p, expect)
+            .bearer(&ops)
+            .json_value(body)
+    };
+    let with = |member: &str, value: Value| {
+        let mut b = valid.clone();
+        b[member] = value;
+        b
+    };
+    cases.extend([
+        c("empty JSON object", v(), json!({})),
+        c(
+            "missing maxAgents",
+            v(),
+            json!({"plan": "pro", "maxTokensPerMonth": 1}),
+        ),
+        c("negative maxAgents", v(), with("maxAgents", json!(-1))),
+        c("fractional maxAgents", v(), with("maxAgents", json!(1.5))),
+        c("string for maxAgents", v(), with("maxAgents", json!("5"))),
+        c(
+            "maxAgents over the cap",
+            v(),
+            with("maxAgents", json!(1_000_001)),
+        ),
+        c(
+            "maxTokensPerMonth over the cap",
+            v(),
+            with("maxTokensPerMonth", json!(1_000_000_001u64)),
+        ),
+        c(
+            "huge maxTokensPerMonth",
+            v(),
+            with("maxTokensPerMonth", json!(u64::MAX)),
+        ),
+        c("uppercase plan", v(), with("plan", json!("Pro"))),
+        c("empty plan", v(), with("plan", json!(""))),
+        c(
+            "41-character plan",
+            v(),
+            with("plan", json!("p".repeat(41))),
+        ),
+        c("plan with a newline", v(), with("plan", json!("pro\n"))),
+        Case::new(
+            "no such account",
+            "PUT",
+            "/v1/admin/accounts/usr_nobody/plan",
+            Expect::Problem(404, "not_found"),
+        )
+        .bearer(&ops)
+        .json_value(valid.clone()),
+        Case::new(
+            "a full key is no operator",
+            "PUT",
+            &p,
+            Expect::Problem(403, "insufficient_scope"),
+        )
+        .bearer(&fx.key)
+        .json_value(valid.clone()),
+        c(
+            "valid",
+            Expect::Ok(200, Some(("/data/limits/agents", json!(5)))),
+            valid.clone(),
+        ),
+    ]);
+    run(&fx.s.base, cases).await;
+}

@@ -28,6 +28,9 @@ pub fn routes() -> Router<AppState> {
 
 impl From<OAuthError> for ApiError {
     fn from(e: OAuthError) -> Self {
+        if let Some(problem) = e.problem {
+            return *problem;
+        }
         ApiError {
             retry_after: e.retry_after,
             ..ApiError::new(e.status, e.error, e.description)
@@ -111,7 +114,7 @@ pub(crate) async fn exchange(
     .await
     .map_err(|e| match e.error {
         // Here the key is the caller's credential, so a bad one is a 401.
-        "invalid_grant" => ApiError::invalid_token(e.description),
+        "invalid_grant" if e.problem.is_none() => ApiError::invalid_token(e.description),
         _ => e.into(),
     })?;
     Ok(envelope(tokens(&outcome), &rid, state.clock.now()))

@@ -1,6 +1,7 @@
 //! The endpoints, one module or folder per domain: OAuth, the management API
 //! (`/v1`), the app API (`/app/v1`), audit, webhooks, capability tokens,
-//! sign-in, the session API, discovery, the OpenAPI document and test mode.
+//! sign-in, the session API, discovery, trust and moderation, the OpenAPI
+//! document and test mode.
 
 pub mod app_api;
 pub mod audit;
@@ -12,5 +13,6 @@ pub mod oauth;
 pub mod openapi;
 pub mod signin;
 pub mod test_mode;
+pub mod trust;
 pub mod v1;
 pub mod webhooks;

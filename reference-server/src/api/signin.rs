@@ -16,6 +16,7 @@ use crate::app::seed;
 use crate::app::state::AppState;
 use crate::core::audit::Event;
 use crate::core::fields;
+use crate::core::trust::TrustLevel;
 use crate::core::{crypto, scopes};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
@@ -320,7 +321,7 @@ fn check_form_token(headers: &HeaderMap, presented: Option<&str>) -> Result<(), 
     responses(
         (status = 303, description = "Code sent to the mailbox; on to /signin/verify", headers(("Location" = String, description = "`/signin/verify?email=…&return_to=…`"))),
         (status = 400, description = "Not an email address, `return_to` not a path on this server, or a malformed form"),
-        (status = 403, description = "Missing or wrong form token (login CSRF)"),
+        (status = 403, description = "Missing or wrong form token (login CSRF), or the account is disabled by moderation"),
     )
 )]
 pub(crate) async fn send_code(
@@ -438,6 +439,9 @@ pub(crate) async fn verify(
         };
         return Ok(pages::html(StatusCode::BAD_REQUEST, &page));
     };
+    if state.moderation.state(&user.id).await?.blocks_tokens() {
+        return Err(PageError::forbidden("This account is disabled."));
+    }
     let value = crypto::random_base62(43);
     state
         .store
@@ -483,11 +487,14 @@ pub struct MailView {
 
 /// The user a session token is for.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionUser {
     /// `usr_…`.
     id: String,
     /// The email, lowercase.
     email: String,
+    /// What the user shows of themselves (`GET /trust-model`).
+    trust_level: TrustLevel,
 }
 
 /// A first-party user session (`#/components/schemas/SigninSession`).
@@ -571,6 +578,7 @@ pub(crate) struct ExchangeCodeBody {
     responses(
         (status = 200, description = "A first-party user token with every scope", body = SigninSessionEnvelope, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_code`: the code is wrong, used or expired, or the email is not an address; or the body is malformed"),
+        (status = 403, description = "`account_disabled`: moderation disabled the account"),
         (status = 404, description = "`not_found`: not in dev or test mode"),
     )
 )]
@@ -593,6 +601,10 @@ pub(crate) async fn exchange_code(
     let user = redeem(&state, &email, &body.code)
         .await?
         .ok_or_else(invalid)?;
+    let standing = state.moderation.standing(&user).await?;
+    if standing.state().blocks_tokens() {
+        return Err(ApiError::account_disabled());
+    }
     let scopes = scopes::preset("full").unwrap_or_default();
     let access = tokens::access_token(
         &state,
@@ -614,6 +626,7 @@ pub(crate) async fn exchange_code(
         user: SessionUser {
             id: user.id,
             email: user.email,
+            trust_level: standing.level,
         },
     };
     let mut res = envelope(data, &rid, state.clock.now()).into_response();

@@ -165,7 +165,7 @@ pub async fn load(state: &AppState, path: &Path) -> Result<(), String> {
             continue;
         }
         let granted = match (&k.scopes, &k.preset) {
-            (Some(list), None) => scopes::parse_list(list)?,
+            (Some(list), None) => scopes::parse_operator_list(list)?,
             (None, Some(p)) => scopes::preset(p).ok_or("preset must be read, write or full")?,
             _ => return Err(format!("fixture key `{}`: give scopes or preset", k.name)),
         };

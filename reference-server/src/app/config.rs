@@ -68,6 +68,12 @@ pub struct Config {
         default_value_t = 100_000
     )]
     pub plan_max_tokens_per_month: u64,
+    /// Reports (`POST /app/v1/reports`) one app may file per minute, sustained.
+    #[arg(long, env = "SIGIL_REPORT_RATE", default_value_t = 10)]
+    pub report_rate_per_min: u32,
+    /// Burst allowance of reports per app.
+    #[arg(long, env = "SIGIL_REPORT_BURST", default_value_t = 20)]
+    pub report_rate_burst: u32,
     /// Webhooks: the retry schedule's scale factor (1 = the SYSTEM.md
     /// schedule 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Defaults to
     /// 0.001 in test mode, 1 otherwise.
@@ -107,6 +113,8 @@ impl Config {
             dns_resolver: None,
             plan_max_agents: 100,
             plan_max_tokens_per_month: 100_000,
+            report_rate_per_min: 10,
+            report_rate_burst: 20,
         }
     }
 

@@ -87,6 +87,10 @@ pub struct Shared {
     pub policy_throttle: Arc<crate::core::policy::Throttle>,
     /// The webhook outbox: [`crate::services::webhooks::Webhooks::emit`].
     pub webhooks: crate::services::webhooks::Webhooks,
+    /// Trust levels, scores and moderation states.
+    pub moderation: crate::services::moderation::Moderation,
+    /// Plan limits per holder.
+    pub plans: crate::services::plans::Plans,
     /// Agent tokens issued this month per account (plan quota).
     pub token_quota: Arc<crate::services::quota::TokenQuota>,
     /// Records issued agent tokens, concurrent issuances sharing one commit.
@@ -153,6 +157,24 @@ impl AppState {
         let limits = Arc::new(Limits::new(&config));
         let audit = crate::services::audit::AuditLog::spawn(store.clone(), clock.clone());
         let webhooks = crate::services::webhooks::Webhooks::new(store.clone(), clock.clone());
+        let moderation = crate::services::moderation::Moderation::new(
+            store.clone(),
+            audit.clone(),
+            webhooks.clone(),
+            clock.clone(),
+        );
+        let plans = crate::services::plans::Plans::new(
+            store.clone(),
+            audit.clone(),
+            webhooks.clone(),
+            clock.clone(),
+            crate::store::plans::Plan {
+                name: "default".into(),
+                max_agents: config.plan_max_agents,
+                max_tokens_per_month: config.plan_max_tokens_per_month,
+                updated_at: None,
+            },
+        );
         let agent_tokens = {
             let store = store.clone();
             let write: WriteBatch<AgentToken> = Box::new(move |tokens| {
@@ -175,6 +197,8 @@ impl AppState {
             audit,
             policy_throttle: Arc::default(),
             webhooks,
+            moderation,
+            plans,
             token_quota: Arc::default(),
             agent_tokens,
         })))

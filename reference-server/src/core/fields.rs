@@ -132,6 +132,24 @@ pub static WEBHOOK_DESCRIPTION: LazyLock<Grammar> = LazyLock::new(|| {
     )
 });
 
+/// Why an operator changed a moderation state.
+pub static REASON: LazyLock<Grammar> = LazyLock::new(|| {
+    Grammar::new(
+        trimmed(false, 500),
+        None,
+        "At most 500 characters once trimmed; an empty one is no reason",
+    )
+});
+
+/// A plan's label (`free`, `pro`, `enterprise-2026`).
+pub static PLAN_NAME: LazyLock<Grammar> = LazyLock::new(|| {
+    Grammar::new(
+        r"^[a-z0-9][a-z0-9_-]{0,39}$".to_owned(),
+        None,
+        "1-40 lowercase letters, digits, `_` or `-`, starting with a letter or digit",
+    )
+});
+
 /// The account alias apps granted `profile.basic` see.
 pub static ALIAS: LazyLock<Grammar> = LazyLock::new(|| {
     let ws = WHITESPACE;
@@ -275,6 +293,8 @@ grammar_schemas! {
     Description = DESCRIPTION;
     WebhookDescription = WEBHOOK_DESCRIPTION;
     Alias = ALIAS;
+    Reason = REASON;
+    PlanName = PLAN_NAME;
     RedirectUri = REDIRECT_URI;
     Origin = ORIGIN;
     WebhookUrl = WEBHOOK_URL;
@@ -366,6 +386,26 @@ impl utoipa::PartialSchema for Scope {
     }
 }
 impl utoipa::ToSchema for Scope {}
+
+/// A scope a key holds: a [`Scope`], or an operator scope, which only
+/// `sigil-server create-key --operator` and fixtures grant.
+#[derive(Debug)]
+pub struct HeldScope;
+
+impl utoipa::PartialSchema for HeldScope {
+    fn schema() -> RefOr<Schema> {
+        let names = crate::core::scopes::ALL
+            .iter()
+            .chain(crate::core::scopes::OPERATOR)
+            .copied();
+        string_enum(
+            names,
+            "A scope (`resource.action`); `operator.*` scopes act on every account",
+        )
+        .into()
+    }
+}
+impl utoipa::ToSchema for HeldScope {}
 
 #[cfg(test)]
 mod tests {

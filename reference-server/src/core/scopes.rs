@@ -17,12 +17,18 @@ pub const ALL: &[&str] = &[
     "policies.read",
     "policies.write",
     "profile.basic",
+    "reports.write",
     "tokens.issue",
     "webhooks.read",
     "webhooks.write",
     "workspaces.admin",
     "workspaces.read",
 ];
+
+/// Operator scopes: they act on every account (moderation, plans), so no
+/// preset holds them and `POST /v1/api-keys` never grants them; only
+/// `sigil-server create-key --operator` and a fixtures file do.
+pub const OPERATOR: &[&str] = &["operator.billing", "operator.moderation"];
 
 /// The legacy aliases and the scope each stands for.
 pub const ALIASES: &[(&str, &str)] = &[("identify", "identity.read"), ("message", "messages.send")];
@@ -59,6 +65,21 @@ pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<String>, String> {
         let c = canonical(n.as_ref()).ok_or_else(|| format!("unknown scope `{}`", n.as_ref()))?;
         if !out.iter().any(|s| s == c) {
             out.push(c.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// [`parse_list`] that also takes the [`OPERATOR`] scopes (fixtures only).
+pub fn parse_operator_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<String>, String> {
+    let (operator, rest): (Vec<&str>, Vec<&str>) = names
+        .iter()
+        .map(AsRef::as_ref)
+        .partition(|n| OPERATOR.contains(n));
+    let mut out = parse_list(&rest)?;
+    for n in operator {
+        if !out.iter().any(|s| s == n) {
+            out.push(n.to_owned());
         }
     }
     Ok(out)

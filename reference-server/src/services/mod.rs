@@ -1,5 +1,5 @@
 //! What handlers call beyond the store: the audit log, webhooks, signing keys,
-//! quotas, rate limits, metrics and the dev mailbox. [`crate::AppState`]
+//! quotas and plans, rate limits, moderation, metrics and the dev mailbox. [`crate::AppState`]
 //! holds them; none of them names it, so each takes its store, clock and
 //! settings explicitly.
 
@@ -7,6 +7,8 @@ pub mod audit;
 pub mod keys;
 pub mod mailbox;
 pub mod metrics;
+pub mod moderation;
+pub mod plans;
 pub mod quota;
 pub mod ratelimit;
 pub mod webhooks;

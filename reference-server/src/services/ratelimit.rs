@@ -1,5 +1,5 @@
 //! Rate limits with governor: per client IP on sign-in and OAuth endpoints,
-//! per credential on the management API. A refusal is a 429 with
+//! per credential on the management API, per app on reports. A refusal is a 429 with
 //! `Retry-After` (seconds, rounded up).
 
 use std::net::IpAddr;
@@ -15,6 +15,7 @@ use crate::app::config::Config;
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_key: DefaultKeyedRateLimiter<String>,
+    per_reporter: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -30,6 +31,14 @@ impl Limits {
         Self {
             per_ip: RateLimiter::keyed(quota(config.ip_rate_per_sec, config.ip_rate_burst)),
             per_key: RateLimiter::keyed(quota(config.key_rate_per_sec, config.key_rate_burst)),
+            per_reporter: RateLimiter::keyed(
+                Quota::per_minute(
+                    NonZeroU32::new(config.report_rate_per_min.max(1)).unwrap_or(NonZeroU32::MIN),
+                )
+                .allow_burst(
+                    NonZeroU32::new(config.report_rate_burst.max(1)).unwrap_or(NonZeroU32::MIN),
+                ),
+            ),
             clock: DefaultClock::default(),
         }
     }
@@ -47,6 +56,13 @@ impl Limits {
             return Err(wait_secs(&not_until, &self.clock));
         }
         Ok(())
+    }
+
+    /// `Err(seconds to wait)` when the app `app_id` filed too many reports.
+    pub fn check_report(&self, app_id: &str) -> Result<(), u64> {
+        self.per_reporter
+            .check_key(&app_id.to_owned())
+            .map_err(|not_until| wait_secs(&not_until, &self.clock))
     }
 }
 

@@ -65,6 +65,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "policy.deactivated",
     "key.created",
     "key.revoked",
+    "moderation.changed",
+    "billing.plan_upgraded",
+    "billing.plan_downgraded",
 ];
 
 /// Delay before each attempt, in seconds, after the previous one failed

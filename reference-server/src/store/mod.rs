@@ -5,7 +5,9 @@
 mod cache;
 pub mod error;
 pub mod group_commit;
+pub mod plans;
 pub mod sqlite;
+pub mod trust;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -442,7 +444,14 @@ pub struct CapToken {
 /// Everything the handlers persist.
 #[async_trait::async_trait]
 pub trait Store:
-    webhooks::WebhookStore + workspaces::WorkspaceStore + Send + Sync + std::fmt::Debug + 'static
+    webhooks::WebhookStore
+    + workspaces::WorkspaceStore
+    + trust::TrustStore
+    + plans::PlanStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
 {
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;

@@ -21,6 +21,8 @@ use super::{
     RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
 
+mod plans;
+mod trust;
 mod webhooks;
 mod workspaces;
 
@@ -60,6 +62,10 @@ pub struct SqliteStore {
     /// enabled webhook endpoint: most events of most accounts have none, and
     /// then emitting needs no write transaction.
     subscribed: Arc<CoherentCache<SubscriptionKey, bool>>,
+    /// Users' moderation states (read on every token issuance).
+    moderation: Arc<CoherentCache<String, Option<super::trust::Moderation>>>,
+    /// Holders' plans (read on every agent creation and token issuance).
+    plans: Arc<CoherentCache<super::plans::Holder, Option<super::plans::Plan>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -132,6 +138,8 @@ impl SqliteStore {
             agents: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             active_policies: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
             subscribed: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            moderation: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            plans: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
         })
     }
 }

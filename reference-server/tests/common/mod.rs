@@ -337,3 +337,82 @@ impl Drop for BinServer {
         self.kill();
     }
 }
+
+// ---------------------------------------------------------------------------
+// Operators and webhook receivers, for the trust and plan tests.
+
+impl TestServer {
+    /// An operator account's key holding `full` plus the operator scopes,
+    /// as `sigil-server create-key --operator` makes it.
+    pub async fn operator(&self, email: &str) -> String {
+        let user = seed::user(&self.state, email).await.unwrap();
+        let mut granted = scopes::preset("full").unwrap();
+        granted.extend(scopes::OPERATOR.iter().map(|s| s.to_string()));
+        let (_, key) = sigil_server::v1::api_keys::issue(
+            &self.state,
+            &user.id,
+            "ops".into(),
+            granted,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        key
+    }
+
+    /// Registers a `/v1/webhooks` endpoint of `key`'s account for `events`
+    /// at a fresh loopback receiver; returns the verifier and the bodies.
+    pub async fn webhook_sink(
+        &self,
+        key: &str,
+        events: &[&str],
+    ) -> (
+        sigil::Webhook,
+        tokio::sync::mpsc::UnboundedReceiver<(http::HeaderMap, Vec<u8>)>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let app = axum::Router::new().fallback(
+            move |headers: http::HeaderMap, body: axum::body::Bytes| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send((headers, body.to_vec()));
+                    http::StatusCode::NO_CONTENT
+                }
+            },
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let (status, body, _) = self
+            .call(
+                "POST",
+                "/v1/webhooks",
+                Some(key),
+                Some(serde_json::json!({ "url": url, "events": events })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let secret = body["data"]["secret"].as_str().unwrap();
+        (sigil::Webhook::new(&[secret]).unwrap(), rx)
+    }
+}
+
+/// The next verified webhook event of `rx` whose type is `kind`, within 10 s.
+pub async fn next_event(
+    verifier: &sigil::Webhook,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(http::HeaderMap, Vec<u8>)>,
+    kind: &str,
+) -> Value {
+    let deadline = std::time::Duration::from_secs(10);
+    loop {
+        let (headers, body) = tokio::time::timeout(deadline, rx.recv())
+            .await
+            .expect("no webhook arrived in time")
+            .expect("receiver stopped");
+        let event = verifier.verify(&headers, &body).unwrap().json().unwrap();
+        if event["type"] == kind {
+            return event;
+        }
+    }
+}

@@ -17,6 +17,10 @@ pub struct Identity {
     pub slug: String,
     /// The user's alias, when they consented to `profile.basic`.
     pub alias: Option<String>,
+    /// What the user shows this app (`None` from a server without trust
+    /// levels).
+    #[serde(default, rename = "trustLevel")]
+    pub trust_level: Option<super::TrustLevel>,
 }
 
 /// A message to one of the app's users.
@@ -42,6 +46,49 @@ pub struct SentMessage {
     pub status: String,
     /// The recipient's slug.
     pub to: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// Why an app reports a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportReason {
+    /// Unsolicited bulk content.
+    Spam,
+    /// Harassment or abuse.
+    Abuse,
+    /// Pretending to be someone else.
+    Impersonation,
+    /// Fraud or scams.
+    Fraud,
+    /// Anything else; say what in `details`.
+    Other,
+}
+
+/// A report about one of the app's users.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewReport {
+    /// The user's slug at this app.
+    pub user_id: String,
+    /// Why.
+    pub reason: ReportReason,
+    /// Up to 1000 characters for the moderators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// A filed report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FiledReport {
+    /// `rpt_…`.
+    pub id: String,
+    /// The user's slug at this app.
+    pub user_id: String,
+    /// Why.
+    pub reason: ReportReason,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -81,6 +128,12 @@ impl AppApi {
     pub async fn ai_chat(&self, request: &Value) -> Result<Value> {
         let response = self.core.exec(&ops::APP_AI_CHAT, args![request]).await?;
         crate::runtime::json_body(&response, "AI chat answer")
+    }
+
+    /// Reports one of the app's users (`reports.write`); rate-limited per
+    /// app (429 with `retry_after`).
+    pub async fn report(&self, report: &NewReport) -> Result<FiledReport> {
+        self.core.data(&ops::APP_REPORT, args![report]).await
     }
 
     /// `/app/v1/webhooks`: this app's endpoints.

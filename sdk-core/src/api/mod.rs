@@ -10,8 +10,10 @@ mod apps;
 mod audit;
 mod domains;
 mod ops;
+mod plans;
 mod policies;
 mod tokens;
+mod trust;
 mod webhooks;
 mod workspaces;
 
@@ -26,17 +28,22 @@ use crate::session::Session;
 
 pub use agents::{AgentInfo, AgentList, AgentQuery, AgentStatus, Agents, CreatedAgent, NewAgent};
 pub use api_keys::{ApiKeyInfo, ApiKeys, CreatedApiKey, NewApiKey};
-pub use app::{AppApi, Identity, NewMessage, SentMessage};
+pub use app::{AppApi, FiledReport, Identity, NewMessage, NewReport, ReportReason, SentMessage};
 pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
 pub use domains::{DnsRecord, DomainInfo, DomainStatus, Domains};
 pub use ops::{Operation, OPERATIONS};
+pub use plans::{PlanChange, PlanHolder, PlanInfo, PlanLimits, PlanUsage, Plans};
 pub use policies::{
     Approval, ApprovalStatus, Approvals, Effect, NewPolicy, Policies, PolicyInfo, PolicyUpdate,
     Rule, RuleLimit, RuleMatch, TimeOfDay,
 };
 pub use tokens::{
     AgentToken, Issuance, RevokedToken, TokenRequest, TokenVerdict, Tokens, ValidAgentToken,
+};
+pub use trust::{
+    ModerationChange, ModerationInfo, ModerationState, ReportCounts, Trust, TrustLevel,
+    TrustProfile, TrustScore,
 };
 pub use webhooks::{
     CreatedWebhook, Delivery, DeliveryStatus, NewWebhook, WebhookInfo, WebhookStatus, Webhooks,
@@ -103,6 +110,16 @@ impl Management {
     /// `/v1/domains`.
     pub fn domains(&self) -> Domains<'_> {
         Domains(&self.core)
+    }
+
+    /// Trust and moderation: the model, your standing, the operator API.
+    pub fn trust(&self) -> Trust<'_> {
+        Trust(&self.core)
+    }
+
+    /// Plans: yours, and the operator API.
+    pub fn plans(&self) -> Plans<'_> {
+        Plans(&self.core)
     }
 
     /// Any operation of [`OPERATIONS`], `/app/v1` ones included, by name

@@ -15,8 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{
-    AgentQuery, AuditFilter, AuditFormat, NewAgent, NewApiKey, NewApp, NewMessage, NewPolicy,
-    NewWebhook, NewWorkspaceMember, PolicyUpdate, TokenRequest,
+    AgentQuery, AuditFilter, AuditFormat, ModerationChange, NewAgent, NewApiKey, NewApp,
+    NewMessage, NewPolicy, NewReport, NewWebhook, NewWorkspaceMember, PlanChange, PolicyUpdate,
+    TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -208,10 +209,19 @@ operations! {
     DOMAINS_GET = "domains.get" GET "v1/domains/{}" [Path] => Data;
     DOMAINS_VERIFY = "domains.verify" POST "v1/domains/{}/verify" [Path] => Data;
     DOMAINS_DELETE = "domains.delete" DELETE "v1/domains/{}" [Path] => NoContent;
+    TRUST_MODEL = "trust.model" GET "trust-model" [] => Data;
+    TRUST_MINE = "trust.mine" GET "v1/account/trust" [] => Data;
+    TRUST_USER = "trust.user" GET "v1/admin/users/{}/trust" [Path] => Data;
+    TRUST_SET_MODERATION = "trust.setModeration" PUT "v1/admin/users/{}/moderation"
+        [Path, Body(Some(check::<ModerationChange>))] => Data;
+    PLANS_MINE = "plans.mine" GET "v1/account/plan" [] => Data;
+    PLANS_GET = "plans.get" GET "v1/admin/accounts/{}/plan" [Path] => Data;
+    PLANS_SET = "plans.set" PUT "v1/admin/accounts/{}/plan" [Path, Body(Some(check::<PlanChange>))] => Data;
     APP_LOOKUP_IDENTITY = "app.lookupIdentity" POST "app/v1/identity/lookup" [Field("userId", Str)] => Data;
     APP_SEND_MESSAGE = "app.sendMessage" POST "app/v1/messages"
         [Body(Some(check::<NewMessage>)), Header("idempotency-key")] => Data;
     APP_AI_CHAT = "app.aiChat" POST "app/v1/ai/chat" [Body(None)] => Whole;
+    APP_REPORT = "app.report" POST "app/v1/reports" [Body(Some(check::<NewReport>))] => Data;
     APP_WEBHOOKS_CREATE = "appWebhooks.create" POST "app/v1/webhooks" [Body(Some(check::<NewWebhook>))] => Data;
     APP_WEBHOOKS_LIST = "appWebhooks.list" GET "app/v1/webhooks" [] => Data;
     APP_WEBHOOKS_GET = "appWebhooks.get" GET "app/v1/webhooks/{}" [Path] => Data;

@@ -23,12 +23,14 @@ use serde_json::{json, Value};
 use sigil::jws::{TokenType, VerifyOptions};
 
 use crate::app::state::AppState;
+use crate::core::trust::TrustLevel;
 use crate::core::{crypto, fields};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
 use crate::http::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
 use crate::store::{App, AppMessage, IdempotentResponse};
 
+pub mod reports;
 pub mod webhooks;
 
 /// How long `ai/chat` waits for the upstream.
@@ -44,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/v1/identity/lookup", post(lookup))
         .route("/app/v1/messages", post(send_message))
         .route("/app/v1/ai/chat", post(chat))
+        .route("/app/v1/reports", post(reports::create))
         .merge(webhooks::routes())
 }
 
@@ -149,6 +152,7 @@ pub(crate) struct LookupBody {
 
 /// One of the app's users (`#/components/schemas/Identity`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// The user's stable pairwise id at this app.
     slug: String,
@@ -157,6 +161,9 @@ pub struct Identity {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     alias: Option<String>,
+    /// What the user shows this app (`GET /trust-model`): `private` when
+    /// this app sees no alias and no verified domain.
+    trust_level: TrustLevel,
 }
 
 /// A sent message (`#/components/schemas/Message`).
@@ -241,7 +248,7 @@ envelopes! {
     request_body = LookupBody,
     security(("app_token" = [])),
     responses(
-        (status = 200, description = "`{slug, alias?}`", body = IdentityEnvelope),
+        (status = 200, description = "`{slug, alias?, trustLevel}`", body = IdentityEnvelope),
         (status = 403, description = "`insufficient_scope`: not an app token, or no `identity.read`"),
         (status = 404, description = "`not_found`: no such user of this app"),
     )
@@ -259,11 +266,17 @@ pub(crate) async fn lookup(
         .app_subject(&caller.app.id, &body.user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    let alias = user
+        .alias
+        .filter(|_| user.consented.iter().any(|s| s == "profile.basic"));
+    let trust_level = state
+        .moderation
+        .level(&user.user_id, alias.is_some())
+        .await?;
     let data = Identity {
         slug: body.user_id,
-        alias: user
-            .alias
-            .filter(|_| user.consented.iter().any(|s| s == "profile.basic")),
+        alias,
+        trust_level,
     };
     Ok(envelope(data, &rid, state.clock.now()))
 }
@@ -347,7 +360,7 @@ fn replay(first: IdempotentResponse) -> Response {
     responses(
         (status = 201, description = "Delivered; or, for a replay of the same key and body, the first response again, byte for byte", body = MessageEnvelope, headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "`idempotency_key_required`, `invalid_request` (a malformed key), or a malformed body"),
-        (status = 403, description = "`insufficient_scope`: not an app token, or no `messages.send`"),
+        (status = 403, description = "`insufficient_scope` (not an app token, or no `messages.send`), or `account_restricted`: the sender (the user of a user token, else the app's owner) is restricted by moderation"),
         (status = 404, description = "`not_found`: no such user of this app"),
         (status = 422, description = "`idempotency_conflict` (the key was used with another body), or an invalid field"),
     )
@@ -393,6 +406,7 @@ pub(crate) async fn send_message(
         .app_subject(&caller.app.id, &body.to)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    refuse_restricted_sender(&state, &caller).await?;
     let now = state.clock.now();
     let message = AppMessage {
         id: crypto::new_id("msg_"),
@@ -441,6 +455,24 @@ pub(crate) async fn send_message(
             Ok(res)
         }
     }
+}
+
+/// 403 `account_restricted` when the sender is restricted (or disabled):
+/// the user behind a user token, or the app's owner for an app token.
+async fn refuse_restricted_sender(state: &AppState, caller: &AppCaller) -> Result<(), ApiError> {
+    let sender = match &caller.user_sub {
+        Some(sub) => state
+            .store
+            .app_subject(&caller.app.id, sub)
+            .await?
+            .map(|s| s.user_id),
+        None => None,
+    }
+    .unwrap_or_else(|| caller.app.workspace_id.clone());
+    if state.moderation.state(&sender).await?.blocks_messages() {
+        return Err(ApiError::account_restricted());
+    }
+    Ok(())
 }
 
 fn upstream_error(detail: impl Into<String>) -> ApiError {

@@ -118,6 +118,7 @@ pub async fn exchange(
         ));
     }
     check_pkce(record.code_challenge.as_deref(), code_verifier)?;
+    super::grants::refuse_disabled(state, &record.user_id).await?;
 
     let scopes: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
     let sid = crypto::new_id("sid_");

@@ -46,6 +46,14 @@ pub async fn audited(
     Ok(outcome)
 }
 
+/// Refuses a new token for `account` when moderation disabled it.
+pub async fn refuse_disabled(state: &AppState, account: &str) -> Result<(), OAuthError> {
+    if state.moderation.state(account).await?.blocks_tokens() {
+        return Err(OAuthError::account_disabled());
+    }
+    Ok(())
+}
+
 /// Narrows `requested` (a `scope` parameter) to what `allowed` permits;
 /// no parameter means everything allowed.
 pub fn narrow(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, OAuthError> {
@@ -75,6 +83,7 @@ pub async fn client_credentials(
             "public clients cannot use client_credentials",
         ));
     }
+    refuse_disabled(state, &app.workspace_id).await?;
     let scopes = narrow(scope, &app.scopes)?;
     let access = tokens::access_token(
         state,
@@ -123,6 +132,7 @@ pub async fn api_key_exchange(
             ));
         }
     }
+    refuse_disabled(state, &key.owner_id).await?;
     let scopes = narrow(scope, &key.scopes)?;
     let client_id = client.map_or(key.id.as_str(), |a| a.id.as_str());
     let access = tokens::access_token(
@@ -176,6 +186,11 @@ pub async fn refresh(
     if record.expires_at <= now {
         return Err(OAuthError::invalid_grant("refresh token expired"));
     }
+    refuse_disabled(
+        state,
+        record.user_id.as_deref().unwrap_or(&app.workspace_id),
+    )
+    .await?;
     let granted: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
     let scopes = narrow(scope, &granted)?;
     let sub = match &record.user_id {

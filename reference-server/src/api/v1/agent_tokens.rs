@@ -28,6 +28,7 @@ use crate::core::{crypto, fields, scopes};
 use crate::error::ApiError;
 use crate::http::body::{ApiBody, BodyError, MAX_BODY_BYTES};
 use crate::http::envelope::{envelope, envelopes, Meta, RequestId};
+use crate::store::plans::Holder;
 use crate::store::{Agent, AgentStatus, AgentToken, Approval, ApprovalStatus};
 
 /// Default token lifetime, seconds.
@@ -284,7 +285,7 @@ async fn signed_agent(
         (status = 202, description = "Held by a `require_approval` policy: the pending approval; once granted, collect the token at `POST /v1/approvals/{id}/token`", body = crate::api::v1::approvals::ApprovalEnvelope),
         (status = 401, description = "`missing_credentials`, `invalid_token`, `invalid_signature` or `replayed_nonce`"),
         (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)"),
-        (status = 403, description = "`insufficient_scope` (no `tokens.issue`, or a scope the credential does not hold), `agent_mismatch`, `agent_inactive`, or `policy_denied` (with `policyId` and `policyName`)"),
+        (status = 403, description = "`insufficient_scope` (no `tokens.issue`, or a scope the credential does not hold), `agent_mismatch`, `agent_inactive`, `account_disabled` (the owner is disabled by moderation), or `policy_denied` (with `policyId` and `policyName`)"),
         (status = 404, description = "`not_found`: no such agent of the caller's"),
         (status = 422, description = "`validation_failed`: an invalid field"),
         (status = 429, description = "`policy_throttled`: a throttle policy's budget for this agent is spent, or `rate_limited`; see `Retry-After`"),
@@ -550,13 +551,25 @@ pub(crate) async fn mint(
     let (state, rid, agent, grant) = (state.clone(), rid.clone(), agent.clone(), grant.clone());
     tokio::spawn(async move {
         let now = state.clock.now();
+        if state
+            .moderation
+            .state(&agent.workspace_id)
+            .await?
+            .blocks_tokens()
+        {
+            return Err(ApiError::account_disabled());
+        }
+        let plan = state
+            .plans
+            .of(&Holder::Account(agent.workspace_id.clone()))
+            .await?;
         state
             .token_quota
             .reserve(
                 state.store.as_ref(),
                 &agent.workspace_id,
                 now,
-                state.config.plan_max_tokens_per_month,
+                plan.max_tokens_per_month,
             )
             .await?;
         let minted = sign_and_record(&state, &rid, &agent, &grant, now).await;

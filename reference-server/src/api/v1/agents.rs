@@ -19,6 +19,7 @@ use crate::core::{crypto, fields};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
 use crate::http::envelope::{envelope, envelopes, rfc3339, Meta, PageMeta, RequestId};
+use crate::store::plans::Holder;
 use crate::store::{Agent, AgentStatus};
 
 /// Prefix of an agent key.
@@ -135,12 +136,14 @@ pub(crate) async fn create(
         ));
     }
     let description = body.description.map(|d| d.trim().to_owned());
-    crate::services::quota::check_agents(
-        state.store.as_ref(),
-        &caller.workspace,
-        state.config.plan_max_agents,
-    )
-    .await?;
+    // A plan belongs to a workspace; an account's is its personal
+    // workspace's, which has the account's id.
+    let plan = state
+        .plans
+        .of(&Holder::Account(caller.workspace.clone()))
+        .await?;
+    crate::services::quota::check_agents(state.store.as_ref(), &caller.workspace, plan.max_agents)
+        .await?;
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).expect("the operating system's random source failed");
     let public_key = ed25519_dalek::SigningKey::from_bytes(&seed)

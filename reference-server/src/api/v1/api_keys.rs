@@ -54,7 +54,7 @@ pub struct ApiKeyView {
     /// `prefix…last4`.
     pub masked: String,
     /// What it may do.
-    #[schema(value_type = Vec<fields::Scope>)]
+    #[schema(value_type = Vec<fields::HeldScope>)]
     pub scopes: Vec<String>,
     /// The app a project-scoped key belongs to.
     #[schema(required = true)]

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod approvals;
 pub mod apps;
 pub mod domains;
+pub mod plans;
 pub mod policies;
 pub mod workspaces;
 
@@ -25,4 +26,5 @@ pub fn routes() -> Router<AppState> {
         .merge(policies::routes())
         .merge(domains::routes())
         .merge(workspaces::routes())
+        .merge(plans::routes())
 }

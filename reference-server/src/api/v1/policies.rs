@@ -479,7 +479,7 @@ pub(crate) async fn reject(
         (status = 201, description = "The token for the originally requested scope, ttl, target_service and intent, as from `POST /v1/tokens`. Authenticate as for issuance: the agent's RFC 9421 signature, or a credential with `tokens.issue`", body = crate::api::v1::agent_tokens::AgentTokenEnvelope),
         (status = 401, description = "`missing_credentials`, `invalid_token`, `invalid_signature` or `replayed_nonce`"),
         (status = 402, description = "`quota_exceeded`: the plan's monthly token limit is reached (`limit`, `usage`, `resetsAt`)"),
-        (status = 403, description = "`approval_rejected`, `insufficient_scope`, or `agent_inactive`"),
+        (status = 403, description = "`approval_rejected`, `insufficient_scope`, `agent_inactive`, or `account_disabled` (the owner is disabled by moderation)"),
         (status = 404, description = "`not_found`: no such approval of the caller's (or its agent's)"),
         (status = 409, description = "`approval_pending`, or `approval_collected` (already collected)"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB"),
