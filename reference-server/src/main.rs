@@ -77,7 +77,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(mut config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    config.check_transport()?;
+    config.oidc_providers = config.providers()?;
+    config.oidc_providers_file = None;
     let dev = config.dev;
     let database = config.database.clone();
     let fixtures = config.fixtures.clone();

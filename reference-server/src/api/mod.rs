@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod health;
 pub mod oauth;
 pub mod openapi;
+pub mod provider_login;
 pub mod signin;
 pub mod test_mode;
 pub mod v1;

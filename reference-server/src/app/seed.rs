@@ -21,6 +21,7 @@ pub async fn user(state: &AppState, email: &str) -> StoreResult<User> {
         email,
         alias: None,
         created_at: state.clock.now(),
+        disabled_at: None,
     };
     state.store.create_user(&user).await?;
     Ok(user)

@@ -5,8 +5,10 @@
 
 pub mod body;
 pub mod client_auth;
+pub mod client_ip;
 pub mod cors;
 pub mod envelope;
+pub mod hsts;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;

@@ -7,10 +7,14 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use sigil::jws::{TokenType, VerifyOptions};
 
+use std::net::IpAddr;
+
 use crate::app::state::AppState;
 use crate::core::crypto;
 use crate::core::principal::Principal;
 use crate::error::ApiError;
+use crate::http::client_ip::ClientIp;
+use crate::services::ip_allowlist;
 
 /// The presented credential, from `Authorization: Bearer` or `X-API-Key`.
 pub fn credential(parts: &Parts) -> Result<String, ApiError> {
@@ -31,8 +35,14 @@ pub fn credential(parts: &Parts) -> Result<String, ApiError> {
         .ok_or_else(ApiError::missing_credentials)
 }
 
-/// Resolves a credential to a principal, or 401 `invalid_token`.
-pub async fn resolve(state: &AppState, credential: &str) -> Result<Principal, ApiError> {
+/// Resolves a credential presented from `ip` to a principal: 401
+/// `invalid_token`, or 403 `ip_not_allowed` for a key used from outside its
+/// allowlist.
+pub async fn resolve(
+    state: &AppState,
+    credential: &str,
+    ip: IpAddr,
+) -> Result<Principal, ApiError> {
     let now = state.clock.now();
     if credential.starts_with("sgl_") {
         if !crypto::is_well_formed_api_key(credential) {
@@ -44,6 +54,13 @@ pub async fn resolve(state: &AppState, credential: &str) -> Result<Principal, Ap
             .await?
             .filter(|k| k.is_active(now))
             .ok_or_else(|| ApiError::invalid_token("the API key is unknown, revoked or expired"))?;
+        if !ip_allowlist::admits(&state.audit, &key, ip).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ip_not_allowed",
+                ip_allowlist::REFUSAL,
+            ));
+        }
         return Ok(Principal {
             account: key.owner_id,
             scopes: key.scopes,
@@ -92,7 +109,10 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let credential = credential(parts)?;
-        let principal = resolve(state, &credential).await?;
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let principal = resolve(state, &credential, ip).await?;
         let limit_key = principal
             .key_id
             .clone()

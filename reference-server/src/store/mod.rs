@@ -4,6 +4,7 @@
 
 mod cache;
 pub mod error;
+pub mod federation;
 pub mod group_commit;
 pub mod sqlite;
 pub mod webhooks;
@@ -88,6 +89,8 @@ pub struct User {
     pub alias: Option<String>,
     /// UNIX seconds.
     pub created_at: i64,
+    /// UNIX seconds it was disabled: it signs in nowhere and gets no token.
+    pub disabled_at: Option<i64>,
 }
 
 /// A registered OAuth client.
@@ -138,6 +141,8 @@ pub struct ApiKey {
     pub last_used_at: Option<i64>,
     /// UNIX seconds.
     pub created_at: i64,
+    /// Networks it may be used from; anywhere when `None`.
+    pub allowed_ips: Option<Vec<ipnet::IpNet>>,
 }
 
 impl ApiKey {
@@ -438,7 +443,9 @@ pub struct CapToken {
 
 /// Everything the handlers persist.
 #[async_trait::async_trait]
-pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    webhooks::WebhookStore + federation::FederationStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// A named server secret, created with `generate` on first use.
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>>;
 
@@ -450,6 +457,8 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     /// Sets or clears (`None`) a user's alias; false when there is no such user.
     async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool>;
+    /// Disables (`Some(at)`) or re-enables (`None`) a user; false if unknown.
+    async fn set_user_disabled(&self, id: &str, at: Option<i64>) -> StoreResult<bool>;
 
     /// Registers an app.
     async fn create_app(&self, app: &App) -> StoreResult<()>;
@@ -474,6 +483,13 @@ pub trait Store: webhooks::WebhookStore + Send + Sync + std::fmt::Debug + 'stati
     async fn api_keys_of(&self, owner_id: &str) -> StoreResult<Vec<ApiKey>>;
     /// Renames; false when not found.
     async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool>;
+    /// Sets (or, with `None`, lifts) a key's IP allowlist; false if not found.
+    async fn set_api_key_allowed_ips(
+        &self,
+        id: &str,
+        owner_id: &str,
+        allowed: Option<&[ipnet::IpNet]>,
+    ) -> StoreResult<bool>;
     /// Revokes; false when not found.
     async fn revoke_api_key(&self, id: &str, owner_id: &str, at: i64) -> StoreResult<bool>;
     /// Deletes; false when not found.

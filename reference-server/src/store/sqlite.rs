@@ -21,6 +21,7 @@ use super::{
     RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
 
+mod federation;
 mod webhooks;
 
 /// How many entries each lookup cache holds.
@@ -155,6 +156,19 @@ fn to_json(list: &[String]) -> String {
     serde_json::Value::from(list).to_string()
 }
 
+/// An IP allowlist as stored: a JSON array of CIDRs.
+fn networks_json(list: &[ipnet::IpNet]) -> String {
+    serde_json::Value::from_iter(list.iter().map(|n| n.to_string())).to_string()
+}
+
+fn networks(json: &str) -> StoreResult<Vec<ipnet::IpNet>> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("allowed_ips: {e}"));
+    let list: Vec<String> = serde_json::from_str(json).map_err(|e| corrupt(&e))?;
+    list.iter()
+        .map(|n| n.parse().map_err(|e| corrupt(&e)))
+        .collect()
+}
+
 fn scopes(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
@@ -185,6 +199,7 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
         email: row.try_get("email")?,
         alias: row.try_get("alias")?,
         created_at: row.try_get("created_at")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
@@ -246,6 +261,10 @@ fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
         revoked_at: row.try_get("revoked_at")?,
         last_used_at: row.try_get("last_used_at")?,
         created_at: row.try_get("created_at")?,
+        allowed_ips: row
+            .try_get::<Option<String>, _>("allowed_ips")?
+            .map(|json| networks(&json))
+            .transpose()?,
     })
 }
 
@@ -351,7 +370,7 @@ fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> 
 const ROWS_PER_INSERT: usize = 256;
 
 const KEY_COLUMNS: &str = "id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
-                           revoked_at, last_used_at, created_at";
+                           revoked_at, last_used_at, created_at, allowed_ips";
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -404,6 +423,15 @@ impl Store for SqliteStore {
     async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE users SET alias = ? WHERE id = ?")
             .bind(alias)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_user_disabled(&self, id: &str, at: Option<i64>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+            .bind(at)
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -504,7 +532,7 @@ impl Store for SqliteStore {
     async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, owner_id, app_id, name, prefix, last4, secret_hash, \
-             scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             scopes, expires_at, created_at, allowed_ips) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.id)
         .bind(&key.owner_id)
@@ -516,6 +544,7 @@ impl Store for SqliteStore {
         .bind(key.scopes.join(" "))
         .bind(key.expires_at)
         .bind(key.created_at)
+        .bind(key.allowed_ips.as_deref().map(networks_json))
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -567,6 +596,22 @@ impl Store for SqliteStore {
     async fn rename_api_key(&self, id: &str, owner_id: &str, name: &str) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE api_keys SET name = ? WHERE id = ? AND owner_id = ?")
             .bind(name)
+            .bind(id)
+            .bind(owner_id)
+            .execute(&self.writer)
+            .await?;
+        self.keys.invalidate();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_api_key_allowed_ips(
+        &self,
+        id: &str,
+        owner_id: &str,
+        allowed: Option<&[ipnet::IpNet]>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE api_keys SET allowed_ips = ? WHERE id = ? AND owner_id = ?")
+            .bind(allowed.map(networks_json))
             .bind(id)
             .bind(owner_id)
             .execute(&self.writer)

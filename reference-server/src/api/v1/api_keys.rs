@@ -172,6 +172,7 @@ pub async fn store_with_secret(
         revoked_at: None,
         last_used_at: None,
         created_at: state.clock.now(),
+        allowed_ips: None,
     };
     state
         .store
