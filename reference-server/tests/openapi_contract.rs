@@ -355,7 +355,7 @@ async fn links_lead_from_each_create_to_the_operations_on_its_id() {
         "pauseAgent",
         "revokeAgent",
         "getApiKey",
-        "renameApiKey",
+        "updateApiKey",
         "revokeApiKey",
         "deleteApiKey",
         "getApp",

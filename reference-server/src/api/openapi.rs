@@ -61,7 +61,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::v1::api_keys::create,
         crate::api::v1::api_keys::list,
         crate::api::v1::api_keys::read,
-        crate::api::v1::api_keys::rename,
+        crate::api::v1::api_keys::update,
         crate::api::v1::api_keys::revoke,
         crate::api::v1::api_keys::remove,
         crate::api::v1::apps::create,
@@ -238,7 +238,7 @@ pub const LINKS: &[(&str, &str, &str, &[Link])] = &[
         "/data/id",
         &[
             ("GetApiKey", "getApiKey", "id"),
-            ("RenameApiKey", "renameApiKey", "id"),
+            ("UpdateApiKey", "updateApiKey", "id"),
             ("RevokeApiKey", "revokeApiKey", "id"),
             ("DeleteApiKey", "deleteApiKey", "id"),
         ],
