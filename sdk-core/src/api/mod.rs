@@ -11,6 +11,7 @@ mod audit;
 mod domains;
 mod ops;
 mod policies;
+mod provider_login;
 mod tokens;
 mod webhooks;
 
@@ -24,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 pub use agents::{AgentInfo, AgentList, AgentQuery, AgentStatus, Agents, CreatedAgent, NewAgent};
-pub use api_keys::{ApiKeyInfo, ApiKeys, CreatedApiKey, NewApiKey};
+pub use api_keys::{ApiKeyInfo, ApiKeyUpdate, ApiKeys, CreatedApiKey, NewApiKey};
 pub use app::{AppApi, Identity, NewMessage, SentMessage};
 pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
@@ -34,6 +35,7 @@ pub use policies::{
     Approval, ApprovalStatus, Approvals, Effect, NewPolicy, Policies, PolicyInfo, PolicyUpdate,
     Rule, RuleLimit, RuleMatch, TimeOfDay,
 };
+pub use provider_login::{ProviderLogin, ProviderSession, ProviderUser};
 pub use tokens::{
     AgentToken, Issuance, RevokedToken, TokenRequest, TokenVerdict, Tokens, ValidAgentToken,
 };
@@ -56,6 +58,11 @@ impl Management {
     /// `/v1/api-keys`.
     pub fn api_keys(&self) -> ApiKeys<'_> {
         ApiKeys(&self.core)
+    }
+
+    /// `POST /auth/oauth/exchange`, for the code a provider login returns.
+    pub fn provider_login(&self) -> ProviderLogin<'_> {
+        ProviderLogin(&self.core)
     }
 
     /// `/v1/apps`.

@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{
-    AgentQuery, AuditFilter, AuditFormat, NewAgent, NewApiKey, NewApp, NewMessage, NewPolicy,
-    NewWebhook, PolicyUpdate, TokenRequest,
+    AgentQuery, ApiKeyUpdate, AuditFilter, AuditFormat, NewAgent, NewApiKey, NewApp, NewMessage,
+    NewPolicy, NewWebhook, PolicyUpdate, TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -145,6 +145,7 @@ operations! {
     API_KEYS_LIST = "apiKeys.list" GET "v1/api-keys" [] => Data;
     API_KEYS_GET = "apiKeys.get" GET "v1/api-keys/{}" [Path] => Data;
     API_KEYS_RENAME = "apiKeys.rename" PATCH "v1/api-keys/{}" [Path, Field("name", Str)] => Data;
+    API_KEYS_UPDATE = "apiKeys.update" PATCH "v1/api-keys/{}" [Path, Body(Some(check::<ApiKeyUpdate>))] => Data;
     API_KEYS_REVOKE = "apiKeys.revoke" POST "v1/api-keys/{}/revoke" [Path] => Data;
     API_KEYS_DELETE = "apiKeys.delete" DELETE "v1/api-keys/{}" [Path] => NoContent;
     APPS_CREATE = "apps.create" POST "v1/apps" [Body(Some(check::<NewApp>))] => Data;
@@ -210,6 +211,7 @@ operations! {
         [Path, Query("limit", OptU32)] => Data;
     APP_WEBHOOKS_REDELIVER = "appWebhooks.redeliver" POST "app/v1/webhooks/{}/deliveries/{}/redeliver"
         [Path, Path] => Data;
+    PROVIDER_LOGIN_EXCHANGE = "providerLogin.exchange" POST "auth/oauth/exchange" [Field("code", Str)] => Data;
 }
 
 /// One request, checked and assembled from an operation's arguments.
