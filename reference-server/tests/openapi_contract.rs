@@ -530,6 +530,7 @@ async fn sdk_request_bodies_have_the_documented_shape() {
                 preset: None,
                 expires_in_days: Some(30),
                 app_id: some("app_1"),
+                allowed_ips: Some(vec!["192.0.2.0/24".into()]),
             })
             .unwrap(),
         ),
