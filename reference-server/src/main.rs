@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Print a fresh, well-formed test-mode key value for a fixtures file
     /// (nothing is stored).
     MintKey,
@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => serve(*config).await,
         Command::MintKey => {
             println!("{}", sigil_server::crypto::new_api_key(true));
             Ok(())

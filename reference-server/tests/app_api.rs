@@ -913,6 +913,7 @@ async fn lookup_shows_the_alias_only_with_profile_consent() {
             email: "ace@example.com".into(),
             alias: Some("Ace".into()),
             created_at: s.state.clock.now(),
+            disabled_at: None,
         })
         .await
         .unwrap();
