@@ -61,6 +61,8 @@ impl Management {
     }
 
     /// `POST /auth/oauth/exchange`, for the code a provider login returns.
+    /// Sent without a bearer token: it works on a client whose session
+    /// holds no tokens yet.
     pub fn provider_login(&self) -> ProviderLogin<'_> {
         ProviderLogin(&self.core)
     }
@@ -159,7 +161,8 @@ impl Core {
     }
 
     /// Checks the arguments, sends the operation and returns the answer
-    /// (a non-2xx answer is already a typed error).
+    /// (a non-2xx answer is already a typed error). An operation that
+    /// needs no token goes out without one, through the same runtime.
     async fn exec(&self, op: &ops::Operation, args: Vec<Value>) -> Result<crate::HttpResponse> {
         let req = op.request(args)?;
         let mut request = http::Request::builder()
@@ -179,7 +182,11 @@ impl Core {
         let request = request
             .body(bytes)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        self.session.request(request).await
+        if op.requires_auth() {
+            self.session.request(request).await
+        } else {
+            self.session.request_without_token(request).await
+        }
     }
 
     /// Sends and unwraps `data`.

@@ -38,6 +38,11 @@ pub struct Operation {
     path: &'static str,
     args: &'static [Arg],
     answer: Answer,
+    /// Whether the call carries the session's bearer token. `false` for
+    /// the few public endpoints an app calls before it has a session (the
+    /// provider-login exchange): those are sent without `Authorization`
+    /// and without reading or renewing the session's tokens.
+    auth: bool,
 }
 
 /// What one positional argument becomes.
@@ -115,9 +120,10 @@ fn filter<T: QueryParams>(
 pub(crate) const MAX_BATCH: usize = 100;
 
 /// Declares each operation once, as a constant for the typed methods and
-/// as a row of [`OPERATIONS`].
+/// as a row of [`OPERATIONS`]. A row ending in `, no_auth` is sent without
+/// the session's bearer token (see [`Operation::requires_auth`]).
 macro_rules! operations {
-    ($( $konst:ident = $name:literal $method:ident $path:literal [$($arg:expr),*] => $answer:expr; )*) => {
+    ($( $konst:ident = $name:literal $method:ident $path:literal [$($arg:expr),*] => $answer:expr $(, $no_auth:ident)?; )*) => {
         $(
             pub(crate) const $konst: Operation = Operation {
                 name: $name,
@@ -125,11 +131,15 @@ macro_rules! operations {
                 path: $path,
                 args: &[$($arg),*],
                 answer: $answer,
+                auth: operations!(@auth $($no_auth)?),
             };
         )*
         /// Every operation, in the order of the API reference.
         pub const OPERATIONS: &[Operation] = &[$($konst),*];
     };
+    (@auth) => { true };
+    // Any other word after the answer is a compile error: no rule matches.
+    (@auth no_auth) => { false };
 }
 
 use Answer::{Data, DataMember, Issuance, NoContent, Text, Whole};
@@ -211,7 +221,7 @@ operations! {
         [Path, Query("limit", OptU32)] => Data;
     APP_WEBHOOKS_REDELIVER = "appWebhooks.redeliver" POST "app/v1/webhooks/{}/deliveries/{}/redeliver"
         [Path, Path] => Data;
-    PROVIDER_LOGIN_EXCHANGE = "providerLogin.exchange" POST "auth/oauth/exchange" [Field("code", Str)] => Data;
+    PROVIDER_LOGIN_EXCHANGE = "providerLogin.exchange" POST "auth/oauth/exchange" [Field("code", Str)] => Data, no_auth;
 }
 
 /// One request, checked and assembled from an operation's arguments.
@@ -227,6 +237,13 @@ impl Operation {
     /// The HTTP method.
     pub fn method(&self) -> &Method {
         &self.method
+    }
+
+    /// Whether the call needs the session's access token. `false` for the
+    /// public endpoints an app calls before it has a session (today only
+    /// `providerLogin.exchange`).
+    pub fn requires_auth(&self) -> bool {
+        self.auth
     }
 
     /// The path below the base URL, with `{}` for each path argument

@@ -44,7 +44,10 @@ pub struct ProviderSession {
 pub struct ProviderLogin<'a>(pub(super) &'a Core);
 
 impl ProviderLogin<'_> {
-    /// Exchanges the single-use code from the login's redirect.
+    /// Exchanges the single-use code from the login's redirect. Needs no
+    /// session: the request carries no `Authorization` header and the
+    /// session's tokens are neither read nor renewed (nor replaced: store
+    /// the answer where the app keeps its tokens).
     pub async fn exchange(&self, code: &str) -> Result<ProviderSession> {
         self.0
             .data(&ops::PROVIDER_LOGIN_EXCHANGE, args![code])
