@@ -599,6 +599,15 @@ fn cross_field_rules(schemas: &mut Map<String, Value>) {
         .map(|f| json!({ "required": [f], "properties": { *f: { "not": { "type": "null" } } } }))
         .collect();
     add("UpdatePolicy", json!({ "anyOf": any_field }));
+    // `v1::api_keys::update`: a non-null `name`, or `allowedIps` (where
+    // null lifts the list), or both.
+    add(
+        "UpdateApiKey",
+        json!({ "anyOf": [
+            { "required": ["name"], "properties": { "name": { "not": { "type": "null" } } } },
+            { "required": ["allowedIps"] },
+        ] }),
+    );
     // `test_mode::clock`: "give exactly one of `advance` or `set`".
     add(
         "SetTestClock",

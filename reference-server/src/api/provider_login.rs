@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct LoginQuery {
     /// The app signing the user in.
+    #[param(min_length = 1)]
     client_id: String,
     /// Where the app wants its code: one of its registered redirect URIs.
     #[param(value_type = fields::RedirectUri)]
@@ -172,6 +173,7 @@ pub(crate) async fn login(
 #[into_params(parameter_in = Query)]
 pub(crate) struct CallbackQuery {
     /// The `state` Sigil sent upstream.
+    #[param(min_length = 1)]
     state: String,
     /// The upstream's authorization code.
     code: Option<String>,

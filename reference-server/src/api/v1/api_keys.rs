@@ -394,7 +394,7 @@ pub(crate) async fn read(
 /// it), or both.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(as = UpdateApiKey, min_properties = 1)]
+#[schema(as = UpdateApiKey)]
 pub(crate) struct UpdateBody {
     #[schema(value_type = Option<fields::Name>)]
     name: Option<String>,
