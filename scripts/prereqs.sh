@@ -49,7 +49,7 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]
 fi
 
 # --- npm: `npm ci` wherever node_modules does not match package-lock.json ---
-for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench; do
+for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench tests/upstream-oidc; do
   lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   stamp=$dir/node_modules/.sigil-lock-sha256
   if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
@@ -108,7 +108,7 @@ check_cmd "$SDK_PY_VENV (pip)" "ruff $RUFF_VERSION" "$SDK_PY_VENV/bin/ruff" --ve
 check_cmd "$SDK_PY_VENV (pip)" mypy "$SDK_PY_VENV/bin/mypy" --version
 check_cmd "$INTEROP_PY_VENV (pip)" pytest "$INTEROP_PY_VENV/bin/pytest" --version
 check_cmd "tests/openapi/.venv (pip)" "schemathesis, version" tests/openapi/.venv/bin/schemathesis --version
-for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench; do
+for dir in tests/js sdk-wasm tests/interop/node sdk-node/bench tests/upstream-oidc; do
   check_cmd "$dir/node_modules (npm ci)" "$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)" \
     cat "$dir/node_modules/.sigil-lock-sha256"
 done

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     let per_ip = Router::new()
         .merge(api::oauth::routes())
         .merge(api::auth_api::routes())
+        .merge(api::provider_login::routes())
         .merge(api::signin::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -50,7 +51,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.test_mode {
         routes = routes.merge(api::test_mode::routes());
     }
-    routes
+    let hsts = state.config.issuer().starts_with("https://");
+    let routes = routes
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(http::metrics::export))
         .route("/openapi.json", get(api::openapi::serve))
@@ -69,6 +71,10 @@ pub fn router(state: AppState) -> Router {
             state.metrics.clone(),
             http::metrics::record,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::client_ip::layer,
+        ))
         // Bodies over the limit fail inside the extractor with a typed 413.
         .layer(DefaultBodyLimit::max(http::body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(
@@ -76,5 +82,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(http::cors::layer(state.store.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(http::request_id::layer())
+        .layer(http::request_id::layer());
+    if hsts {
+        routes.layer(http::hsts::layer())
+    } else {
+        routes
+    }
 }

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Print a fresh, well-formed test-mode key value for a fixtures file
     /// (nothing is stored).
     MintKey,
@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => serve(*config).await,
         Command::MintKey => {
             println!("{}", sigil_server::crypto::new_api_key(true));
             Ok(())
@@ -85,7 +85,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(mut config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    config.check_transport()?;
+    config.oidc_providers = config.providers()?;
+    config.oidc_providers_file = None;
     let dev = config.dev;
     let database = config.database.clone();
     let fixtures = config.fixtures.clone();

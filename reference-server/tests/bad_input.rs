@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::HeaderValue;
 use serde_json::{json, Value};
+use sigil_server::services::federation::ProviderConfig;
 use sigil_server::{crypto, tokens, AppState, Config};
 
 const LIMIT: usize = sigil_server::body::MAX_BODY_BYTES;
@@ -246,7 +247,11 @@ struct Fx {
 }
 
 async fn fixture(email: &str) -> Fx {
-    let s = common::start().await;
+    fixture_with(email, Config::for_tests()).await
+}
+
+async fn fixture_with(email: &str, config: Config) -> Fx {
+    let s = common::start_with(config).await;
     let (_, key) = s.account(email).await;
     let (status, body, _) = s
         .call(
@@ -1422,6 +1427,36 @@ async fn v1_api_keys_create_bad_input() {
             json!({"name": "x", "appId": "app_nope"}),
         ),
         c("number for appId", v(), json!({"name": "x", "appId": 7})),
+    ]);
+    for (name, ips) in bad_allowlists() {
+        cases.push(c(
+            &format!("allowedIps: {name}"),
+            v(),
+            json!({"name": "x", "allowedIps": ips}),
+        ));
+    }
+    cases.extend([
+        c(
+            "null allowedIps is no list",
+            Expect::Ok(201, Some(("/data/allowedIps", Value::Null))),
+            json!({"name": "x", "allowedIps": null}),
+        ),
+        c(
+            "allowedIps with a host address and IPv6",
+            Expect::Ok(
+                201,
+                Some((
+                    "/data/allowedIps",
+                    json!(["203.0.113.7/32", "2001:db8::/32"]),
+                )),
+            ),
+            json!({"name": "x", "allowedIps": ["203.0.113.7", "2001:db8::/32"]}),
+        ),
+        c(
+            "snake_case allowed_ips",
+            v(),
+            json!({"name": "x", "allowed_ips": ["10.0.0.0/8"]}),
+        ),
         c(
             "valid",
             Expect::Ok(201, Some(("/data/status", json!("active")))),
@@ -1474,6 +1509,61 @@ async fn v1_api_keys_patch_bad_input() {
             "status cannot be patched",
             v(),
             json!({"name": "x", "status": "active"}),
+        ),
+    ]);
+    for (name, ips) in bad_allowlists() {
+        cases.push(c(
+            &format!("allowedIps: {name}"),
+            v(),
+            json!({"allowedIps": ips}),
+        ));
+        cases.push(c(
+            &format!("a good name with allowedIps: {name}"),
+            v(),
+            json!({"name": "never-applied", "allowedIps": ips}),
+        ));
+    }
+    cases.extend([
+        c(
+            "snake_case allowed_ips",
+            v(),
+            json!({"allowed_ips": ["10.0.0.0/8"]}),
+        ),
+        c(
+            "camelCase AllowedIps",
+            v(),
+            json!({"AllowedIps": ["10.0.0.0/8"]}),
+        ),
+        // As on PATCH /v1/apps/{id}: null is "unchanged", and the body is
+        // not empty because allowedIps is there.
+        c(
+            "null name with allowedIps leaves the name",
+            Expect::Ok(200, Some(("/data/name", json!("reader")))),
+            json!({"name": null, "allowedIps": ["127.0.0.0/8"]}),
+        ),
+        // The refused bodies above changed nothing: the name is the
+        // fixture's until the valid case.
+        Case::new(
+            "nothing applied by a refused body",
+            "GET",
+            p,
+            Expect::Ok(200, Some(("/data/name", json!("reader")))),
+        )
+        .bearer(k),
+        // Loopback stays inside, so the read key's own cases below still
+        // reach the scope check.
+        c(
+            "allowedIps set",
+            Expect::Ok(
+                200,
+                Some(("/data/allowedIps", json!(["127.0.0.0/8", "::1/128"]))),
+            ),
+            json!({"allowedIps": ["127.0.0.0/8", "::1"]}),
+        ),
+        c(
+            "allowedIps lifted with null",
+            Expect::Ok(200, Some(("/data/allowedIps", Value::Null))),
+            json!({"allowedIps": null}),
         ),
         c(
             "valid",
@@ -1705,6 +1795,321 @@ async fn v1_apps_patch_bad_input() {
         .json_value(valid.clone()),
     ]);
     run(&fx.s.base, cases).await;
+}
+
+/// A server with one upstream provider, `acme`, that is never reached:
+/// every case below is refused before Sigil would talk to it.
+async fn provider_fixture(email: &str) -> Fx {
+    let mut config = Config::for_tests();
+    config.oidc_providers = vec![ProviderConfig::parse_flag(
+        "name=acme,issuer=http://127.0.0.1:9/never,client_id=sigil,client_secret=s",
+    )
+    .unwrap()];
+    fixture_with(email, config).await
+}
+
+#[tokio::test]
+async fn provider_login_bad_input() {
+    let fx = provider_fixture("providerlogin@example.com").await;
+    let app = urlencode(&fx.public_id);
+    let cb = urlencode("https://spa.example/cb");
+    let login = |query: &str| format!("/auth/oauth/acme/login?{query}");
+    let v = || Expect::Problem(422, "validation_failed");
+    let g = |name: &str, path: String, expect: Expect| Case::new(name, "GET", &path, expect);
+    let mut cases = vec![
+        g(
+            "unknown provider",
+            format!("/auth/oauth/nope/login?client_id={app}&redirect_uri={cb}"),
+            Expect::Problem(404, "unknown_provider"),
+        ),
+        g(
+            "provider name of 5000 characters",
+            format!(
+                "/auth/oauth/{}/login?client_id={app}&redirect_uri={cb}",
+                "a".repeat(5000)
+            ),
+            Expect::Problem(404, "unknown_provider"),
+        ),
+        g(
+            "percent-encoded traversal as the provider",
+            format!("/auth/oauth/%2e%2e%2facme/login?client_id={app}&redirect_uri={cb}"),
+            Expect::Problem(404, "unknown_provider"),
+        ),
+        g(
+            "non-UTF-8 provider",
+            format!("/auth/oauth/%FF%FE/login?client_id={app}&redirect_uri={cb}"),
+            Expect::ProblemOneOf(400, &["invalid_request", "invalid_path"]),
+        ),
+        g("no query at all", "/auth/oauth/acme/login".into(), v()),
+        g(
+            "missing client_id",
+            login(&format!("redirect_uri={cb}")),
+            v(),
+        ),
+        g(
+            "missing redirect_uri",
+            login(&format!("client_id={app}")),
+            v(),
+        ),
+        g(
+            "empty client_id",
+            login(&format!("client_id=&redirect_uri={cb}")),
+            v(),
+        ),
+        g(
+            "repeated client_id",
+            login(&format!(
+                "client_id={app}&client_id={app}&redirect_uri={cb}"
+            )),
+            v(),
+        ),
+        g(
+            "repeated redirect_uri",
+            login(&format!(
+                "client_id={app}&redirect_uri={cb}&redirect_uri={}",
+                urlencode("https://evil.example/cb")
+            )),
+            v(),
+        ),
+        g(
+            "unknown client_id",
+            login(&format!("client_id=app_nope&redirect_uri={cb}")),
+            Expect::Problem(400, "invalid_client"),
+        ),
+        g(
+            "client_id of 5000 characters",
+            login(&format!("client_id={}&redirect_uri={cb}", "a".repeat(5000))),
+            Expect::Problem(400, "invalid_client"),
+        ),
+        g(
+            "non-UTF-8 client_id",
+            login(&format!("client_id=%FF%FE&redirect_uri={cb}")),
+            Expect::Problem(400, "invalid_client"),
+        ),
+    ];
+    // An open redirect is a defect: none of these may be sent a browser.
+    for (name, uri) in [
+        ("another host", "https://evil.example/cb"),
+        ("another path", "https://spa.example/other"),
+        ("a longer path", "https://spa.example/cb/../../evil"),
+        (
+            "an added query",
+            "https://spa.example/cb?next=https://evil.example",
+        ),
+        ("a fragment", "https://spa.example/cb#x"),
+        ("a trailing slash", "https://spa.example/cb/"),
+        ("plain http", "http://spa.example/cb"),
+        ("userinfo", "https://spa.example@evil.example/cb"),
+        ("a subdomain trick", "https://spa.example.evil.example/cb"),
+        ("upper-case host", "https://SPA.example/cb"),
+        ("a javascript: URI", "javascript:alert(1)"),
+        ("a relative URI", "/cb"),
+        ("not a URI", "not a uri"),
+        (
+            "5000 characters",
+            &format!("https://spa.example/cb{}", "a".repeat(5000)),
+        ),
+    ] {
+        cases.push(g(
+            &format!("redirect_uri: {name}"),
+            login(&format!("client_id={app}&redirect_uri={}", urlencode(uri))),
+            Expect::Problem(400, "invalid_redirect_uri"),
+        ));
+    }
+    cases.extend([
+        g(
+            "state over 512 characters",
+            login(&format!(
+                "client_id={app}&redirect_uri={cb}&state={}",
+                "s".repeat(513)
+            )),
+            Expect::Problem(400, "invalid_request"),
+        ),
+        g(
+            "repeated state",
+            login(&format!(
+                "client_id={app}&redirect_uri={cb}&state=a&state=b"
+            )),
+            v(),
+        ),
+        g(
+            "unknown scope",
+            login(&format!("client_id={app}&redirect_uri={cb}&scope=root")),
+            Expect::Problem(400, "invalid_scope"),
+        ),
+        g(
+            "malformed scope",
+            login(&format!(
+                "client_id={app}&redirect_uri={cb}&scope={}",
+                urlencode("\"\u{1}")
+            )),
+            Expect::Problem(400, "invalid_scope"),
+        ),
+        g(
+            "repeated scope",
+            login(&format!(
+                "client_id={app}&redirect_uri={cb}&scope=a&scope=b"
+            )),
+            v(),
+        ),
+    ]);
+
+    // The callback: nothing is in flight, so every state is unknown.
+    let callback = |query: &str| format!("/auth/oauth/acme/callback?{query}");
+    let invalid_state = || Expect::Problem(400, "invalid_state");
+    cases.extend([
+        g(
+            "callback without a query",
+            "/auth/oauth/acme/callback".into(),
+            v(),
+        ),
+        g("callback without state", callback("code=abc"), v()),
+        g(
+            "callback with an empty state",
+            callback("state=&code=abc"),
+            v(),
+        ),
+        g(
+            "callback with the upstream's error but no state",
+            callback("error=access_denied"),
+            v(),
+        ),
+        g(
+            "callback with a repeated state",
+            callback("state=a&state=b&code=abc"),
+            v(),
+        ),
+        g(
+            "callback with a repeated code",
+            callback("state=a&code=x&code=y"),
+            v(),
+        ),
+        g(
+            "callback with an unknown state",
+            callback("state=nope&code=abc"),
+            invalid_state(),
+        ),
+        g(
+            "callback with an unknown state and an error",
+            callback("state=nope&error=access_denied&error_description=no"),
+            invalid_state(),
+        ),
+        g(
+            "callback with a state of 5000 characters",
+            callback(&format!("state={}&code=abc", "s".repeat(5000))),
+            invalid_state(),
+        ),
+        g(
+            "callback with a non-UTF-8 state",
+            callback("state=%FF%FE&code=abc"),
+            invalid_state(),
+        ),
+        g(
+            "callback for an unknown provider",
+            "/auth/oauth/nope/callback?state=nope&code=abc".into(),
+            invalid_state(),
+        ),
+    ]);
+    run(&fx.s.base, cases).await;
+}
+
+#[tokio::test]
+async fn provider_code_exchange_bad_input() {
+    let fx = fixture("providerexchange@example.com").await;
+    let p = "/auth/oauth/exchange";
+    let code = format!("sgl_pc_{}", crypto::random_base62(43));
+    let valid = json!({ "code": code });
+    let mut cases = problem_body_cases("POST", p, None, &valid);
+    let v = || Expect::Problem(422, "validation_failed");
+    let grant = || Expect::Problem(400, "invalid_grant");
+    let c = |name: &str, expect: Expect, body: Value| {
+        Case::new(name, "POST", p, expect).json_value(body)
+    };
+    cases.extend([
+        c("empty JSON object", v(), json!({})),
+        c("null code", v(), json!({"code": null})),
+        c("number for code", v(), json!({"code": 5})),
+        c("array for code", v(), json!({"code": [code]})),
+        c("object for code", v(), json!({"code": {"code": code}})),
+        c("Code, capitalised", v(), json!({"Code": code})),
+        c(
+            "code and a client_id",
+            v(),
+            json!({"code": code, "client_id": "app_1"}),
+        ),
+        c("unknown code", grant(), valid.clone()),
+        c("empty code", grant(), json!({"code": ""})),
+        c("bare prefix", grant(), json!({"code": "sgl_pc_"})),
+        c(
+            "an API key as the code",
+            grant(),
+            json!({"code": fx.read_key}),
+        ),
+        c(
+            "an access token as the code",
+            grant(),
+            json!({"code": fx.access}),
+        ),
+        c(
+            "code of 60000 characters",
+            grant(),
+            json!({"code": "c".repeat(60_000)}),
+        ),
+        c("NUL in the code", grant(), json!({"code": "sgl_pc_\u{0}x"})),
+        // A bearer credential does not matter to the exchange.
+        Case::new("unknown code with a key", "POST", p, grant())
+            .bearer(&fx.key)
+            .json_value(valid.clone()),
+        Case::new(
+            "GET",
+            "GET",
+            p,
+            Expect::ProblemOneOf(405, &["method_not_allowed"]),
+        ),
+    ]);
+    run(&fx.s.base, cases).await;
+}
+
+/// Allowlists every key endpoint refuses with 422 `validation_failed`.
+fn bad_allowlists() -> Vec<(&'static str, Value)> {
+    let many: Vec<String> = (0..101).map(|i| format!("10.0.{i}.0/24")).collect();
+    // Far more than 100, still well inside the body limit.
+    let lots: Vec<String> = (0..4000)
+        .map(|i| format!("10.{}.{}.1", i / 250, i % 250))
+        .collect();
+    vec![
+        ("a string, not a list", json!("10.0.0.0/8")),
+        ("an object", json!({"10.0.0.0/8": true})),
+        ("a number", json!(10)),
+        ("an empty list", json!([])),
+        ("a number in the list", json!([1])),
+        ("null in the list", json!([null])),
+        ("a list in the list", json!([["10.0.0.0/8"]])),
+        ("prefix over 32", json!(["10.0.0.0/33"])),
+        ("prefix over 128", json!(["2001:db8::/129"])),
+        ("negative prefix", json!(["10.0.0.0/-1"])),
+        ("empty prefix", json!(["10.0.0.0/"])),
+        ("two prefixes", json!(["10.0.0.0/8/8"])),
+        ("zero-padded prefix", json!(["10.0.0.0/08"])),
+        ("octet over 255", json!(["10.0.0.256/24"])),
+        ("three octets", json!(["10.0.0/24"])),
+        ("leading zero octet", json!(["010.0.0.0/8"])),
+        ("a hostname", json!(["example.com"])),
+        ("an empty string", json!([""])),
+        ("whitespace around", json!([" 10.0.0.0/8 "])),
+        ("a URL", json!(["http://10.0.0.1/"])),
+        ("an IPv6 zone", json!(["fe80::1%eth0"])),
+        (
+            "IPv6 with an embedded IPv4 part",
+            json!(["::ffff:10.0.0.1"]),
+        ),
+        ("two double colons", json!(["2001::db8::1"])),
+        ("a range", json!(["10.0.0.1-10.0.0.9"])),
+        ("a wildcard", json!(["*"])),
+        ("one good, one bad", json!(["10.0.0.0/8", "10.0.0.0/33"])),
+        ("101 networks", json!(many)),
+        ("4000 networks", json!(lots)),
+    ]
 }
 
 fn urlencode(s: &str) -> String {

@@ -79,6 +79,44 @@ async fn every_operation_the_sdk_calls_is_documented_with_its_method_and_path() 
     );
 }
 
+/// What the SDK sends without a token (`requires_auth() == false`) is
+/// public in the document, and what the document secures (no anonymous
+/// alternative) the SDK sends with one. Public operations the SDK still
+/// authenticates (token verification) are allowed: a token there does no
+/// harm.
+#[tokio::test]
+async fn the_sdk_sends_a_token_wherever_the_document_requires_one() {
+    let doc = document().await;
+    let ops = operations(&doc);
+    let mut wrong = Vec::new();
+    for op in sigil::api::OPERATIONS {
+        let key = (op.method().to_string(), format!("/{}", op.path()));
+        let Some(documented) = ops.get(&key) else {
+            continue; // every_operation_the_sdk_calls_is_documented_… says so
+        };
+        let required = documented["security"]
+            .as_array()
+            .is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r != &json!({})));
+        if required && !op.requires_auth() {
+            wrong.push(format!(
+                "{} ({} {}) is sent without a token, but the document requires one",
+                op.name, key.0, key.1
+            ));
+        }
+        if !op.requires_auth() && documented.get("security").is_some() {
+            wrong.push(format!(
+                "{} ({} {}) is sent without a token, but the document lists security",
+                op.name, key.0, key.1
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        sigil::api::OPERATIONS.iter().any(|op| !op.requires_auth()),
+        "providerLogin.exchange is sent without a token"
+    );
+}
+
 #[test]
 fn sdk_sources_call_exactly_these_operations() {
     let discovery = std::fs::read_to_string(concat!(
@@ -355,7 +393,7 @@ async fn links_lead_from_each_create_to_the_operations_on_its_id() {
         "pauseAgent",
         "revokeAgent",
         "getApiKey",
-        "renameApiKey",
+        "updateApiKey",
         "revokeApiKey",
         "deleteApiKey",
         "getApp",
@@ -530,6 +568,7 @@ async fn sdk_request_bodies_have_the_documented_shape() {
                 preset: None,
                 expires_in_days: Some(30),
                 app_id: some("app_1"),
+                allowed_ips: Some(vec!["192.0.2.0/24".into()]),
             })
             .unwrap(),
         ),

@@ -304,11 +304,7 @@ impl Session {
     /// replays; 429 and 503 honour `Retry-After` within the retry policy;
     /// any other error status becomes a typed error.
     pub async fn request(&self, mut request: HttpRequest) -> Result<HttpResponse> {
-        if requires_idempotency_key(&request) && !request.headers().contains_key(IDEMPOTENCY_KEY) {
-            let key = http::HeaderValue::from_str(&crate::random::token())
-                .map_err(|e| Error::InvalidInput(e.to_string()))?;
-            request.headers_mut().insert(IDEMPOTENCY_KEY, key);
-        }
+        add_idempotency_key(&mut request)?;
         let mut token = self.access_token().await?;
         let mut replayed = false;
         loop {
@@ -327,6 +323,31 @@ impl Session {
             return expect_success(response, self.client.runtime().now());
         }
     }
+
+    /// Sends a request to a public endpoint (the provider-login exchange)
+    /// without a bearer token, through the session's runtime: the same
+    /// transport, the same 429/503 retry policy and the same typed errors
+    /// as [`Session::request`], but the session's tokens are neither read
+    /// nor renewed, so it works before the session holds any. An
+    /// `Authorization` header already on the request is removed.
+    pub async fn request_without_token(&self, mut request: HttpRequest) -> Result<HttpResponse> {
+        add_idempotency_key(&mut request)?;
+        request.headers_mut().remove(http::header::AUTHORIZATION);
+        let runtime = self.client.runtime();
+        let response = runtime.send(request, Retry::Allowed).await?;
+        expect_success(response, runtime.now())
+    }
+}
+
+/// Adds a random `Idempotency-Key` where Sigil requires one and the caller
+/// gave none.
+fn add_idempotency_key(request: &mut HttpRequest) -> Result<()> {
+    if requires_idempotency_key(request) && !request.headers().contains_key(IDEMPOTENCY_KEY) {
+        let key = http::HeaderValue::from_str(&crate::random::token())
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        request.headers_mut().insert(IDEMPOTENCY_KEY, key);
+    }
+    Ok(())
 }
 
 /// Held while renewing; fields drop in order, the shared lock first.

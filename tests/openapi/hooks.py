@@ -25,6 +25,9 @@ DESTRUCTIVE = {
     "DELETE /v1/apps/{id}",
     "POST /v1/apps/{id}/secret",
     "PATCH /v1/apps/{id}",
+    # allowedIps: a generated allowlist without 127.0.0.1 would lock the
+    # run's key out, and every later call would be a 403 ip_not_allowed.
+    "PATCH /v1/api-keys/{id}",
 }
 
 

@@ -15,6 +15,7 @@ use crate::core::principal::Principal;
 use crate::error::{ApiError, OAuthError};
 use crate::http::body::ApiBody;
 use crate::http::client_auth::{self, Presented};
+use crate::http::client_ip::ClientIp;
 use crate::http::envelope::{envelope, envelopes, Meta, RequestId};
 
 /// `/auth` routes.
@@ -98,11 +99,13 @@ pub(crate) struct ExchangeBody {
         (status = 200, description = "A short-lived access token for the key's account", body = SessionTokensEnvelope),
         (status = 400, description = "`invalid_scope`: a scope beyond the key's; or a malformed body"),
         (status = 401, description = "`invalid_token`: the key is malformed, unknown, revoked or expired", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, description = "`ip_not_allowed`: the key has an IP allowlist and this request comes from elsewhere"),
     )
 )]
 pub(crate) async fn exchange(
     State(state): State<AppState>,
     rid: RequestId,
+    ClientIp(ip): ClientIp,
     ApiBody(body): ApiBody<ExchangeBody>,
 ) -> Result<Json<Value>, ApiError> {
     let outcome = grants::api_key_exchange(
@@ -110,6 +113,7 @@ pub(crate) async fn exchange(
         &body.api_key,
         scope_param(&body.scopes).as_deref(),
         None,
+        ip,
     )
     .await
     .map_err(|e| match e.error {

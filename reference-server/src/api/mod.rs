@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod health;
 pub mod oauth;
 pub mod openapi;
+pub mod provider_login;
 pub mod signin;
 pub mod test_mode;
 pub mod trust;

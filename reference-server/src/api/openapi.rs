@@ -63,10 +63,13 @@ use utoipa::{Modify, OpenApi};
         crate::api::v1::workspaces::add_member,
         crate::api::v1::workspaces::update_member,
         crate::api::v1::workspaces::remove_member,
+        crate::api::provider_login::login,
+        crate::api::provider_login::callback,
+        crate::api::provider_login::exchange,
         crate::api::v1::api_keys::create,
         crate::api::v1::api_keys::list,
         crate::api::v1::api_keys::read,
-        crate::api::v1::api_keys::rename,
+        crate::api::v1::api_keys::update,
         crate::api::v1::api_keys::revoke,
         crate::api::v1::api_keys::remove,
         crate::api::v1::apps::create,
@@ -274,7 +277,7 @@ pub const LINKS: &[(&str, &str, &str, &[Link])] = &[
         "/data/id",
         &[
             ("GetApiKey", "getApiKey", "id"),
-            ("RenameApiKey", "renameApiKey", "id"),
+            ("UpdateApiKey", "updateApiKey", "id"),
             ("RevokeApiKey", "revokeApiKey", "id"),
             ("DeleteApiKey", "deleteApiKey", "id"),
         ],
@@ -647,6 +650,15 @@ fn cross_field_rules(schemas: &mut Map<String, Value>) {
         .map(|f| json!({ "required": [f], "properties": { *f: { "not": { "type": "null" } } } }))
         .collect();
     add("UpdatePolicy", json!({ "anyOf": any_field }));
+    // `v1::api_keys::update`: a non-null `name`, or `allowedIps` (where
+    // null lifts the list), or both.
+    add(
+        "UpdateApiKey",
+        json!({ "anyOf": [
+            { "required": ["name"], "properties": { "name": { "not": { "type": "null" } } } },
+            { "required": ["allowedIps"] },
+        ] }),
+    );
     // `test_mode::clock`: "give exactly one of `advance` or `set`".
     add(
         "SetTestClock",

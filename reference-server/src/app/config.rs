@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::services::federation::ProviderConfig;
+
 /// What `sigil-server serve` runs with.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -86,6 +88,29 @@ pub struct Config {
     /// Webhooks: seconds a rotated-out secret keeps signing alongside the new one.
     #[arg(long, env = "SIGIL_WEBHOOK_SECRET_OVERLAP", default_value_t = 86_400)]
     pub webhook_secret_overlap_secs: u64,
+    /// A reverse proxy (CIDR, or one address) whose `X-Forwarded-For` names
+    /// the client and whose `X-Forwarded-Proto: http` is refused. Repeatable;
+    /// comma-separated in the environment. Nobody is trusted by default.
+    #[arg(long = "trusted-proxy", env = "SIGIL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// An upstream OpenID Connect provider for `/auth/oauth/{name}/login`:
+    /// `name=…,issuer=…,client_id=…,client_secret=…` (optional `scope=a b`).
+    /// Repeatable.
+    #[arg(long = "oidc-provider", value_parser = parse_provider)]
+    pub oidc_providers: Vec<ProviderConfig>,
+    /// A JSON file of upstream providers: `[{"name", "issuer", "clientId",
+    /// "clientSecret", "scope"?}]`, added to `--oidc-provider`.
+    #[arg(long, env = "SIGIL_OIDC_PROVIDERS_FILE")]
+    pub oidc_providers_file: Option<std::path::PathBuf>,
+}
+
+fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
+    crate::core::network::parse(value)
+        .ok_or_else(|| format!("{value:?} is not a CIDR or an IP address"))
+}
+
+fn parse_provider(value: &str) -> Result<ProviderConfig, String> {
+    ProviderConfig::parse_flag(value)
 }
 
 impl Config {
@@ -115,6 +140,9 @@ impl Config {
             plan_max_tokens_per_month: 100_000,
             report_rate_per_min: 10,
             report_rate_burst: 20,
+            trusted_proxies: Vec::new(),
+            oidc_providers: Vec::new(),
+            oidc_providers_file: None,
         }
     }
 
@@ -125,5 +153,45 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.bind))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// SearchAF's "HTTP requests will be rejected": outside `--dev` and
+    /// `--test-mode`, a plain-`http` issuer is refused unless the server is
+    /// bound to loopback (a local benchmark, or a TLS-terminating proxy on
+    /// the same host).
+    pub fn check_transport(&self) -> Result<(), String> {
+        let issuer = self.issuer();
+        if self.dev
+            || self.test_mode
+            || !issuer.starts_with("http://")
+            || self.bind.ip().is_loopback()
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "the issuer {issuer} is plain http on the non-loopback address {}: set an https \
+             --issuer (TLS at a proxy), bind to loopback, or use --dev",
+            self.bind
+        ))
+    }
+
+    /// Every configured upstream provider: the flags, then the file.
+    pub fn providers(&self) -> Result<Vec<ProviderConfig>, String> {
+        let mut all = self.oidc_providers.clone();
+        if let Some(path) = &self.oidc_providers_file {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let listed: Vec<ProviderConfig> =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            all.extend(listed);
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &all {
+            p.check()?;
+            if !names.insert(p.name.clone()) {
+                return Err(format!("provider {:?} is configured twice", p.name));
+            }
+        }
+        Ok(all)
     }
 }

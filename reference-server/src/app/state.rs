@@ -95,6 +95,8 @@ pub struct Shared {
     pub token_quota: Arc<crate::services::quota::TokenQuota>,
     /// Records issued agent tokens, concurrent issuances sharing one commit.
     pub agent_tokens: GroupCommit<AgentToken>,
+    /// Upstream OpenID Connect providers for provider login.
+    pub providers: Arc<crate::services::federation::Providers>,
 }
 
 impl AppState {
@@ -183,6 +185,9 @@ impl AppState {
             });
             GroupCommit::spawn("the agent-token writer", AGENT_TOKEN_BATCHING, write)
         };
+        let providers = Arc::new(crate::services::federation::Providers::new(
+            &config.oidc_providers,
+        ));
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             store,
@@ -201,6 +206,7 @@ impl AppState {
             plans,
             token_quota: Arc::default(),
             agent_tokens,
+            providers,
         })))
     }
 }

@@ -273,6 +273,24 @@ pub static CODE_CHALLENGE: LazyLock<Grammar> = LazyLock::new(|| {
     )
 });
 
+/// An IP network as a key's allowlist takes it: an IPv4 or IPv6 CIDR, or a
+/// single address (IPv6 without an embedded IPv4 part or zone).
+pub static CIDR: LazyLock<Grammar> = LazyLock::new(|| {
+    let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    let v4 = format!(r"({octet}\.){{3}}{octet}(/(3[0-2]|[12]?[0-9]))?");
+    let h = "[0-9a-fA-F]{1,4}";
+    let v6 = format!(
+        "(({h}:){{7}}{h}|({h}:){{1,7}}:|({h}:){{1,6}}:{h}|({h}:){{1,5}}(:{h}){{1,2}}|\
+         ({h}:){{1,4}}(:{h}){{1,3}}|({h}:){{1,3}}(:{h}){{1,4}}|({h}:){{1,2}}(:{h}){{1,5}}|\
+         {h}:(:{h}){{1,6}}|:((:{h}){{1,7}}|:))(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?"
+    );
+    Grammar::new(
+        format!("^({v4}|{v6})$"),
+        None,
+        "An IP network in CIDR notation (`203.0.113.0/24`, `2001:db8::/32`) or one address",
+    )
+});
+
 /// Declares schema types (`#/components/schemas/<Type>`) for grammars.
 macro_rules! grammar_schemas {
     ($($ty:ident = $grammar:ident;)*) => {$(
@@ -305,6 +323,7 @@ grammar_schemas! {
     AuditCursor = AUDIT_CURSOR;
     ReturnTo = RETURN_TO;
     CodeChallenge = CODE_CHALLENGE;
+    Cidr = CIDR;
 }
 
 /// A schema written as JSON (for what utoipa's derive cannot say, such as

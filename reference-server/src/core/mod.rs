@@ -7,6 +7,7 @@ pub mod clock;
 pub mod crypto;
 pub mod fields;
 pub mod json;
+pub mod network;
 pub mod policy;
 pub mod principal;
 pub mod roles;

@@ -1,26 +1,27 @@
 //! Cross-cutting request handling: per-IP rate limits, the request id in
 //! problem bodies, and JSON answers for unknown routes and methods.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::state::AppState;
 use crate::error::{ApiError, OAuthError};
+use crate::http::client_ip::ClientIp;
 
 /// Largest problem body rewritten to carry the request id.
 const MAX_PROBLEM_BYTES: usize = 16 * 1024;
 
 /// 429 with `Retry-After` when the client IP is over its quota.
-pub async fn limit_per_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+/// The client IP is [`ClientIp`]: behind a trusted proxy, the forwarded one.
+pub async fn limit_per_ip(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Err(wait) = state.limits.check_ip(ip) {
         return if req.uri().path().starts_with("/oauth/") {
             OAuthError::rate_limited(wait).into_response()

@@ -5,9 +5,11 @@
 
 pub mod body;
 pub mod client_auth;
+pub mod client_ip;
 pub mod cookies;
 pub mod cors;
 pub mod envelope;
+pub mod hsts;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;

@@ -11,12 +11,16 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use sigil::jws::{TokenType, VerifyOptions};
 
+use std::net::IpAddr;
+
 use crate::app::state::AppState;
 use crate::core::crypto;
 use crate::core::principal::Principal;
 use crate::core::scopes;
 use crate::error::ApiError;
+use crate::http::client_ip::ClientIp;
 use crate::http::cookies::{cookie, SESSION_COOKIE};
+use crate::services::ip_allowlist;
 
 /// The header naming the workspace a user acts in, as `Stripe-Account` does.
 pub const WORKSPACE_HEADER: &str = "x-sigil-workspace";
@@ -113,11 +117,14 @@ async fn member(
     })
 }
 
-/// Resolves a credential to a principal, or 401 `invalid_token`.
+/// Resolves a credential presented from `ip` to a principal: 401
+/// `invalid_token`, or 403 `ip_not_allowed` for a key used from outside its
+/// allowlist.
 pub async fn resolve(
     state: &AppState,
     parts: &Parts,
     credential: &str,
+    ip: IpAddr,
 ) -> Result<Principal, ApiError> {
     let now = state.clock.now();
     if credential.starts_with("sgl_") {
@@ -130,6 +137,13 @@ pub async fn resolve(
             .await?
             .filter(|k| k.is_active(now))
             .ok_or_else(|| ApiError::invalid_token("the API key is unknown, revoked or expired"))?;
+        if !ip_allowlist::admits(&state.audit, &key, ip).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ip_not_allowed",
+                ip_allowlist::REFUSAL,
+            ));
+        }
         return bound(
             parts,
             key.workspace_id,
@@ -238,7 +252,10 @@ impl FromRequestParts<AppState> for Principal {
         let has_credential =
             parts.headers.contains_key("authorization") || parts.headers.contains_key("x-api-key");
         let principal = if has_credential {
-            resolve(state, parts, &credential(parts)?).await?
+            let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+                .await
+                .unwrap_or_else(|never| match never {});
+            resolve(state, parts, &credential(parts)?, ip).await?
         } else {
             let user = cookie_user(state, parts)
                 .await?

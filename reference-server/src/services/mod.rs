@@ -4,6 +4,9 @@
 //! settings explicitly.
 
 pub mod audit;
+pub mod federated_users;
+pub mod federation;
+pub mod ip_allowlist;
 pub mod keys;
 pub mod mailbox;
 pub mod metrics;

@@ -4,6 +4,7 @@
 
 mod cache;
 pub mod error;
+pub mod federation;
 pub mod group_commit;
 pub mod plans;
 pub mod sqlite;
@@ -143,6 +144,8 @@ pub struct ApiKey {
     pub last_used_at: Option<i64>,
     /// UNIX seconds.
     pub created_at: i64,
+    /// Networks it may be used from; anywhere when `None`.
+    pub allowed_ips: Option<Vec<ipnet::IpNet>>,
 }
 
 impl ApiKey {
@@ -448,6 +451,7 @@ pub trait Store:
     + workspaces::WorkspaceStore
     + trust::TrustStore
     + plans::PlanStore
+    + federation::FederationStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -488,6 +492,13 @@ pub trait Store:
     async fn api_keys_of(&self, workspace_id: &str) -> StoreResult<Vec<ApiKey>>;
     /// Renames; false when not found.
     async fn rename_api_key(&self, id: &str, workspace_id: &str, name: &str) -> StoreResult<bool>;
+    /// Sets (or, with `None`, lifts) a key's IP allowlist; false if not found.
+    async fn set_api_key_allowed_ips(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        allowed: Option<&[ipnet::IpNet]>,
+    ) -> StoreResult<bool>;
     /// Revokes; false when not found.
     async fn revoke_api_key(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool>;
     /// Deletes; false when not found.

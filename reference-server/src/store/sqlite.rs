@@ -21,6 +21,7 @@ use super::{
     RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
 
+mod federation;
 mod plans;
 mod trust;
 mod webhooks;
@@ -164,6 +165,19 @@ fn to_json(list: &[String]) -> String {
     serde_json::Value::from(list).to_string()
 }
 
+/// An IP allowlist as stored: a JSON array of CIDRs.
+fn networks_json(list: &[ipnet::IpNet]) -> String {
+    serde_json::Value::from_iter(list.iter().map(|n| n.to_string())).to_string()
+}
+
+fn networks(json: &str) -> StoreResult<Vec<ipnet::IpNet>> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("allowed_ips: {e}"));
+    let list: Vec<String> = serde_json::from_str(json).map_err(|e| corrupt(&e))?;
+    list.iter()
+        .map(|n| n.parse().map_err(|e| corrupt(&e)))
+        .collect()
+}
+
 fn scopes(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
@@ -256,6 +270,10 @@ fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
         revoked_at: row.try_get("revoked_at")?,
         last_used_at: row.try_get("last_used_at")?,
         created_at: row.try_get("created_at")?,
+        allowed_ips: row
+            .try_get::<Option<String>, _>("allowed_ips")?
+            .map(|json| networks(&json))
+            .transpose()?,
     })
 }
 
@@ -366,7 +384,7 @@ pub(super) const WORKSPACE_OWNER: &str = "(SELECT owner_id FROM workspaces WHERE
 
 const KEY_COLUMNS: &str =
     "id, workspace_id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
-                           revoked_at, last_used_at, created_at";
+                           revoked_at, last_used_at, created_at, allowed_ips";
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -527,7 +545,8 @@ impl Store for SqliteStore {
     async fn create_api_key(&self, key: &ApiKey, secret_hash: &[u8]) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, workspace_id, owner_id, app_id, name, prefix, last4, \
-             secret_hash, scopes, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             secret_hash, scopes, expires_at, created_at, allowed_ips) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.id)
         .bind(&key.workspace_id)
@@ -540,6 +559,7 @@ impl Store for SqliteStore {
         .bind(key.scopes.join(" "))
         .bind(key.expires_at)
         .bind(key.created_at)
+        .bind(key.allowed_ips.as_deref().map(networks_json))
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -595,6 +615,23 @@ impl Store for SqliteStore {
             .bind(workspace_id)
             .execute(&self.writer)
             .await?;
+        self.keys.invalidate();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_api_key_allowed_ips(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        allowed: Option<&[ipnet::IpNet]>,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE api_keys SET allowed_ips = ? WHERE id = ? AND workspace_id = ?")
+                .bind(allowed.map(networks_json))
+                .bind(id)
+                .bind(workspace_id)
+                .execute(&self.writer)
+                .await?;
         self.keys.invalidate();
         Ok(done.rows_affected() == 1)
     }

@@ -16,8 +16,14 @@ pub async fn start() -> TestServer {
     start_with(Config::for_tests()).await
 }
 
-pub async fn start_with(mut config: Config) -> TestServer {
+pub async fn start_with(config: Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(listener, config).await
+}
+
+/// A server on `listener`, for tests that need its address before its
+/// configuration (an upstream that must know the callback URL).
+pub async fn start_on(listener: tokio::net::TcpListener, mut config: Config) -> TestServer {
     let addr = listener.local_addr().unwrap();
     config.bind = addr;
     let state = AppState::new(config).await.unwrap();

@@ -32,6 +32,9 @@ pub struct ApiKeyInfo {
     pub revoked_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// Networks (CIDRs) it may be used from; anywhere when `None`.
+    #[serde(default)]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// A freshly created key: the only time its secret is visible.
@@ -63,6 +66,34 @@ pub struct NewApiKey {
     /// Bind the key to one of your apps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
+    /// Networks (CIDRs or addresses, 1-100) it may be used from; anywhere
+    /// when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
+}
+
+/// What to change on a key (`PATCH /v1/api-keys/{id}`); at least one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyUpdate {
+    /// A new name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new allowlist: `Some(Some(networks))` sets it, `Some(None)` lifts
+    /// it (sent as `null`), `None` leaves it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub allowed_ips: Option<Option<Vec<String>>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<Vec<String>>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d).map(Some)
 }
 
 /// `/v1/api-keys`.
@@ -88,6 +119,11 @@ impl ApiKeys<'_> {
     /// Renames a key.
     pub async fn rename(&self, id: &str, name: &str) -> Result<ApiKeyInfo> {
         self.0.data(&ops::API_KEYS_RENAME, args![id, name]).await
+    }
+
+    /// Renames a key and/or sets or lifts its IP allowlist.
+    pub async fn update(&self, id: &str, update: &ApiKeyUpdate) -> Result<ApiKeyInfo> {
+        self.0.data(&ops::API_KEYS_UPDATE, args![id, update]).await
     }
 
     /// Revokes a key; it is refused from the next request on.

@@ -12,6 +12,7 @@ mod domains;
 mod ops;
 mod plans;
 mod policies;
+mod provider_login;
 mod tokens;
 mod trust;
 mod webhooks;
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 pub use agents::{AgentInfo, AgentList, AgentQuery, AgentStatus, Agents, CreatedAgent, NewAgent};
-pub use api_keys::{ApiKeyInfo, ApiKeys, CreatedApiKey, NewApiKey};
+pub use api_keys::{ApiKeyInfo, ApiKeyUpdate, ApiKeys, CreatedApiKey, NewApiKey};
 pub use app::{AppApi, FiledReport, Identity, NewMessage, NewReport, ReportReason, SentMessage};
 pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
@@ -38,6 +39,7 @@ pub use policies::{
     Approval, ApprovalStatus, Approvals, Effect, NewPolicy, Policies, PolicyInfo, PolicyUpdate,
     Rule, RuleLimit, RuleMatch, TimeOfDay,
 };
+pub use provider_login::{ProviderLogin, ProviderSession, ProviderUser};
 pub use tokens::{
     AgentToken, Issuance, RevokedToken, TokenRequest, TokenVerdict, Tokens, ValidAgentToken,
 };
@@ -70,6 +72,13 @@ impl Management {
     /// `/v1/workspaces`.
     pub fn workspaces(&self) -> Workspaces<'_> {
         Workspaces(&self.core)
+    }
+
+    /// `POST /auth/oauth/exchange`, for the code a provider login returns.
+    /// Sent without a bearer token: it works on a client whose session
+    /// holds no tokens yet.
+    pub fn provider_login(&self) -> ProviderLogin<'_> {
+        ProviderLogin(&self.core)
     }
 
     /// `/v1/apps`.
@@ -176,7 +185,8 @@ impl Core {
     }
 
     /// Checks the arguments, sends the operation and returns the answer
-    /// (a non-2xx answer is already a typed error).
+    /// (a non-2xx answer is already a typed error). An operation that
+    /// needs no token goes out without one, through the same runtime.
     async fn exec(&self, op: &ops::Operation, args: Vec<Value>) -> Result<crate::HttpResponse> {
         let req = op.request(args)?;
         let mut request = http::Request::builder()
@@ -196,7 +206,11 @@ impl Core {
         let request = request
             .body(bytes)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        self.session.request(request).await
+        if op.requires_auth() {
+            self.session.request(request).await
+        } else {
+            self.session.request_without_token(request).await
+        }
     }
 
     /// Sends and unwraps `data`.

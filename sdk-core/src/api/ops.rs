@@ -15,9 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{
-    AgentQuery, AuditFilter, AuditFormat, ModerationChange, NewAgent, NewApiKey, NewApp,
-    NewMessage, NewPolicy, NewReport, NewWebhook, NewWorkspaceMember, PlanChange, PolicyUpdate,
-    TokenRequest,
+    AgentQuery, ApiKeyUpdate, AuditFilter, AuditFormat, ModerationChange, NewAgent, NewApiKey,
+    NewApp, NewMessage, NewPolicy, NewReport, NewWebhook, NewWorkspaceMember, PlanChange,
+    PolicyUpdate, TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -39,6 +39,11 @@ pub struct Operation {
     path: &'static str,
     args: &'static [Arg],
     answer: Answer,
+    /// Whether the call carries the session's bearer token. `false` for
+    /// the few public endpoints an app calls before it has a session (the
+    /// provider-login exchange): those are sent without `Authorization`
+    /// and without reading or renewing the session's tokens.
+    auth: bool,
 }
 
 /// What one positional argument becomes.
@@ -116,9 +121,10 @@ fn filter<T: QueryParams>(
 pub(crate) const MAX_BATCH: usize = 100;
 
 /// Declares each operation once, as a constant for the typed methods and
-/// as a row of [`OPERATIONS`].
+/// as a row of [`OPERATIONS`]. A row ending in `, no_auth` is sent without
+/// the session's bearer token (see [`Operation::requires_auth`]).
 macro_rules! operations {
-    ($( $konst:ident = $name:literal $method:ident $path:literal [$($arg:expr),*] => $answer:expr; )*) => {
+    ($( $konst:ident = $name:literal $method:ident $path:literal [$($arg:expr),*] => $answer:expr $(, $no_auth:ident)?; )*) => {
         $(
             pub(crate) const $konst: Operation = Operation {
                 name: $name,
@@ -126,11 +132,15 @@ macro_rules! operations {
                 path: $path,
                 args: &[$($arg),*],
                 answer: $answer,
+                auth: operations!(@auth $($no_auth)?),
             };
         )*
         /// Every operation, in the order of the API reference.
         pub const OPERATIONS: &[Operation] = &[$($konst),*];
     };
+    (@auth) => { true };
+    // Any other word after the answer is a compile error: no rule matches.
+    (@auth no_auth) => { false };
 }
 
 use Answer::{Data, DataMember, Issuance, NoContent, Text, Whole};
@@ -146,6 +156,7 @@ operations! {
     API_KEYS_LIST = "apiKeys.list" GET "v1/api-keys" [] => Data;
     API_KEYS_GET = "apiKeys.get" GET "v1/api-keys/{}" [Path] => Data;
     API_KEYS_RENAME = "apiKeys.rename" PATCH "v1/api-keys/{}" [Path, Field("name", Str)] => Data;
+    API_KEYS_UPDATE = "apiKeys.update" PATCH "v1/api-keys/{}" [Path, Body(Some(check::<ApiKeyUpdate>))] => Data;
     API_KEYS_REVOKE = "apiKeys.revoke" POST "v1/api-keys/{}/revoke" [Path] => Data;
     API_KEYS_DELETE = "apiKeys.delete" DELETE "v1/api-keys/{}" [Path] => NoContent;
     WORKSPACES_LIST = "workspaces.list" GET "v1/workspaces" [] => Data;
@@ -231,6 +242,7 @@ operations! {
         [Path, Query("limit", OptU32)] => Data;
     APP_WEBHOOKS_REDELIVER = "appWebhooks.redeliver" POST "app/v1/webhooks/{}/deliveries/{}/redeliver"
         [Path, Path] => Data;
+    PROVIDER_LOGIN_EXCHANGE = "providerLogin.exchange" POST "auth/oauth/exchange" [Field("code", Str)] => Data, no_auth;
 }
 
 /// One request, checked and assembled from an operation's arguments.
@@ -246,6 +258,13 @@ impl Operation {
     /// The HTTP method.
     pub fn method(&self) -> &Method {
         &self.method
+    }
+
+    /// Whether the call needs the session's access token. `false` for the
+    /// public endpoints an app calls before it has a session (today only
+    /// `providerLogin.exchange`).
+    pub fn requires_auth(&self) -> bool {
+        self.auth
     }
 
     /// The path below the base URL, with `{}` for each path argument

@@ -109,12 +109,14 @@ pub async fn client_credentials(
 }
 
 /// API key → short-lived access token (RFC 8693 and `/auth/token/exchange`).
-/// `client` is the authenticated client, when one authenticated.
+/// `client` is the authenticated client, when one authenticated; `ip` the
+/// address the key was presented from (its allowlist applies).
 pub async fn api_key_exchange(
     state: &AppState,
     api_key: &str,
     scope: Option<&str>,
     client: Option<&App>,
+    ip: std::net::IpAddr,
 ) -> Result<Outcome, OAuthError> {
     if !crypto::is_well_formed_api_key(api_key) {
         return Err(OAuthError::invalid_grant("malformed API key"));
@@ -125,6 +127,13 @@ pub async fn api_key_exchange(
         .await?
         .filter(|k| k.is_active(state.clock.now()))
         .ok_or_else(|| OAuthError::invalid_grant("the API key is unknown, revoked or expired"))?;
+    if !crate::services::ip_allowlist::admits(&state.audit, &key, ip).await? {
+        return Err(OAuthError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "ip_not_allowed",
+            crate::services::ip_allowlist::REFUSAL,
+        ));
+    }
     if let (Some(bound), Some(app)) = (&key.app_id, client) {
         if bound != &app.id {
             return Err(OAuthError::invalid_grant(

@@ -12,6 +12,7 @@ use crate::app::state::AppState;
 use crate::error::OAuthError;
 use crate::http::body::OAuthBody;
 use crate::http::client_auth;
+use crate::http::client_ip::ClientIp;
 
 /// The RFC 8693 grant type.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -158,6 +159,7 @@ pub struct TokenResponse {
 )]
 pub async fn token(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     body: OAuthBody<TokenParams>,
 ) -> Result<Response, OAuthError> {
     let p = &body.params;
@@ -225,7 +227,7 @@ pub async fn token(
                 }
             }
             let mut outcome =
-                grants::api_key_exchange(&state, subject, p.scope.as_deref(), client.as_ref())
+                grants::api_key_exchange(&state, subject, p.scope.as_deref(), client.as_ref(), ip)
                     .await?;
             outcome.refresh_token = None;
             let mut body =

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::app::state::AppState;
 use crate::core::audit::Event;
 use crate::core::principal::Principal;
-use crate::core::{crypto, fields, scopes};
+use crate::core::{crypto, fields, network, scopes};
 use crate::error::ApiError;
 use crate::http::body::ApiBody;
 use crate::http::envelope::{envelope, envelopes, rfc3339, Meta, RequestId};
@@ -21,7 +21,7 @@ use crate::store::ApiKey;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/api-keys", post(create).get(list))
-        .route("/v1/api-keys/{id}", get(read).patch(rename).delete(remove))
+        .route("/v1/api-keys/{id}", get(read).patch(update).delete(remove))
         .route("/v1/api-keys/{id}/revoke", post(revoke))
 }
 
@@ -73,6 +73,9 @@ pub struct ApiKeyView {
     /// RFC 3339.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// The networks it may be used from; null: anywhere.
+    #[schema(required = true, value_type = Option<Vec<fields::Cidr>>)]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// A new key with its secret (`#/components/schemas/CreatedApiKey`).
@@ -115,7 +118,30 @@ pub fn view(k: &ApiKey, now: i64) -> ApiKeyView {
         revoked_at: k.revoked_at.map(rfc3339),
         last_used_at: k.last_used_at.map(rfc3339),
         created_at: rfc3339(k.created_at),
+        allowed_ips: k
+            .allowed_ips
+            .as_ref()
+            .map(|nets| nets.iter().map(ToString::to_string).collect()),
     }
+}
+
+/// The most networks one key lists.
+const MAX_ALLOWED_IPS: usize = 100;
+
+/// Parses an allowlist: 1-100 CIDRs or addresses.
+fn allowlist(list: &[String]) -> Result<Vec<ipnet::IpNet>, ApiError> {
+    if list.is_empty() || list.len() > MAX_ALLOWED_IPS {
+        return Err(ApiError::validation(
+            "allowedIps lists 1-100 networks (send null for anywhere)",
+        ));
+    }
+    list.iter()
+        .map(|n| {
+            network::parse(n)
+                .filter(|_| fields::CIDR.matches(n))
+                .ok_or_else(|| ApiError::validation(format!("allowedIps: {n:?} is not a CIDR")))
+        })
+        .collect()
 }
 
 /// A scope preset: `read` (every `*.read`), `write` (read plus every
@@ -199,6 +225,7 @@ pub async fn store_with_secret(
         revoked_at: None,
         last_used_at: None,
         created_at: state.clock.now(),
+        allowed_ips: None,
     };
     state
         .store
@@ -226,6 +253,10 @@ pub(crate) struct CreateBody {
     expires_in_days: Option<u32>,
     /// One of the caller's apps, for a project-scoped key.
     app_id: Option<String>,
+    /// Networks the key may be used from (1-100); anywhere when absent.
+    /// From elsewhere it is refused with 403 `ip_not_allowed`.
+    #[schema(value_type = Option<Vec<fields::Cidr>>, min_items = 1, max_items = 100)]
+    allowed_ips: Option<Vec<String>>,
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
@@ -274,6 +305,7 @@ pub(crate) async fn create(
                 .map_or("", |s| s.as_str()),
         ));
     }
+    let allowed_ips = body.allowed_ips.as_deref().map(allowlist).transpose()?;
     let now = state.clock.now();
     let expires_at = match body.expires_in_days {
         None => None,
@@ -303,7 +335,15 @@ pub(crate) async fn create(
         workspace: &caller.workspace,
         owner: &owner,
     };
-    let (key, secret) = issue_in(&state, home, name, granted, expires_at, body.app_id).await?;
+    let (mut key, secret) = issue_in(&state, home, name, granted, expires_at, body.app_id).await?;
+    // Set before the secret is shown: nobody can have used the key yet.
+    if let Some(nets) = allowed_ips {
+        state
+            .store
+            .set_api_key_allowed_ips(&key.id, &caller.workspace, Some(&nets))
+            .await?;
+        key.allowed_ips = Some(nets);
+    }
     state
         .audit
         .record(
@@ -312,6 +352,7 @@ pub(crate) async fn create(
                 .data(json!({
                     "name": key.name, "prefix": key.prefix, "scopes": key.scopes,
                     "appId": key.app_id, "expiresAt": key.expires_at,
+                    "allowedIps": view(&key, now).allowed_ips,
                 })),
         )
         .await?;
@@ -381,52 +422,94 @@ pub(crate) async fn read(
     Ok(envelope(view(&key, now), &rid, now))
 }
 
-/// `PATCH /v1/api-keys/{id}`.
+/// `PATCH /v1/api-keys/{id}`: a new name, a new allowlist (`null` lifts
+/// it), or both.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = RenameApiKey)]
-pub(crate) struct RenameBody {
-    #[schema(value_type = fields::Name)]
-    name: String,
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = UpdateApiKey)]
+pub(crate) struct UpdateBody {
+    #[schema(value_type = Option<fields::Name>)]
+    name: Option<String>,
+    /// Networks the key may be used from (1-100); `null`: anywhere.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<fields::Cidr>>, nullable, min_items = 1, max_items = 100)]
+    allowed_ips: Option<Option<Vec<String>>>,
+}
+
+/// Tells `"allowedIps": null` (`Some(None)`) from no `allowedIps` at all.
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<Vec<String>>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d).map(Some)
 }
 
 #[utoipa::path(
     patch,
     path = "/v1/api-keys/{id}",
-    operation_id = "renameApiKey",
+    operation_id = "updateApiKey",
     tag = "api-keys",
     params(("id" = String, Path, description = "Key id")),
-    request_body = RenameBody,
+    request_body = UpdateBody,
     security(("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Renamed", body = ApiKeyEnvelope),
+        (status = 200, description = "Updated", body = ApiKeyEnvelope),
         (status = 404, description = "`not_found`: no such key of the caller's"),
     )
 )]
-pub(crate) async fn rename(
+pub(crate) async fn update(
     State(state): State<AppState>,
     rid: RequestId,
     caller: Principal,
     Path(id): Path<String>,
-    ApiBody(body): ApiBody<RenameBody>,
+    ApiBody(body): ApiBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("keys.write")?;
-    let name = check_name(&body.name)?;
-    if !state
-        .store
-        .rename_api_key(&id, &caller.workspace, &name)
-        .await?
-    {
-        return Err(ApiError::not_found("API key"));
+    if body.name.is_none() && body.allowed_ips.is_none() {
+        return Err(ApiError::validation("send `name`, `allowedIps` or both"));
     }
-    state
-        .audit
-        .record(
-            Event::by("key.renamed", &caller)
-                .subject(&id)
-                .data(json!({ "name": name })),
-        )
-        .await?;
+    let name = body.name.as_deref().map(check_name).transpose()?;
+    let allowed_ips = match &body.allowed_ips {
+        Some(Some(list)) => Some(Some(allowlist(list)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if let Some(name) = &name {
+        if !state
+            .store
+            .rename_api_key(&id, &caller.workspace, name)
+            .await?
+        {
+            return Err(ApiError::not_found("API key"));
+        }
+        state
+            .audit
+            .record(
+                Event::by("key.renamed", &caller)
+                    .subject(&id)
+                    .data(json!({ "name": name })),
+            )
+            .await?;
+    }
+    if let Some(nets) = &allowed_ips {
+        if !state
+            .store
+            .set_api_key_allowed_ips(&id, &caller.workspace, nets.as_deref())
+            .await?
+        {
+            return Err(ApiError::not_found("API key"));
+        }
+        let shown: Option<Vec<String>> = nets
+            .as_ref()
+            .map(|n| n.iter().map(ToString::to_string).collect());
+        state
+            .audit
+            .record(
+                Event::by("key.allowlist_changed", &caller)
+                    .subject(&id)
+                    .data(json!({ "allowedIps": shown })),
+            )
+            .await?;
+    }
     read(State(state), rid, caller, Path(id)).await
 }
 
