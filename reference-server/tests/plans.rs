@@ -112,3 +112,36 @@ async fn a_plan_change_lifts_a_402_and_is_audited_and_delivered() {
     assert_eq!(plan["data"]["limits"]["agents"], 2);
     assert_eq!(plan["data"]["usage"]["agents"], 2);
 }
+
+#[tokio::test]
+async fn a_team_workspace_has_its_own_plan() {
+    let s = common::start().await;
+    let ops = s.operator("ops@example.com").await;
+    let (alice, _key) = s.account("alice@example.com").await;
+    let now = s.state.clock.now();
+    let team = sigil_server::store::workspaces::Workspace {
+        id: "ws_team_plan".into(),
+        name: "Team".into(),
+        owner_id: alice.clone(),
+        personal: false,
+        created_at: now,
+        updated_at: now,
+    };
+    s.state.store.create_workspace(&team).await.unwrap();
+    let pro = json!({ "plan": "team", "maxAgents": 50, "maxTokensPerMonth": 1000000 });
+    let (status, body) = set_plan(&s, &ops, &team.id, pro).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["holder"]["id"], "ws_team_plan");
+    assert_eq!(body["data"]["limits"]["agents"], 50);
+    // The personal workspace (the account) keeps its own plan.
+    let (status, body, _) = s
+        .call(
+            "GET",
+            &format!("/v1/admin/accounts/{alice}/plan"),
+            Some(&ops),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["plan"], "default");
+}

@@ -119,13 +119,14 @@ async fn view(state: &AppState, holder: &Holder, plan: Plan) -> Result<PlanView,
     })
 }
 
-/// The account `id` as a plan holder, or 404.
+/// The plan holder `id`, or 404: a workspace, or an account, whose plan is
+/// its personal workspace's (the same id).
 async fn account(state: &AppState, id: &str) -> Result<Holder, ApiError> {
     state
         .store
-        .user(id)
+        .workspace(id)
         .await?
-        .map(|u| Holder::Account(u.id))
+        .map(|w| Holder::Account(w.id))
         .ok_or_else(|| ApiError::not_found("account"))
 }
 
