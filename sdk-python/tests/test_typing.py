@@ -28,6 +28,10 @@ MANAGEMENT = {
     "audit": "Audit",
     "webhooks": "Webhooks",
     "domains": "Domains",
+    "workspaces": "Workspaces",
+    "trust": "Trust",
+    "plans": "Plans",
+    "providerLogin": "ProviderLogin",
     "app": "App",
     "appWebhooks": "Webhooks",
 }

@@ -217,6 +217,8 @@ export interface ApiKeyInfo {
   expiresAt: string | null;
   revokedAt: string | null;
   createdAt: string;
+  /** CIDRs the key is accepted from; absent or null: anywhere. */
+  allowedIps?: string[] | null;
 }
 export interface CreatedApiKey extends ApiKeyInfo {
   /** The secret, shown once. */
@@ -228,6 +230,82 @@ export interface NewApiKey {
   preset?: 'read' | 'write' | 'full';
   expiresInDays?: number;
   appId?: string;
+  /** CIDRs the key is accepted from (`203.0.113.0/24`, `2001:db8::/32`). */
+  allowedIps?: string[];
+}
+/** At least one member; `allowedIps: null` clears the list. */
+export interface ApiKeyUpdate {
+  name?: string;
+  allowedIps?: string[] | null;
+}
+
+// ---------------------------------------------------------------- workspaces
+
+export type WorkspaceRole = 'owner' | 'admin' | 'member' | 'read_only';
+export interface WorkspaceInfo {
+  id: string;
+  name: string;
+  /** Every user's own workspace, the default. */
+  personal: boolean;
+  /** The caller's role in it (a user), or null (a key). */
+  role: WorkspaceRole | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface WorkspaceMember {
+  userId: string;
+  email: string;
+  role: WorkspaceRole;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------------------------------------------------------------- trust and plans
+
+export type TrustLevel = 'private' | 'unverified' | 'verified' | 'unknown';
+export type ModerationState = 'clean' | 'warn' | 'restrict' | 'disabled' | 'unknown';
+export interface TrustProfile {
+  userId: string;
+  trustLevel: TrustLevel;
+  score: {
+    score: number;
+    base: number;
+    verifiedDomainBonus: number;
+    accountAge: number;
+    reportPenalty: number;
+    behaviourPenalty: number;
+  };
+  moderation: {
+    state: ModerationState;
+    reason: string | null;
+    /** Set by reports, not by an operator. */
+    automatic: boolean;
+    updatedAt: string | null;
+  };
+  reports: { recent: number; reporters: number; windowDays: number };
+}
+export interface PlanInfo {
+  holder: { kind: string; id: string };
+  plan: string;
+  limits: { agents: number; tokensPerMonth: number };
+  usage: { agents: number; tokensThisMonth: number };
+  updatedAt: string | null;
+}
+export interface PlanChange {
+  plan: string;
+  maxAgents: number;
+  maxTokensPerMonth: number;
+}
+export type ReportReason = 'spam' | 'abuse' | 'impersonation' | 'fraud' | 'other';
+
+/** What `POST /auth/oauth/exchange` gives for a provider login's code. */
+export interface ProviderSession {
+  accessToken: string;
+  tokenType: string;
+  expiresIn: number;
+  scope: string;
+  refreshToken: string;
+  user: { id: string; email: string | null; provider: string; isNewUser: boolean };
 }
 export interface AppInfo {
   id: string;
@@ -419,6 +497,7 @@ export interface Management {
     list(): Promise<ApiKeyInfo[]>;
     get(id: string): Promise<ApiKeyInfo>;
     rename(id: string, name: string): Promise<ApiKeyInfo>;
+    update(id: string, update: ApiKeyUpdate): Promise<ApiKeyInfo>;
     revoke(id: string): Promise<ApiKeyInfo>;
     delete(id: string): Promise<null>;
   };
@@ -474,10 +553,49 @@ export interface Management {
     verify(id: string): Promise<DomainInfo>;
     delete(id: string): Promise<null>;
   };
+  /** A user's token or cookie picks one with the `X-Sigil-Workspace` header. */
+  workspaces: {
+    list(): Promise<WorkspaceInfo[]>;
+    create(name: string): Promise<WorkspaceInfo>;
+    get(id: string): Promise<WorkspaceInfo>;
+    rename(id: string, name: string): Promise<WorkspaceInfo>;
+    members(id: string): Promise<WorkspaceMember[]>;
+    addMember(id: string, member: { email: string; role: WorkspaceRole }): Promise<WorkspaceMember>;
+    setRole(id: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMember>;
+    removeMember(id: string, userId: string): Promise<null>;
+  };
+  /** `model()` is public; `user` and `setModeration` need an operator key. */
+  trust: {
+    model(): Promise<unknown>;
+    mine(): Promise<TrustProfile>;
+    user(userId: string): Promise<TrustProfile>;
+    setModeration(
+      userId: string,
+      change: { state: ModerationState; reason?: string },
+    ): Promise<TrustProfile>;
+  };
+  /** `get` and `set` need an operator key. */
+  plans: {
+    mine(): Promise<PlanInfo>;
+    get(accountId: string): Promise<PlanInfo>;
+    set(accountId: string, change: PlanChange): Promise<PlanInfo>;
+  };
+  /** Needs no session: the code is the credential. */
+  providerLogin: {
+    exchange(code: string): Promise<ProviderSession>;
+  };
 }
 
 export interface AppApi {
-  lookupIdentity(userId: string): Promise<{ slug: string; alias: string | null }>;
+  lookupIdentity(
+    userId: string,
+  ): Promise<{ slug: string; alias: string | null; trustLevel?: TrustLevel }>;
+  /** Reports a user of this app (rate-limited per app). */
+  report(report: {
+    userId: string;
+    reason: ReportReason;
+    details?: string;
+  }): Promise<{ id: string; userId: string; reason: ReportReason; createdAt: string }>;
   /** Without `idempotencyKey` a fresh one is added; a replay returns the first answer. */
   sendMessage(
     message: { to: string; subject?: string; body: string },

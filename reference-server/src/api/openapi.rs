@@ -527,7 +527,7 @@ fn complete(path: &str, op: &mut Value) {
         ensure(
             responses,
             "403",
-            "`insufficient_scope`: the credential lacks the scope this operation needs, or is not valid for this API",
+            "`insufficient_scope`: the credential lacks the scope this operation needs, or is not valid for this API; `ip_not_allowed`: the key's allowlist excludes the caller's address; `https_required`: a trusted proxy saw plain HTTP; `cross_site_request`: a session cookie from another site",
             &errors,
             &[],
         );
@@ -539,6 +539,46 @@ fn complete(path: &str, op: &mut Value) {
             &[("Retry-After", retry_after.clone())],
         );
     }
+    // The management API acts in one workspace: a user's token or session
+    // cookie names it with `X-Sigil-Workspace` (`http::principal`), and a
+    // key or app token is bound to its own.
+    if secured && path.starts_with("/v1/") {
+        let params = op
+            .as_object_mut()
+            .expect("an operation is an object")
+            .entry("parameters")
+            .or_insert_with(|| json!([]));
+        if let Some(params) = params.as_array_mut() {
+            params.push(json!({
+                "name": crate::http::principal::WORKSPACE_HEADER,
+                "in": "header",
+                "required": false,
+                "description": "The workspace a signed-in user acts in (default: the user's personal workspace). A key or app token is bound to its own workspace, and naming another is `workspace_not_found`.",
+                // Visible ASCII: what the server reads as a workspace id.
+                "schema": { "type": "string", "pattern": "^[!-~]+$" },
+            }));
+        }
+        let responses = op["responses"]
+            .as_object_mut()
+            .expect("every operation documents responses");
+        ensure(
+            responses,
+            "400",
+            "`invalid_workspace`: `X-Sigil-Workspace` is empty or not text",
+            &errors,
+            &[],
+        );
+        ensure(
+            responses,
+            "404",
+            "`workspace_not_found`: no such workspace for this caller",
+            &errors,
+            &[],
+        );
+    }
+    let responses = op["responses"]
+        .as_object_mut()
+        .expect("every operation documents responses");
     if has_body {
         let (bad, too_large, media) = match kind {
             Errors::Problem => (

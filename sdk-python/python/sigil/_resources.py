@@ -33,6 +33,42 @@ class NewApiKey(_NewApiKey, total=False):
     preset: Literal["read", "write", "full"]
     expiresInDays: int
     appId: str
+    allowedIps: list[str]
+
+
+class ApiKeyUpdate(TypedDict, total=False):
+    """At least one member; ``allowedIps: None`` clears the list."""
+
+    name: str
+    allowedIps: Optional[list[str]]
+
+
+class NewWorkspaceMember(TypedDict):
+    email: str
+    role: Literal["owner", "admin", "member", "read_only"]
+
+
+class _ModerationChange(TypedDict):
+    state: Literal["clean", "warn", "restrict", "disabled"]
+
+
+class ModerationChange(_ModerationChange, total=False):
+    reason: str
+
+
+class PlanChange(TypedDict):
+    plan: str
+    maxAgents: int
+    maxTokensPerMonth: int
+
+
+class _NewReport(TypedDict):
+    userId: str
+    reason: Literal["spam", "abuse", "impersonation", "fraud", "other"]
+
+
+class NewReport(_NewReport, total=False):
+    details: str
 
 
 class _NewApp(TypedDict):
@@ -164,6 +200,7 @@ class ApiKeys(Protocol):
     def list(self) -> JsonList: ...
     def get(self, id: str, /) -> JsonObject: ...
     def rename(self, id: str, name: str, /) -> JsonObject: ...
+    def update(self, id: str, update: ApiKeyUpdate, /) -> JsonObject: ...
     def revoke(self, id: str, /) -> JsonObject: ...
     def delete(self, id: str, /) -> None: ...
 
@@ -260,6 +297,44 @@ class Domains(Protocol):
     def delete(self, id: str, /) -> None: ...
 
 
+class Workspaces(Protocol):
+    """``/v1/workspaces``: a user's token or cookie picks one with ``X-Sigil-Workspace``."""
+
+    def list(self) -> JsonList: ...
+    def create(self, name: str, /) -> JsonObject: ...
+    def get(self, id: str, /) -> JsonObject: ...
+    def rename(self, id: str, name: str, /) -> JsonObject: ...
+    def members(self, id: str, /) -> JsonList: ...
+    def add_member(self, id: str, member: NewWorkspaceMember, /) -> JsonObject: ...
+    def set_role(
+        self, id: str, user_id: str, role: Literal["owner", "admin", "member", "read_only"], /
+    ) -> JsonObject: ...
+    def remove_member(self, id: str, user_id: str, /) -> None: ...
+
+
+class Trust(Protocol):
+    """Trust levels and moderation; ``user`` and ``set_moderation`` need an operator key."""
+
+    def model(self) -> Any: ...
+    def mine(self) -> JsonObject: ...
+    def user(self, user_id: str, /) -> JsonObject: ...
+    def set_moderation(self, user_id: str, change: ModerationChange, /) -> JsonObject: ...
+
+
+class Plans(Protocol):
+    """Plan limits; ``get`` and ``set`` need an operator key."""
+
+    def mine(self) -> JsonObject: ...
+    def get(self, account_id: str, /) -> JsonObject: ...
+    def set(self, account_id: str, change: PlanChange, /) -> JsonObject: ...
+
+
+class ProviderLogin(Protocol):
+    """``POST /auth/oauth/exchange``: needs no session, the code is the credential."""
+
+    def exchange(self, code: str, /) -> JsonObject: ...
+
+
 class App(Protocol):
     """``/app/v1`` (the session must hold an app token)."""
 
@@ -270,6 +345,7 @@ class App(Protocol):
         self, message: NewMessage, idempotency_key: Optional[str] = None, /
     ) -> JsonObject: ...
     def ai_chat(self, request: Any, /) -> Any: ...
+    def report(self, report: NewReport, /) -> JsonObject: ...
 
 
 class Management(Protocol):
@@ -284,6 +360,10 @@ class Management(Protocol):
     audit: Audit
     webhooks: Webhooks
     domains: Domains
+    workspaces: Workspaces
+    trust: Trust
+    plans: Plans
+    provider_login: ProviderLogin
 
 
 # ---------------------------------------------------------------- asyncio
@@ -296,6 +376,7 @@ class AsyncApiKeys(Protocol):
     async def list(self) -> JsonList: ...
     async def get(self, id: str, /) -> JsonObject: ...
     async def rename(self, id: str, name: str, /) -> JsonObject: ...
+    async def update(self, id: str, update: ApiKeyUpdate, /) -> JsonObject: ...
     async def revoke(self, id: str, /) -> JsonObject: ...
     async def delete(self, id: str, /) -> None: ...
 
@@ -392,6 +473,44 @@ class AsyncDomains(Protocol):
     async def delete(self, id: str, /) -> None: ...
 
 
+class AsyncWorkspaces(Protocol):
+    """``/v1/workspaces``: a user's token or cookie picks one with ``X-Sigil-Workspace``."""
+
+    async def list(self) -> JsonList: ...
+    async def create(self, name: str, /) -> JsonObject: ...
+    async def get(self, id: str, /) -> JsonObject: ...
+    async def rename(self, id: str, name: str, /) -> JsonObject: ...
+    async def members(self, id: str, /) -> JsonList: ...
+    async def add_member(self, id: str, member: NewWorkspaceMember, /) -> JsonObject: ...
+    async def set_role(
+        self, id: str, user_id: str, role: Literal["owner", "admin", "member", "read_only"], /
+    ) -> JsonObject: ...
+    async def remove_member(self, id: str, user_id: str, /) -> None: ...
+
+
+class AsyncTrust(Protocol):
+    """Trust levels and moderation; ``user`` and ``set_moderation`` need an operator key."""
+
+    async def model(self) -> Any: ...
+    async def mine(self) -> JsonObject: ...
+    async def user(self, user_id: str, /) -> JsonObject: ...
+    async def set_moderation(self, user_id: str, change: ModerationChange, /) -> JsonObject: ...
+
+
+class AsyncPlans(Protocol):
+    """Plan limits; ``get`` and ``set`` need an operator key."""
+
+    async def mine(self) -> JsonObject: ...
+    async def get(self, account_id: str, /) -> JsonObject: ...
+    async def set(self, account_id: str, change: PlanChange, /) -> JsonObject: ...
+
+
+class AsyncProviderLogin(Protocol):
+    """``POST /auth/oauth/exchange``: needs no session, the code is the credential."""
+
+    async def exchange(self, code: str, /) -> JsonObject: ...
+
+
 class AsyncApp(Protocol):
     """``/app/v1`` (the session must hold an app token)."""
 
@@ -402,6 +521,7 @@ class AsyncApp(Protocol):
         self, message: NewMessage, idempotency_key: Optional[str] = None, /
     ) -> JsonObject: ...
     async def ai_chat(self, request: Any, /) -> Any: ...
+    async def report(self, report: NewReport, /) -> JsonObject: ...
 
 
 class AsyncManagement(Protocol):
@@ -416,3 +536,7 @@ class AsyncManagement(Protocol):
     audit: AsyncAudit
     webhooks: AsyncWebhooks
     domains: AsyncDomains
+    workspaces: AsyncWorkspaces
+    trust: AsyncTrust
+    plans: AsyncPlans
+    provider_login: AsyncProviderLogin
