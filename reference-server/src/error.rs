@@ -93,6 +93,15 @@ impl ApiError {
     }
     /// 403 `account_disabled`: moderation disabled the account, which gets
     /// no new token.
+    /// 403 `project_scoped_key`: a key scoped to one app used beyond it.
+    pub fn project_scoped() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "project_scoped_key",
+            "this key is scoped to one app: it manages that app and its keys only",
+        )
+    }
+
     pub fn account_disabled() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

@@ -527,7 +527,7 @@ fn complete(path: &str, op: &mut Value) {
         ensure(
             responses,
             "403",
-            "`insufficient_scope`: the credential lacks the scope this operation needs, or is not valid for this API; `ip_not_allowed`: the key's allowlist excludes the caller's address; `https_required`: a trusted proxy saw plain HTTP; `cross_site_request`: a session cookie from another site",
+            "`insufficient_scope`: the credential lacks the scope this operation needs, or is not valid for this API; `ip_not_allowed`: the key's allowlist excludes the caller's address; `https_required`: a trusted proxy saw plain HTTP; `cross_site_request`: a session cookie from another site; `project_scoped_key`: a key scoped to one app used beyond that app and its keys",
             &errors,
             &[],
         );

@@ -24,16 +24,28 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// Set when the caller used an API key.
     pub key_id: Option<String>,
+    /// The app (project) a key is scoped to: it manages that app and its
+    /// keys, and nothing else of the workspace.
+    pub project: Option<String>,
 }
 
 impl Principal {
     /// 403 `insufficient_scope` unless `scope` was granted.
     pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        if self.project.is_some() && !(scope.starts_with("apps.") || scope.starts_with("keys.")) {
+            return Err(ApiError::project_scoped());
+        }
         if self.scopes.iter().any(|s| s == scope) {
             Ok(())
         } else {
             Err(ApiError::insufficient_scope(scope))
         }
+    }
+
+    /// Whether a resource of `app` (None: of no app) is within the caller's
+    /// project; everything is, for a caller without one.
+    pub fn sees_app(&self, app: Option<&str>) -> bool {
+        self.project.as_deref().is_none_or(|p| app == Some(p))
     }
 
     /// Who the audit chain names as the actor: the key, else the user, else

@@ -81,6 +81,7 @@ fn bound(
     user: Option<String>,
     scopes: Vec<String>,
     key_id: Option<String>,
+    project: Option<String>,
 ) -> Result<Principal, ApiError> {
     if named_workspace(parts)?.is_some_and(|w| w != workspace) {
         return Err(workspace_not_found());
@@ -91,6 +92,7 @@ fn bound(
         role: None,
         scopes,
         key_id,
+        project,
     })
 }
 
@@ -114,6 +116,7 @@ async fn member(
         role: Some(member.role),
         scopes: member.role.narrow(scopes),
         key_id: None,
+        project: None,
     })
 }
 
@@ -150,6 +153,7 @@ pub async fn resolve(
             Some(key.owner_id),
             key.scopes,
             Some(key.id),
+            key.app_id,
         );
     }
     let options = VerifyOptions {
@@ -186,6 +190,7 @@ pub async fn resolve(
         account.to_owned(),
         None,
         verified.claims.scope.clone(),
+        None,
         None,
     )
 }
@@ -306,5 +311,6 @@ pub async fn in_workspace(
         role: Some(member.role),
         scopes: member.role.narrow(&caller.scopes),
         key_id: None,
+        project: None,
     })
 }

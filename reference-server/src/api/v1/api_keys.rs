@@ -312,7 +312,15 @@ pub(crate) async fn create(
         Some(d @ 1..=3650) => Some(now + i64::from(d) * 86_400),
         Some(_) => return Err(ApiError::validation("expiresInDays must be 1-3650")),
     };
-    if let Some(app_id) = &body.app_id {
+    // A project key makes keys of its own app only.
+    let app_id = match (&caller.project, body.app_id) {
+        (Some(project), None) => Some(project.clone()),
+        (Some(project), Some(other)) if &other != project => {
+            return Err(ApiError::not_found("app"))
+        }
+        (_, app_id) => app_id,
+    };
+    if let Some(app_id) = &app_id {
         let owned = state
             .store
             .app(app_id)
@@ -335,7 +343,7 @@ pub(crate) async fn create(
         workspace: &caller.workspace,
         owner: &owner,
     };
-    let (mut key, secret) = issue_in(&state, home, name, granted, expires_at, body.app_id).await?;
+    let (mut key, secret) = issue_in(&state, home, name, granted, expires_at, app_id).await?;
     // Set before the secret is shown: nobody can have used the key yet.
     if let Some(nets) = allowed_ips {
         state
@@ -390,7 +398,11 @@ pub(crate) async fn list(
     caller.require("keys.read")?;
     let now = state.clock.now();
     let keys = state.store.api_keys_of(&caller.workspace).await?;
-    let data: Vec<ApiKeyView> = keys.iter().map(|k| view(k, now)).collect();
+    let data: Vec<ApiKeyView> = keys
+        .iter()
+        .filter(|k| caller.sees_app(k.app_id.as_deref()))
+        .map(|k| view(k, now))
+        .collect();
     Ok(envelope(data, &rid, now))
 }
 
@@ -418,6 +430,7 @@ pub(crate) async fn read(
         .store
         .api_key(&id, &caller.workspace)
         .await?
+        .filter(|k| caller.sees_app(k.app_id.as_deref()))
         .ok_or_else(|| ApiError::not_found("API key"))?;
     Ok(envelope(view(&key, now), &rid, now))
 }
@@ -464,6 +477,7 @@ pub(crate) async fn update(
     ApiBody(body): ApiBody<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("keys.write")?;
+    within_project(&state, &caller, &id).await?;
     if body.name.is_none() && body.allowed_ips.is_none() {
         return Err(ApiError::validation("send `name`, `allowedIps` or both"));
     }
@@ -532,6 +546,7 @@ pub(crate) async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("keys.write")?;
+    within_project(&state, &caller, &id).await?;
     let now = state.clock.now();
     if !state
         .store
@@ -570,6 +585,7 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("keys.write")?;
+    within_project(&state, &caller, &id).await?;
     if !state.store.delete_api_key(&id, &caller.workspace).await? {
         return Err(ApiError::not_found("API key"));
     }
@@ -578,4 +594,19 @@ pub(crate) async fn remove(
         .record(Event::by("key.deleted", &caller).subject(&id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 404 for a key outside the caller's project (a project key sees only its
+/// own app's keys); nothing to check for other callers.
+async fn within_project(state: &AppState, caller: &Principal, id: &str) -> Result<(), ApiError> {
+    if caller.project.is_none() {
+        return Ok(());
+    }
+    state
+        .store
+        .api_key(id, &caller.workspace)
+        .await?
+        .filter(|k| caller.sees_app(k.app_id.as_deref()))
+        .map(drop)
+        .ok_or_else(|| ApiError::not_found("API key"))
 }

@@ -200,6 +200,9 @@ pub(crate) async fn create(
     ApiBody(body): ApiBody<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require("apps.write")?;
+    if caller.project.is_some() {
+        return Err(ApiError::project_scoped());
+    }
     validate(
         Some(&body.name),
         Some(&body.redirect_uris),
@@ -243,7 +246,7 @@ async fn owned(state: &AppState, caller: &Principal, id: &str) -> Result<App, Ap
         .store
         .app(id)
         .await?
-        .filter(|a| a.workspace_id == caller.workspace)
+        .filter(|a| a.workspace_id == caller.workspace && caller.sees_app(Some(&a.id)))
         .ok_or_else(|| ApiError::not_found("app"))
 }
 
@@ -262,7 +265,11 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("apps.read")?;
     let apps = state.store.apps_of(&caller.workspace).await?;
-    let data: Vec<AppView> = apps.iter().map(view).collect();
+    let data: Vec<AppView> = apps
+        .iter()
+        .filter(|a| caller.sees_app(Some(&a.id)))
+        .map(view)
+        .collect();
     Ok(envelope(data, &rid, state.clock.now()))
 }
 
