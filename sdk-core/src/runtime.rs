@@ -17,6 +17,11 @@ pub enum Retry {
     /// One attempt only: the request consumes something (an authorization
     /// code) that a second attempt would replay.
     Never,
+    /// Retry a 429 only: the server refuses it before reading the request,
+    /// so nothing was consumed. A 503 may come from a proxy after the
+    /// server spent a single-use code, and a replay would revoke what that
+    /// code gave.
+    RateLimitOnly,
 }
 
 /// What a client needs from its environment.
@@ -105,7 +110,11 @@ impl Runtime {
                     self.retry
                         .delay(attempt, retry_after, crate::random::unit_fraction())
                 }
-                Retry::Never => None,
+                Retry::RateLimitOnly if status == 429 => {
+                    self.retry
+                        .delay(attempt, retry_after, crate::random::unit_fraction())
+                }
+                Retry::Never | Retry::RateLimitOnly => None,
             };
             match delay {
                 Some(delay) => {

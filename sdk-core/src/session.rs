@@ -326,15 +326,16 @@ impl Session {
 
     /// Sends a request to a public endpoint (the provider-login exchange)
     /// without a bearer token, through the session's runtime: the same
-    /// transport, the same 429/503 retry policy and the same typed errors
-    /// as [`Session::request`], but the session's tokens are neither read
-    /// nor renewed, so it works before the session holds any. An
-    /// `Authorization` header already on the request is removed.
+    /// transport and typed errors as [`Session::request`], but the
+    /// session's tokens are neither read nor renewed, so it works before the
+    /// session holds any. An `Authorization` header already on the request
+    /// is removed. Such requests spend a single-use code, so only a 429
+    /// (refused before the code is read) is retried, never a 503.
     pub async fn request_without_token(&self, mut request: HttpRequest) -> Result<HttpResponse> {
         add_idempotency_key(&mut request)?;
         request.headers_mut().remove(http::header::AUTHORIZATION);
         let runtime = self.client.runtime();
-        let response = runtime.send(request, Retry::Allowed).await?;
+        let response = runtime.send(request, Retry::RateLimitOnly).await?;
         expect_success(response, runtime.now())
     }
 }

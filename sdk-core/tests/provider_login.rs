@@ -160,7 +160,7 @@ async fn a_rejected_code_is_a_typed_error() {
 }
 
 #[tokio::test]
-async fn a_rate_limited_exchange_waits_and_retries_like_any_call() {
+async fn a_rate_limited_exchange_waits_and_retries() {
     // A 429 is answered before the code is looked at, so the retry spends
     // nothing: the runtime's policy applies, as on authenticated calls.
     let server = MockServer::start().await;
@@ -189,4 +189,23 @@ async fn a_rate_limited_exchange_waits_and_retries_like_any_call() {
     assert!(received
         .iter()
         .all(|r| !r.headers.contains_key("authorization")));
+}
+
+#[tokio::test]
+async fn a_503_is_never_retried_because_the_code_may_be_spent() {
+    // A proxy may answer 503 after the server consumed the code; a replay
+    // would be refused and revoke the tokens the first exchange issued.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/oauth/exchange"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "1"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = TestClock::at(T0);
+    let (_, m) = tokenless(&server, clock.clone());
+    let e = m.provider_login().exchange("sgl_pc_abc").await.unwrap_err();
+    assert_eq!(e.status(), Some(503), "{e}");
+    assert!(clock.slept().is_empty(), "{:?}", clock.slept());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
