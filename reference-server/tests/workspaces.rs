@@ -348,3 +348,86 @@ async fn workspaces_members_roles_and_tenancy() {
         "the personal chain holds no team event: {mine}"
     );
 }
+
+#[tokio::test]
+async fn workspace_and_member_changes_reach_the_workspace_webhooks() {
+    let s = common::start().await;
+    let (alice, _) = s.account("alice@example.com").await;
+    let (bob, _) = s.account("bob@example.com").await;
+    let session = session_token(&s, &alice);
+    let (status, res) = call(
+        &s,
+        "POST",
+        "/v1/workspaces",
+        &session,
+        None,
+        Some(json!({ "name": "Team" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{res}");
+    let team = res["data"]["id"].as_str().unwrap().to_owned();
+    // The team's own endpoint, registered with a key of the team.
+    let (status, res) = call(
+        &s,
+        "POST",
+        "/v1/api-keys",
+        &session,
+        Some(&team),
+        Some(json!({ "name": "hooks", "preset": "full" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{res}");
+    let team_key = res["data"]["key"].as_str().unwrap().to_owned();
+    let events = [
+        "workspace.updated",
+        "member.added",
+        "member.updated",
+        "member.removed",
+    ];
+    let (verifier, mut rx) = s.webhook_sink(&team_key, &events).await;
+
+    let members = format!("/v1/workspaces/{team}/members");
+    let add = json!({ "email": "bob@example.com", "role": "member" });
+    assert_eq!(
+        call(&s, "POST", &members, &session, None, Some(add))
+            .await
+            .0,
+        201
+    );
+    let event = common::next_event(&verifier, &mut rx, "member.added").await;
+    assert_eq!(event["data"]["workspaceId"], team.as_str());
+    assert_eq!(event["data"]["userId"], bob.as_str());
+    assert_eq!(event["data"]["role"], "member");
+
+    let member = format!("{members}/{bob}");
+    let role = json!({ "role": "read_only" });
+    assert_eq!(
+        call(&s, "PATCH", &member, &session, None, Some(role))
+            .await
+            .0,
+        200
+    );
+    let event = common::next_event(&verifier, &mut rx, "member.updated").await;
+    assert_eq!(
+        (event["data"]["from"].as_str(), event["data"]["to"].as_str()),
+        (Some("member"), Some("read_only"))
+    );
+
+    let rename = json!({ "name": "Renamed" });
+    let path = format!("/v1/workspaces/{team}");
+    assert_eq!(
+        call(&s, "PATCH", &path, &session, None, Some(rename))
+            .await
+            .0,
+        200
+    );
+    let event = common::next_event(&verifier, &mut rx, "workspace.updated").await;
+    assert_eq!(event["data"]["name"], "Renamed");
+
+    assert_eq!(
+        call(&s, "DELETE", &member, &session, None, None).await.0,
+        204
+    );
+    let event = common::next_event(&verifier, &mut rx, "member.removed").await;
+    assert_eq!(event["data"]["userId"], bob.as_str());
+}

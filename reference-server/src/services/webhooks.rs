@@ -68,6 +68,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "moderation.changed",
     "billing.plan_upgraded",
     "billing.plan_downgraded",
+    "workspace.updated",
+    "member.added",
+    "member.updated",
+    "member.removed",
 ];
 
 /// Delay before each attempt, in seconds, after the previous one failed

@@ -297,14 +297,15 @@ pub(crate) async fn update(
     if !state.store.rename_workspace(&id, &name, now).await? {
         return Err(crate::http::principal::workspace_not_found());
     }
-    state
-        .audit
-        .record(
-            Event::by("workspace.updated", &caller)
-                .subject(&id)
-                .data(json!({ "name": name })),
-        )
-        .await?;
+    announce(
+        &state,
+        &caller,
+        &id,
+        "workspace.updated",
+        &id,
+        json!({ "name": name }),
+    )
+    .await?;
     let ws = load(&state, &id).await?;
     Ok(envelope(view(&ws, caller.role), &rid, now))
 }
@@ -415,14 +416,15 @@ pub(crate) async fn add_member(
         }
         e => e.into(),
     })?;
-    state
-        .audit
-        .record(
-            Event::by("member.added", &caller)
-                .subject(&member.user_id)
-                .data(json!({ "role": member.role })),
-        )
-        .await?;
+    announce(
+        &state,
+        &caller,
+        &id,
+        "member.added",
+        &member.user_id,
+        json!({ "userId": member.user_id, "role": member.role }),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         envelope(member_view(&member), &rid, now),
@@ -513,14 +515,15 @@ pub(crate) async fn update_member(
             .set_member_role(&id, &user_id, role, now)
             .await?,
     )?;
-    state
-        .audit
-        .record(
-            Event::by("member.updated", &caller)
-                .subject(&user_id)
-                .data(json!({ "from": before.role, "to": role })),
-        )
-        .await?;
+    announce(
+        &state,
+        &caller,
+        &id,
+        "member.updated",
+        &user_id,
+        json!({ "userId": user_id, "from": before.role, "to": role }),
+    )
+    .await?;
     let member = state
         .store
         .member(&id, &user_id)
@@ -555,13 +558,34 @@ pub(crate) async fn remove_member(
     caller.require("workspaces.admin")?;
     guard_owner(&state, &caller, &id, &user_id, None).await?;
     let before = changed(state.store.remove_member(&id, &user_id).await?)?;
+    announce(
+        &state,
+        &caller,
+        &id,
+        "member.removed",
+        &user_id,
+        json!({ "userId": user_id, "role": before.role }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A change to workspace `id`: audited in its chain, and sent to its
+/// webhooks with the workspace named.
+async fn announce(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    event: &'static str,
+    subject: &str,
+    data: Value,
+) -> Result<(), ApiError> {
     state
         .audit
-        .record(
-            Event::by("member.removed", &caller)
-                .subject(&user_id)
-                .data(json!({ "role": before.role })),
-        )
+        .record(Event::by(event, caller).subject(subject).data(data.clone()))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut payload = data;
+    payload["workspaceId"] = Value::from(id);
+    state.webhooks.emit(id, event, payload).await?;
+    Ok(())
 }
