@@ -394,11 +394,7 @@ pub(crate) async fn moderate(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    let actor = caller
-        .key_id
-        .as_deref()
-        .or(caller.user.as_deref())
-        .unwrap_or(&caller.workspace);
+    let actor = caller.actor();
     state
         .moderation
         .set(&user.id, body.state, reason, Actor::Operator(actor))

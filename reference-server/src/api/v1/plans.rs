@@ -240,11 +240,7 @@ pub(crate) async fn change(
         )));
     }
     let holder = account(&state, &id).await?;
-    let actor = caller
-        .key_id
-        .as_deref()
-        .or(caller.user.as_deref())
-        .unwrap_or(&caller.workspace);
+    let actor = caller.actor();
     let (_, after) = state
         .plans
         .change(
