@@ -154,3 +154,81 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
         (403, Some("ip_not_allowed"))
     );
 }
+
+/// A call with a bearer credential, in workspace `ws` when given.
+async fn call_in(
+    base: &str,
+    method: &str,
+    path: &str,
+    auth: &str,
+    ws: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {auth}"))
+        .header("content-type", "application/json");
+    if let Some(ws) = ws {
+        req = req.header("x-sigil-workspace", ws);
+    }
+    let bytes = body
+        .map(|b| serde_json::to_vec(&b).unwrap())
+        .unwrap_or_default();
+    let (status, body, _) = common::send(req.body(bytes).unwrap()).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_refusal_is_audited_in_the_workspace_of_the_key() {
+    let s = common::start().await;
+    let (alice, personal_key) = s.account("alice@example.com").await;
+    let full = sigil_server::scopes::preset("full").unwrap();
+    let session = sigil_server::tokens::access_token(
+        &s.state,
+        &sigil_server::tokens::Grant {
+            sub: &alice,
+            client_id: "sigil",
+            scopes: &full,
+            session_type: "user",
+            sid: "sid_test",
+            account: Some(&alice),
+            user: Some(&alice),
+        },
+    )
+    .token;
+    let (status, team) = call_in(
+        &s.base,
+        "POST",
+        "/v1/workspaces",
+        &session,
+        None,
+        Some(json!({ "name": "Team" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{team}");
+    let team = team["data"]["id"].as_str().unwrap().to_owned();
+    let (status, admin) = call_in(
+        &s.base,
+        "POST",
+        "/v1/api-keys",
+        &session,
+        Some(&team),
+        Some(json!({ "name": "admin", "preset": "full" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{admin}");
+    let admin = admin["data"]["key"].as_str().unwrap().to_owned();
+    let (id, fenced) = key_with(&s, &admin, json!(["192.0.2.0/24"])).await;
+    assert_eq!(list(&s.base, &fenced, None).await.0, 403);
+
+    // The team's chain holds the refusal; the creator's own chain does not.
+    let audit = "/v1/audit?type=key.ip_denied";
+    let (status, entries) = call_in(&s.base, "GET", audit, &admin, None, None).await;
+    assert_eq!(status, 200, "{entries}");
+    let entries = entries["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["subject"], id.as_str());
+    let (_, personal) = call_in(&s.base, "GET", audit, &personal_key, None, None).await;
+    assert_eq!(personal["data"], json!([]), "{personal}");
+}

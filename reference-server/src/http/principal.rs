@@ -20,7 +20,7 @@ use crate::core::scopes;
 use crate::error::ApiError;
 use crate::http::client_ip::ClientIp;
 use crate::http::cookies::{cookie, SESSION_COOKIE};
-use crate::services::ip_allowlist;
+use crate::services::key_use::{self, KeyRefusal};
 
 /// The header naming the workspace a user acts in, as `Stripe-Account` does.
 pub const WORKSPACE_HEADER: &str = "x-sigil-workspace";
@@ -131,22 +131,14 @@ pub async fn resolve(
 ) -> Result<Principal, ApiError> {
     let now = state.clock.now();
     if credential.starts_with("sgl_") {
-        if !crypto::is_well_formed_api_key(credential) {
-            return Err(ApiError::invalid_token("malformed API key"));
-        }
-        let key = state
-            .store
-            .api_key_by_hash(&crypto::hash(credential))
+        let key = key_use::present(state.store.as_ref(), &state.audit, credential, ip, now)
             .await?
-            .filter(|k| k.is_active(now))
-            .ok_or_else(|| ApiError::invalid_token("the API key is unknown, revoked or expired"))?;
-        if !ip_allowlist::admits(&state.audit, &key, ip).await? {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "ip_not_allowed",
-                ip_allowlist::REFUSAL,
-            ));
-        }
+            .map_err(|refusal| match refusal {
+                KeyRefusal::IpNotAllowed => {
+                    ApiError::new(StatusCode::FORBIDDEN, "ip_not_allowed", refusal.detail())
+                }
+                _ => ApiError::invalid_token(refusal.detail()),
+            })?;
         return bound(
             parts,
             key.workspace_id,

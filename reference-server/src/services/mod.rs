@@ -6,7 +6,7 @@
 pub mod audit;
 pub mod federated_users;
 pub mod federation;
-pub mod ip_allowlist;
+pub mod key_use;
 pub mod keys;
 pub mod mailbox;
 pub mod metrics;

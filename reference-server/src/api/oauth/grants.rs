@@ -1,6 +1,7 @@
 //! The grants, shared by `/oauth/token` (RFC 6749 shapes) and the seed
 //! endpoints under `/auth` (envelope shapes).
 
+use crate::services::key_use::{self, KeyRefusal};
 use serde_json::json;
 
 use crate::app::state::AppState;
@@ -118,22 +119,17 @@ pub async fn api_key_exchange(
     client: Option<&App>,
     ip: std::net::IpAddr,
 ) -> Result<Outcome, OAuthError> {
-    if !crypto::is_well_formed_api_key(api_key) {
-        return Err(OAuthError::invalid_grant("malformed API key"));
-    }
-    let key = state
-        .store
-        .api_key_by_hash(&crypto::hash(api_key))
+    let now = state.clock.now();
+    let key = key_use::present(state.store.as_ref(), &state.audit, api_key, ip, now)
         .await?
-        .filter(|k| k.is_active(state.clock.now()))
-        .ok_or_else(|| OAuthError::invalid_grant("the API key is unknown, revoked or expired"))?;
-    if !crate::services::ip_allowlist::admits(&state.audit, &key, ip).await? {
-        return Err(OAuthError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "ip_not_allowed",
-            crate::services::ip_allowlist::REFUSAL,
-        ));
-    }
+        .map_err(|refusal| match refusal {
+            KeyRefusal::IpNotAllowed => OAuthError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "ip_not_allowed",
+                refusal.detail(),
+            ),
+            _ => OAuthError::invalid_grant(refusal.detail()),
+        })?;
     if let (Some(bound), Some(app)) = (&key.app_id, client) {
         if bound != &app.id {
             return Err(OAuthError::invalid_grant(
