@@ -4,7 +4,7 @@
 
 mod common;
 
-use sigil_server::store::sqlite::SqliteStore;
+use sigil_server::store::sql::SqlStore;
 use sigil_server::store::workspaces::WorkspaceStore;
 use sigil_server::store::Store;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -30,7 +30,9 @@ async fn single_owner_rows_move_into_personal_workspaces() {
     // The schema up to 0009, from the same files the server embeds.
     let old = dir.0.join("migrations");
     std::fs::create_dir_all(&old).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+    for entry in
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap()
+    {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         if name.as_str() < "0010" {
@@ -78,7 +80,7 @@ async fn single_owner_rows_move_into_personal_workspaces() {
     conn.close().await.unwrap();
 
     // The server opens it and applies 0010.
-    let store = SqliteStore::open(&url, false).await.unwrap();
+    let store = SqlStore::open(&url, false).await.unwrap();
     let mut conn = SqliteConnectOptions::new()
         .filename(dir.0.join("sigil.db"))
         .connect()

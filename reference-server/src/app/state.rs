@@ -9,9 +9,11 @@ use crate::core::clock::Clock;
 use crate::services::keys::Keys;
 use crate::services::metrics::Metrics;
 use crate::services::ratelimit::Limits;
+use crate::store::changes::Change;
 use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
-use crate::store::sqlite::SqliteStore;
+use crate::store::sql::SqlStore;
 use crate::store::{AgentToken, Store, StoreResult};
+use tokio::sync::broadcast;
 
 /// Revoked token ids (access and agent tokens), or blocked agent ids, kept
 /// in memory so verifying a token reads no database; the store has the
@@ -36,6 +38,51 @@ impl Denylist {
             s.remove(jti);
         }
     }
+    /// Replaces the whole set with `ids` (reloaded from the store).
+    pub fn replace(&self, ids: Vec<String>) {
+        let ids: HashSet<String> = ids.into_iter().collect();
+        match self.0.write() {
+            Ok(mut s) => *s = ids,
+            Err(poisoned) => *poisoned.into_inner() = ids,
+        }
+    }
+}
+
+/// Keeps this node's denylists and keyring in step with the store's
+/// [`Change`]s, which on a shared database include other nodes' writes.
+/// Holds the store weakly: the task ends with it.
+fn follow_changes(
+    store: &Arc<dyn Store>,
+    clock: Arc<Clock>,
+    keys: Arc<Keys>,
+    denylist: Arc<Denylist>,
+    blocked_agents: Arc<Denylist>,
+) {
+    let mut changes = store.subscribe_changes();
+    let store = Arc::downgrade(store);
+    tokio::spawn(async move {
+        loop {
+            let change = match changes.recv().await {
+                Ok(change) => change,
+                Err(broadcast::error::RecvError::Lagged(_)) => Change::All,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let Some(store) = store.upgrade() else { return };
+            let reloaded = async {
+                if matches!(change, Change::Revocations | Change::Agents | Change::All) {
+                    denylist.replace(store.revoked_jtis(clock.now()).await?);
+                    blocked_agents.replace(store.blocked_agents().await?);
+                }
+                if matches!(change, Change::SigningKeys | Change::All) {
+                    keys.reload(store.as_ref()).await?;
+                }
+                StoreResult::Ok(())
+            };
+            if let Err(e) = reloaded.await {
+                tracing::error!(error = %e, ?change, "could not reload after a change");
+            }
+        }
+    });
 }
 
 /// Agent-token rows are submitted (awaited): a token is handed out only once
@@ -139,7 +186,7 @@ impl AppState {
     /// Opens the store and loads keys and the denylist.
     pub async fn new(config: Config) -> StoreResult<Self> {
         let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&config.database, config.sqlite_synchronous_full).await?);
+            Arc::new(SqlStore::open(&config.database, config.sqlite_synchronous_full).await?);
         let clock = Arc::new(Clock::default());
         let now = clock.now();
         let keys = Arc::new(Keys::load(store.as_ref(), now).await?);
@@ -153,6 +200,13 @@ impl AppState {
         for id in store.blocked_agents().await? {
             blocked_agents.insert(id);
         }
+        follow_changes(
+            &store,
+            clock.clone(),
+            keys.clone(),
+            denylist.clone(),
+            blocked_agents.clone(),
+        );
         let mut fresh = [0u8; 32];
         getrandom::getrandom(&mut fresh).expect("the operating system's random source failed");
         let pairwise_secret = Arc::new(store.secret("pairwise", fresh.to_vec()).await?);

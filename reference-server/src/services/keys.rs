@@ -98,15 +98,12 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// Loads the keys, creating the first one on a new database.
+    /// Loads the keys, creating the first one on a new database (once, when
+    /// several nodes start together).
     pub async fn load(store: &dyn Store, now: i64) -> StoreResult<Self> {
-        let mut rows = store.signing_keys().await?;
-        if rows.is_empty() {
-            store.rotate_signing_key(&new_key(now)).await?;
-            rows = store.signing_keys().await?;
-        }
+        store.rotate_signing_key(&new_key(now), i64::MIN).await?;
         Ok(Self {
-            ring: RwLock::new(Arc::new(Keyring::from_rows(&rows)?)),
+            ring: RwLock::new(Arc::new(Keyring::from_rows(&store.signing_keys().await?)?)),
             verified: quick_cache::sync::Cache::new(VERIFIED_CACHE),
         })
     }
@@ -170,7 +167,7 @@ impl Keys {
     }
 
     /// Rotates when the current key is older than `max_age_secs`; true when
-    /// it did.
+    /// this call did. Nodes sharing a database rotate once between them.
     pub async fn rotate_if_older(
         &self,
         store: &dyn Store,
@@ -180,13 +177,21 @@ impl Keys {
         if now - self.current().created_at < max_age_secs {
             return Ok(false);
         }
-        self.rotate(store, now).await?;
-        Ok(true)
+        let rotated = store
+            .rotate_signing_key(&new_key(now), now - max_age_secs)
+            .await?;
+        self.reload(store).await?;
+        Ok(rotated)
     }
 
     /// Makes a new key current; the old one stays published.
     pub async fn rotate(&self, store: &dyn Store, now: i64) -> StoreResult<()> {
-        store.rotate_signing_key(&new_key(now)).await?;
+        store.rotate_signing_key(&new_key(now), i64::MAX).await?;
+        self.reload(store).await
+    }
+
+    /// Reads the keys again (after this node or another rotated them).
+    pub async fn reload(&self, store: &dyn Store) -> StoreResult<()> {
         let ring = Arc::new(Keyring::from_rows(&store.signing_keys().await?)?);
         match self.ring.write() {
             Ok(mut w) => *w = ring,

@@ -3,11 +3,12 @@
 //! handler. Secrets arrive here already hashed.
 
 mod cache;
+pub mod changes;
 pub mod error;
 pub mod federation;
 pub mod group_commit;
 pub mod plans;
-pub mod sqlite;
+pub mod sql;
 pub mod trust;
 pub mod webhooks;
 pub mod workspaces;
@@ -522,8 +523,16 @@ pub trait Store:
 
     /// All signing keys, newest first.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
-    /// Adds a signing key and retires the previous current one.
-    async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
+    /// Adds a signing key and retires the previous current one, unless a
+    /// current key was created at or after `stale_before` (another node
+    /// rotated first); true when it rotated. Publishes
+    /// [`changes::Change::SigningKeys`].
+    async fn rotate_signing_key(&self, key: &SigningKeyRow, stale_before: i64)
+        -> StoreResult<bool>;
+
+    /// Changes this node and, on a shared database, the other nodes made
+    /// (see [`changes`]).
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<changes::Change>;
 
     /// Stores an emailed sign-in code by hash; the address's earlier unused
     /// codes stop working, so each code request buys a fresh attempt budget.

@@ -2,10 +2,11 @@
 //! changes and removals check the owner count in the same write
 //! transaction, so two concurrent demotions cannot leave no owner.
 
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{conflict, SqliteStore};
+use super::dialect::Lock;
+use super::{conflict, SqlStore};
 use crate::core::roles::Role;
 use crate::store::workspaces::{Member, MemberChange, Workspace, WorkspaceStore};
 use crate::store::{StoreError, StoreResult};
@@ -14,23 +15,23 @@ const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.owner_id, w.personal, w.created
 const MEMBER_SELECT: &str = "SELECT m.workspace_id, m.user_id, u.email, m.role, m.created_at, \
      m.updated_at FROM workspace_members m JOIN users u ON u.id = m.user_id";
 
-fn workspace_from(row: &SqliteRow) -> StoreResult<Workspace> {
+fn workspace_from(row: &AnyRow) -> StoreResult<Workspace> {
     Ok(Workspace {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         owner_id: row.try_get("owner_id")?,
-        personal: row.try_get("personal")?,
+        personal: super::flag(row, "personal")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-fn role_from(row: &SqliteRow) -> StoreResult<Role> {
+fn role_from(row: &AnyRow) -> StoreResult<Role> {
     let role: String = row.try_get("role")?;
     Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("member role {role:?}")))
 }
 
-fn member_from(row: &SqliteRow) -> StoreResult<Member> {
+fn member_from(row: &AnyRow) -> StoreResult<Member> {
     Ok(Member {
         workspace_id: row.try_get("workspace_id")?,
         user_id: row.try_get("user_id")?,
@@ -43,12 +44,12 @@ fn member_from(row: &SqliteRow) -> StoreResult<Member> {
 
 /// Inserts a workspace and its creator as owner, inside `tx`.
 pub(super) async fn insert_workspace(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     ws: &Workspace,
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, name, owner_id, personal, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&ws.id)
     .bind(&ws.name)
@@ -61,7 +62,7 @@ pub(super) async fn insert_workspace(
     .map_err(conflict)?;
     sqlx::query(
         "INSERT INTO workspace_members (workspace_id, user_id, role, created_at, updated_at) \
-         VALUES (?, ?, 'owner', ?, ?)",
+         VALUES ($1, $2, 'owner', $3, $4)",
     )
     .bind(&ws.id)
     .bind(&ws.owner_id)
@@ -73,15 +74,15 @@ pub(super) async fn insert_workspace(
     Ok(())
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// The member and, when it is an owner, whether it is the only one.
     async fn member_in(
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         workspace_id: &str,
         user_id: &str,
     ) -> StoreResult<Option<(Member, bool)>> {
         let Some(row) = sqlx::query(&format!(
-            "{MEMBER_SELECT} WHERE m.workspace_id = ? AND m.user_id = ?"
+            "{MEMBER_SELECT} WHERE m.workspace_id = $1 AND m.user_id = $2"
         ))
         .bind(workspace_id)
         .bind(user_id)
@@ -92,7 +93,7 @@ impl SqliteStore {
         };
         let member = member_from(&row)?;
         let owners: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ? AND role = 'owner'",
+            "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'owner'",
         )
         .bind(workspace_id)
         .fetch_one(&mut *tx)
@@ -103,7 +104,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl WorkspaceStore for SqliteStore {
+impl WorkspaceStore for SqlStore {
     async fn create_workspace(&self, ws: &Workspace) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         insert_workspace(&mut tx, ws).await?;
@@ -113,7 +114,7 @@ impl WorkspaceStore for SqliteStore {
 
     async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
         sqlx::query(&format!(
-            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = ?"
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -124,7 +125,7 @@ impl WorkspaceStore for SqliteStore {
     }
 
     async fn rename_workspace(&self, id: &str, name: &str, at: i64) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE workspaces SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(name)
             .bind(at)
             .bind(id)
@@ -136,7 +137,7 @@ impl WorkspaceStore for SqliteStore {
     async fn workspaces_of(&self, user_id: &str) -> StoreResult<Vec<(Workspace, Role)>> {
         sqlx::query(&format!(
             "SELECT {WORKSPACE_COLUMNS}, m.role FROM workspaces w \
-             JOIN workspace_members m ON m.workspace_id = w.id WHERE m.user_id = ? \
+             JOIN workspace_members m ON m.workspace_id = w.id WHERE m.user_id = $1 \
              ORDER BY w.personal DESC, w.created_at, w.id"
         ))
         .bind(user_id)
@@ -149,7 +150,7 @@ impl WorkspaceStore for SqliteStore {
 
     async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
         sqlx::query(&format!(
-            "{MEMBER_SELECT} WHERE m.workspace_id = ? AND m.user_id = ?"
+            "{MEMBER_SELECT} WHERE m.workspace_id = $1 AND m.user_id = $2"
         ))
         .bind(workspace_id)
         .bind(user_id)
@@ -162,7 +163,7 @@ impl WorkspaceStore for SqliteStore {
 
     async fn members(&self, workspace_id: &str) -> StoreResult<Vec<Member>> {
         sqlx::query(&format!(
-            "{MEMBER_SELECT} WHERE m.workspace_id = ? ORDER BY m.created_at, m.user_id"
+            "{MEMBER_SELECT} WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id"
         ))
         .bind(workspace_id)
         .fetch_all(&self.pool)
@@ -175,7 +176,7 @@ impl WorkspaceStore for SqliteStore {
     async fn add_member(&self, member: &Member) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, role, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&member.workspace_id)
         .bind(&member.user_id)
@@ -195,7 +196,7 @@ impl WorkspaceStore for SqliteStore {
         role: Role,
         at: i64,
     ) -> StoreResult<MemberChange> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.serialized_tx(Lock::Members).await?;
         let Some((member, last_owner)) = Self::member_in(&mut tx, workspace_id, user_id).await?
         else {
             return Ok(MemberChange::NotFound);
@@ -204,8 +205,8 @@ impl WorkspaceStore for SqliteStore {
             return Ok(MemberChange::LastOwner);
         }
         sqlx::query(
-            "UPDATE workspace_members SET role = ?, updated_at = ? \
-             WHERE workspace_id = ? AND user_id = ?",
+            "UPDATE workspace_members SET role = $1, updated_at = $2 \
+             WHERE workspace_id = $3 AND user_id = $4",
         )
         .bind(role.as_str())
         .bind(at)
@@ -218,7 +219,7 @@ impl WorkspaceStore for SqliteStore {
     }
 
     async fn remove_member(&self, workspace_id: &str, user_id: &str) -> StoreResult<MemberChange> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.serialized_tx(Lock::Members).await?;
         let Some((member, last_owner)) = Self::member_in(&mut tx, workspace_id, user_id).await?
         else {
             return Ok(MemberChange::NotFound);
@@ -226,7 +227,7 @@ impl WorkspaceStore for SqliteStore {
         if last_owner {
             return Ok(MemberChange::LastOwner);
         }
-        sqlx::query("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
+        sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
             .bind(workspace_id)
             .bind(user_id)
             .execute(&mut *tx)

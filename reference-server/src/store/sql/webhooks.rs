@@ -1,9 +1,10 @@
 //! SQLite side of [`WebhookStore`]: endpoints and the delivery outbox.
 
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{SqliteStore, WORKSPACE_OWNER};
+use super::{SqlStore, WORKSPACE_OWNER};
+use crate::store::changes::Change;
 use crate::store::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner, WebhookStore};
 use crate::store::{StoreError, StoreResult};
 
@@ -12,7 +13,7 @@ const ENDPOINT_COLUMNS: &str = "id, workspace_id, app_id, url, events, descripti
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, payload, status, attempts, \
      next_attempt_ms, last_status, last_error, last_attempt_ms, delivered_at_ms, created_at";
 
-fn endpoint_from(row: &SqliteRow) -> StoreResult<Endpoint> {
+fn endpoint_from(row: &AnyRow) -> StoreResult<Endpoint> {
     let events: String = row.try_get("events")?;
     Ok(Endpoint {
         id: row.try_get("id")?,
@@ -32,7 +33,7 @@ fn endpoint_from(row: &SqliteRow) -> StoreResult<Endpoint> {
     })
 }
 
-fn delivery_from(row: &SqliteRow) -> StoreResult<Delivery> {
+fn delivery_from(row: &AnyRow) -> StoreResult<Delivery> {
     Ok(Delivery {
         id: row.try_get("id")?,
         endpoint_id: row.try_get("endpoint_id")?,
@@ -51,11 +52,11 @@ fn delivery_from(row: &SqliteRow) -> StoreResult<Delivery> {
 }
 
 #[async_trait::async_trait]
-impl WebhookStore for SqliteStore {
+impl WebhookStore for SqlStore {
     async fn create_webhook(&self, e: &Endpoint) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}, owner_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {WORKSPACE_OWNER})"
         ))
         .bind(&e.id)
         .bind(&e.workspace_id)
@@ -70,16 +71,15 @@ impl WebhookStore for SqliteStore {
         .bind(&e.disabled_reason)
         .bind(e.created_at)
         .bind(e.updated_at)
-        .bind(&e.workspace_id)
         .execute(&self.writer)
         .await?;
-        self.subscribed.invalidate();
+        self.publish(Change::Webhooks).await;
         Ok(())
     }
 
     async fn webhook(&self, id: &str) -> StoreResult<Option<Endpoint>> {
         sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?"
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -91,7 +91,7 @@ impl WebhookStore for SqliteStore {
 
     async fn webhooks_of(&self, owner: Owner<'_>) -> StoreResult<Vec<Endpoint>> {
         sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = ? AND app_id IS ? \
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND app_id IS NOT DISTINCT FROM $2 \
              ORDER BY created_at DESC, id"
         ))
         .bind(owner.workspace)
@@ -105,14 +105,14 @@ impl WebhookStore for SqliteStore {
 
     async fn delete_webhook(&self, id: &str, owner: Owner<'_>) -> StoreResult<bool> {
         let done = sqlx::query(
-            "DELETE FROM webhook_endpoints WHERE id = ? AND workspace_id = ? AND app_id IS ?",
+            "DELETE FROM webhook_endpoints WHERE id = $1 AND workspace_id = $2 AND app_id IS NOT DISTINCT FROM $3",
         )
         .bind(id)
         .bind(owner.workspace)
         .bind(owner.app)
         .execute(&self.writer)
         .await?;
-        self.subscribed.invalidate();
+        self.publish(Change::Webhooks).await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -125,8 +125,8 @@ impl WebhookStore for SqliteStore {
         at: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = ?, \
-             secret = ?, updated_at = ? WHERE id = ? AND workspace_id = ? AND app_id IS ?",
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = $1, \
+             secret = $2, updated_at = $3 WHERE id = $4 AND workspace_id = $5 AND app_id IS NOT DISTINCT FROM $6",
         )
         .bind(previous_expires_at)
         .bind(secret)
@@ -136,15 +136,15 @@ impl WebhookStore for SqliteStore {
         .bind(owner.app)
         .execute(&self.writer)
         .await?;
-        self.subscribed.invalidate();
+        self.publish(Change::Webhooks).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn disable_webhook(&self, id: &str, reason: &str, at: i64) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? \
-             WHERE id = ? AND disabled_at IS NULL",
+            "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2, updated_at = $3 \
+             WHERE id = $4 AND disabled_at IS NULL",
         )
         .bind(at)
         .bind(reason)
@@ -153,8 +153,8 @@ impl WebhookStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, next_attempt_ms = NULL \
-             WHERE endpoint_id = ? AND status = ?",
+            "UPDATE webhook_deliveries SET status = $1, next_attempt_ms = NULL \
+             WHERE endpoint_id = $2 AND status = $3",
         )
         .bind(status::STOPPED)
         .bind(id)
@@ -162,7 +162,7 @@ impl WebhookStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.subscribed.invalidate();
+        self.publish(Change::Webhooks).await;
         Ok(())
     }
 
@@ -180,16 +180,16 @@ impl WebhookStore for SqliteStore {
             owner.app.map(str::to_owned),
             event_type.to_owned(),
         );
-        if self.subscribed.get(&key) == Some(false) {
+        if self.caches.subscribed.get(&key) == Some(false) {
             return Ok(0);
         }
-        let generation = self.subscribed.generation();
+        let generation = self.caches.subscribed.generation();
         let mut tx = self.write_tx().await?;
-        let endpoints: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM webhook_endpoints e WHERE workspace_id = ? \
-             AND (app_id IS NULL OR app_id = ?) AND disabled_at IS NULL \
-             AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value IN (?, '*'))",
-        )
+        let endpoints: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM webhook_endpoints e WHERE workspace_id = $1 \
+             AND (app_id IS NULL OR app_id = $2) AND disabled_at IS NULL AND {}",
+            self.dialect.subscribes()
+        ))
         .bind(owner.workspace)
         .bind(owner.app)
         .bind(event_type)
@@ -198,7 +198,7 @@ impl WebhookStore for SqliteStore {
         for endpoint in &endpoints {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, \
-                 status, attempts, next_attempt_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                 status, attempts, next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
             )
             .bind(crate::core::crypto::new_id("dlv_"))
             .bind(endpoint)
@@ -212,7 +212,8 @@ impl WebhookStore for SqliteStore {
             .await?;
         }
         tx.commit().await?;
-        self.subscribed
+        self.caches
+            .subscribed
             .insert(generation, key, !endpoints.is_empty());
         Ok(endpoints.len())
     }
@@ -226,29 +227,21 @@ impl WebhookStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
         let skip = serde_json::to_string(skip_endpoints).unwrap_or_else(|_| "[]".into());
+        // The status and due time are checked again on the row itself: a
+        // claim that committed meanwhile moved it out of reach.
         sqlx::query(&format!(
-            "UPDATE webhook_deliveries SET next_attempt_ms = ? WHERE id IN ( \
-               SELECT id FROM ( \
-                 SELECT id, next_attempt_ms, ROW_NUMBER() OVER \
-                   (PARTITION BY endpoint_id ORDER BY next_attempt_ms, id) AS rn \
-                 FROM ( \
-                   SELECT id, endpoint_id, next_attempt_ms FROM webhook_deliveries \
-                   WHERE status = ? AND next_attempt_ms <= ? \
-                     AND endpoint_id NOT IN (SELECT value FROM json_each(?)) \
-                   ORDER BY next_attempt_ms LIMIT ? \
-                 ) \
-               ) WHERE rn <= ? ORDER BY next_attempt_ms, id LIMIT ? \
-             ) RETURNING {DELIVERY_COLUMNS}"
+            "UPDATE webhook_deliveries SET next_attempt_ms = $1 \
+             WHERE id IN ({}) AND status = $2 AND next_attempt_ms <= $3 \
+             RETURNING {DELIVERY_COLUMNS}",
+            self.dialect.due_deliveries()
         ))
         .bind(lease_until_ms)
         .bind(status::PENDING)
         .bind(now_ms)
         .bind(skip)
-        // Only the earliest due rows are ranked, so a claim costs the same
-        // with a backlog of millions as with a few.
-        .bind(i64::from(limit.saturating_mul(per_endpoint)))
         .bind(i64::from(per_endpoint))
         .bind(i64::from(limit))
+        .bind(i64::from(limit.saturating_mul(per_endpoint)))
         .fetch_all(&self.writer)
         .await?
         .iter()
@@ -258,7 +251,7 @@ impl WebhookStore for SqliteStore {
 
     async fn next_webhook_due(&self) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT MIN(next_attempt_ms) FROM webhook_deliveries WHERE status = ?",
+            "SELECT MIN(next_attempt_ms) FROM webhook_deliveries WHERE status = $1",
         )
         .bind(status::PENDING)
         .fetch_one(&self.pool)
@@ -267,10 +260,10 @@ impl WebhookStore for SqliteStore {
 
     async fn record_webhook_attempt(&self, id: &str, r: &AttemptRecord) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_ms = ?, \
-             last_status = ?, last_error = ?, last_attempt_ms = ?, \
-             delivered_at_ms = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at_ms END \
-             WHERE id = ? AND status = ?",
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, \
+             last_status = $4, last_error = $5, last_attempt_ms = $6, \
+             delivered_at_ms = CASE WHEN $7 = 'delivered' THEN $8 ELSE delivered_at_ms END \
+             WHERE id = $9 AND status = $10",
         )
         .bind(r.status)
         .bind(r.attempts)
@@ -293,8 +286,8 @@ impl WebhookStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
         sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = ? \
-             ORDER BY created_at DESC, rowid DESC LIMIT ?"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = $1 \
+             ORDER BY created_at DESC, rowid DESC LIMIT $2"
         ))
         .bind(endpoint_id)
         .bind(i64::from(limit))
@@ -312,8 +305,8 @@ impl WebhookStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_ms = ? \
-             WHERE id = ? AND endpoint_id = ?",
+            "UPDATE webhook_deliveries SET status = $1, attempts = 0, next_attempt_ms = $2 \
+             WHERE id = $3 AND endpoint_id = $4",
         )
         .bind(status::PENDING)
         .bind(now_ms)

@@ -2,12 +2,12 @@
 
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::store::federation::{CodeUse, FederationStore, PendingLogin, ProviderCode};
 use crate::store::StoreResult;
 
 #[async_trait::async_trait]
-impl FederationStore for SqliteStore {
+impl FederationStore for SqlStore {
     async fn insert_pending_login(
         &self,
         state_hash: &[u8],
@@ -15,7 +15,7 @@ impl FederationStore for SqliteStore {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO provider_logins (state_hash, provider, app_id, redirect_uri, app_state, \
-             scope, nonce, code_verifier, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             scope, nonce, code_verifier, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(state_hash)
         .bind(&login.provider)
@@ -32,7 +32,7 @@ impl FederationStore for SqliteStore {
     }
 
     async fn take_pending_login(&self, state_hash: &[u8]) -> StoreResult<Option<PendingLogin>> {
-        let row = sqlx::query("DELETE FROM provider_logins WHERE state_hash = ? RETURNING *")
+        let row = sqlx::query("DELETE FROM provider_logins WHERE state_hash = $1 RETURNING *")
             .bind(state_hash)
             .fetch_optional(&self.writer)
             .await?;
@@ -51,7 +51,7 @@ impl FederationStore for SqliteStore {
 
     async fn linked_user(&self, issuer: &str, subject: &str) -> StoreResult<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT user_id FROM federated_identities WHERE issuer = ? AND subject = ?",
+            "SELECT user_id FROM federated_identities WHERE issuer = $1 AND subject = $2",
         )
         .bind(issuer)
         .bind(subject)
@@ -68,7 +68,7 @@ impl FederationStore for SqliteStore {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO federated_identities (issuer, subject, user_id, created_at) \
-             VALUES (?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(issuer)
         .bind(subject)
@@ -83,7 +83,7 @@ impl FederationStore for SqliteStore {
     async fn insert_provider_code(&self, hash: &[u8], code: &ProviderCode) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO provider_codes (code_hash, app_id, user_id, provider, scope, new_user, \
-             family_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             family_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(hash)
         .bind(&code.app_id)
@@ -101,7 +101,7 @@ impl FederationStore for SqliteStore {
     async fn use_provider_code(&self, hash: &[u8], at: i64) -> StoreResult<CodeUse> {
         // One statement, so two racing exchanges cannot both find it unspent.
         let row = sqlx::query(
-            "UPDATE provider_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL \
+            "UPDATE provider_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
              RETURNING *",
         )
         .bind(at)
@@ -110,7 +110,7 @@ impl FederationStore for SqliteStore {
         .await?;
         let Some(row) = row else {
             let spent: Option<String> =
-                sqlx::query_scalar("SELECT family_id FROM provider_codes WHERE code_hash = ?")
+                sqlx::query_scalar("SELECT family_id FROM provider_codes WHERE code_hash = $1")
                     .bind(hash)
                     .fetch_optional(&self.writer)
                     .await?;
@@ -125,7 +125,7 @@ impl FederationStore for SqliteStore {
             user_id: row.try_get("user_id")?,
             provider: row.try_get("provider")?,
             scope: row.try_get("scope")?,
-            new_user: row.try_get("new_user")?,
+            new_user: super::flag(&row, "new_user")?,
             family_id: row.try_get("family_id")?,
             expires_at: row.try_get("expires_at")?,
         }))

@@ -3,18 +3,19 @@
 
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::core::trust::ModerationState;
+use crate::store::changes::Change;
 use crate::store::trust::{Moderation, Report, TrustStore};
 use crate::store::{StoreError, StoreResult};
 
 #[async_trait::async_trait]
-impl TrustStore for SqliteStore {
+impl TrustStore for SqlStore {
     async fn moderation(&self, user_id: &str) -> StoreResult<Option<Moderation>> {
-        self.moderation
+        self.caches.moderation
             .get_or_load(user_id, || async {
                 let row = sqlx::query(
-                    "SELECT state, reason, automatic, updated_at FROM moderation WHERE user_id = ?",
+                    "SELECT state, reason, automatic, updated_at FROM moderation WHERE user_id = $1",
                 )
                 .bind(user_id)
                 .fetch_optional(&self.pool)
@@ -26,7 +27,7 @@ impl TrustStore for SqliteStore {
                             StoreError::Corrupt(format!("moderation state {state}"))
                         })?,
                         reason: r.try_get("reason")?,
-                        automatic: r.try_get::<i64, _>("automatic")? != 0,
+                        automatic: super::flag(&r, "automatic")?,
                         updated_at: r.try_get("updated_at")?,
                     })
                 })
@@ -38,25 +39,25 @@ impl TrustStore for SqliteStore {
     async fn set_moderation(&self, user_id: &str, m: &Moderation) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO moderation (user_id, state, reason, automatic, updated_at) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
              state = excluded.state, reason = excluded.reason, \
              automatic = excluded.automatic, updated_at = excluded.updated_at",
         )
         .bind(user_id)
         .bind(m.state.as_str())
         .bind(&m.reason)
-        .bind(i64::from(m.automatic))
+        .bind(m.automatic)
         .bind(m.updated_at)
         .execute(&self.writer)
         .await?;
-        self.moderation.invalidate();
+        self.publish(Change::Moderation).await;
         Ok(())
     }
 
     async fn add_report(&self, r: &Report) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO reports (id, user_id, app_id, reporter_account, reason, details, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&r.id)
         .bind(&r.user_id)
@@ -73,7 +74,7 @@ impl TrustStore for SqliteStore {
     async fn report_counts(&self, user_id: &str, since: i64) -> StoreResult<(u64, u64)> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, COUNT(DISTINCT reporter_account) AS accounts \
-             FROM reports WHERE user_id = ? AND created_at >= ?",
+             FROM reports WHERE user_id = $1 AND created_at >= $2",
         )
         .bind(user_id)
         .bind(since)

@@ -1,26 +1,33 @@
-//! SQLite storage with versioned sqlx migrations, in WAL mode.
+//! SQL storage: one set of queries for SQLite and PostgreSQL.
 //!
-//! Durability is set by `--sqlite-synchronous`. `normal` (the default) makes a
-//! commit durable against a process crash, the guarantee SYSTEM.md asks for
-//! (`kill -9`): the WAL frame is written before the commit returns, and only
-//! an OS crash or power loss can lose the last commits. `full` also fsyncs
-//! every commit, for power-loss safety, at a large cost to write throughput
-//! (every token issuance appends to the audit chain).
+//! Every statement is written once, in the SQL both engines accept
+//! (`$1` placeholders, `ON CONFLICT`, `IS NOT DISTINCT FROM`), and runs
+//! through sqlx's `Any` driver. What really differs lives in
+//! [`dialect`]: the migrations directory, how a write transaction
+//! serializes, and the few statements one engine spells differently.
+//!
+//! SQLite durability is set by `--sqlite-synchronous`. `normal` (the
+//! default) makes a commit durable against a process crash, the guarantee
+//! SYSTEM.md asks for (`kill -9`): the WAL frame is written before the commit
+//! returns, and only an OS crash or power loss can lose the last commits.
+//! `full` also fsyncs every commit, for power-loss safety, at a large cost to
+//! write throughput (every token issuance appends to the audit chain).
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
 
 use super::cache::CoherentCache;
+use super::changes::{Change, ChangeFeed};
 use super::{
     Agent, AgentStatus, AgentToken, ApiKey, App, AppMessage, AppSubject, AuditEntry, AuditFilter,
     AuthorizationCode, CapToken, CodeIssue, Domain, IdempotentResponse, NewAuditEvent,
     RefreshToken, RefreshUse, SigningKeyRow, Store, StoreError, StoreResult, User,
 };
+use dialect::Dialect;
 
+pub mod dialect;
 mod federation;
 mod plans;
 mod trust;
@@ -33,128 +40,198 @@ const LOOKUP_CACHE: usize = 4096;
 /// `(account, app context, event type)` of an emitted event.
 type SubscriptionKey = (String, Option<String>, String);
 
-/// A SQLite-backed [`Store`].
+/// A [`Store`] on SQLite or PostgreSQL.
 ///
 /// App, API-key and agent lookups and each account's active policies (every
 /// client authentication, API-key request and agent-token issuance) are
-/// cached in memory. SQLite is a single-process backend, so every write
-/// passes through this value and clears the cache: a revoked key is refused
-/// on the very next request. A backend shared by several nodes must not copy
-/// this without a cross-node invalidation.
+/// cached in memory. Every write clears the caches it affects through
+/// [`ChangeFeed::publish`], which on PostgreSQL also tells every other node
+/// sharing the database (`NOTIFY`), so a key revoked on one node is refused
+/// on all of them.
 #[derive(Clone)]
-pub struct SqliteStore {
-    /// Readers (WAL: they never wait for the writer).
-    pool: SqlitePool,
-    /// The one write connection. Writers queue for it in the pool (async,
-    /// first come first served) instead of in SQLite's busy handler, which
-    /// sleeps and retries and makes contended writes take seconds.
-    writer: SqlitePool,
-    /// For `:memory:`, a connection nobody uses, held so the database lives
-    /// as long as the store: it lasts only while one connection is open, and
-    /// the pool closes a connection whose query was cancelled mid-flight (a
-    /// client that hung up). Without it, the next connection would open a
-    /// fresh, empty database.
-    _keep_alive: Option<Arc<std::sync::Mutex<sqlx::SqliteConnection>>>,
-    apps: Arc<CoherentCache<String, Option<App>>>,
-    keys: Arc<CoherentCache<Vec<u8>, Option<ApiKey>>>,
-    agents: Arc<CoherentCache<String, Option<Agent>>>,
-    active_policies: Arc<CoherentCache<String, Vec<super::Policy>>>,
+pub struct SqlStore {
+    /// Readers (SQLite in WAL mode: they never wait for the writer).
+    pool: AnyPool,
+    /// Writers. On SQLite one connection, so writers queue for it in the
+    /// pool (async, first come first served) instead of in SQLite's busy
+    /// handler, which sleeps and retries and makes contended writes take
+    /// seconds. On PostgreSQL the same pool as the readers.
+    writer: AnyPool,
+    dialect: Dialect,
+    /// For an in-memory SQLite database, a connection nobody uses, held so
+    /// the database lives as long as the store: it lasts only while one
+    /// connection is open, and the pool closes a connection whose query was
+    /// cancelled mid-flight (a client that hung up).
+    _keep_alive: Option<Arc<tokio::sync::Mutex<sqlx::AnyConnection>>>,
+    caches: Arc<Caches>,
+    changes: ChangeFeed,
+}
+
+/// The lookup caches, cleared by [`Change`]s from this node or another.
+pub(crate) struct Caches {
+    apps: CoherentCache<String, Option<App>>,
+    keys: CoherentCache<Vec<u8>, Option<ApiKey>>,
+    agents: CoherentCache<String, Option<Agent>>,
+    active_policies: CoherentCache<String, Vec<super::Policy>>,
     /// Whether `(account, app context, event type)` has a subscribed,
     /// enabled webhook endpoint: most events of most accounts have none, and
     /// then emitting needs no write transaction.
-    subscribed: Arc<CoherentCache<SubscriptionKey, bool>>,
+    subscribed: CoherentCache<SubscriptionKey, bool>,
     /// Users' moderation states (read on every token issuance).
-    moderation: Arc<CoherentCache<String, Option<super::trust::Moderation>>>,
+    moderation: CoherentCache<String, Option<super::trust::Moderation>>,
     /// Holders' plans (read on every agent creation and token issuance).
-    plans: Arc<CoherentCache<super::plans::Holder, Option<super::plans::Plan>>>,
+    plans: CoherentCache<super::plans::Holder, Option<super::plans::Plan>>,
 }
 
-impl std::fmt::Debug for SqliteStore {
+impl Caches {
+    fn new() -> Self {
+        Self {
+            apps: CoherentCache::new(LOOKUP_CACHE),
+            keys: CoherentCache::new(LOOKUP_CACHE),
+            agents: CoherentCache::new(LOOKUP_CACHE),
+            active_policies: CoherentCache::new(LOOKUP_CACHE),
+            subscribed: CoherentCache::new(LOOKUP_CACHE),
+            moderation: CoherentCache::new(LOOKUP_CACHE),
+            plans: CoherentCache::new(LOOKUP_CACHE),
+        }
+    }
+
+    /// Forgets what `change` may have made stale.
+    pub(crate) fn apply(&self, change: Change) {
+        match change {
+            Change::Apps => {
+                self.apps.invalidate();
+                self.keys.invalidate();
+                self.subscribed.invalidate();
+            }
+            Change::Keys => self.keys.invalidate(),
+            Change::Agents => self.agents.invalidate(),
+            Change::Policies => self.active_policies.invalidate(),
+            Change::Webhooks => self.subscribed.invalidate(),
+            Change::Moderation => self.moderation.invalidate(),
+            Change::Plans => self.plans.invalidate(),
+            Change::Revocations | Change::SigningKeys => {}
+            Change::All => {
+                for c in Change::CACHED {
+                    self.apply(c);
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("pool", &self.pool)
-            .field("cached_apps", &self.apps.len())
-            .field("cached_keys", &self.keys.len())
-            .field("cached_agents", &self.agents.len())
-            .field("cached_policy_sets", &self.active_policies.len())
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect)
+            .field("cached_apps", &self.caches.apps.len())
+            .field("cached_keys", &self.caches.keys.len())
+            .field("cached_agents", &self.caches.agents.len())
+            .field("cached_policy_sets", &self.caches.active_policies.len())
             .finish()
     }
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database at `url`
-    /// (`sqlite://path.db` or `sqlite::memory:`).
-    pub async fn open(url: &str, synchronous_full: bool) -> StoreResult<Self> {
-        let memory = url.contains(":memory:");
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
+impl SqlStore {
+    /// Opens and migrates the database at `url`: `sqlite://path.db`,
+    /// `sqlite::memory:` or `postgres://…`.
+    pub async fn open(url: &str, sqlite_synchronous_full: bool) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of(url)?;
+        let url = dialect.connect_url(url);
+        let pragmas = dialect.session_setup(&url, sqlite_synchronous_full);
+        let options = move || {
+            let pragmas = pragmas.clone();
+            AnyPoolOptions::new().after_connect(move |conn, _| {
+                let pragmas = pragmas.clone();
+                Box::pin(async move {
+                    if !pragmas.is_empty() {
+                        sqlx::Executor::execute(conn, pragmas.as_str()).await?;
+                    }
+                    Ok(())
+                })
             })
-            .synchronous(if synchronous_full {
-                SqliteSynchronous::Full
-            } else {
-                SqliteSynchronous::Normal
-            })
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        // sqlx names each `:memory:` database and shares it between the
-        // connections of these options; one held aside keeps it alive.
-        let keep_alive = if memory {
-            Some(Arc::new(std::sync::Mutex::new(
-                sqlx::ConnectOptions::connect(&options).await?,
-            )))
-        } else {
-            None
         };
-        // The pool's own connection may be replaced; writes stay on one.
-        let pool = if memory {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(8)
-        }
-        .connect_with(options.clone())
-        .await?;
-        let writer = if memory {
-            pool.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await?
+        let (pool, writer, keep_alive) = match dialect {
+            Dialect::Sqlite if dialect::is_memory(&url) => {
+                // One pool; a connection held aside keeps the database.
+                let pool = options()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect(&url)
+                    .await?;
+                let keep = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
+                (
+                    pool.clone(),
+                    pool,
+                    Some(Arc::new(tokio::sync::Mutex::new(keep))),
+                )
+            }
+            Dialect::Sqlite => {
+                let writer = options().max_connections(1).connect(&url).await?;
+                let pool = options().max_connections(8).connect(&url).await?;
+                (pool, writer, None)
+            }
+            Dialect::Postgres => {
+                let pool = options()
+                    .max_connections(16)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .connect(&url)
+                    .await?;
+                (pool.clone(), pool, None)
+            }
         };
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        dialect.migrate(&writer).await?;
+        let caches = Arc::new(Caches::new());
+        let changes = ChangeFeed::start(dialect, &url, writer.clone(), caches.clone()).await?;
         Ok(Self {
             pool,
             writer,
+            dialect,
             _keep_alive: keep_alive,
-            apps: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            keys: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            agents: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            active_policies: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            subscribed: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            moderation: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
-            plans: Arc::new(CoherentCache::new(LOOKUP_CACHE)),
+            caches,
+            changes,
         })
+    }
+
+    /// A write transaction (see [`Dialect::begin_write`]).
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.writer.begin_with(self.dialect.begin_write()).await?)
+    }
+
+    /// A [`Self::write_tx`] that also holds `lock`, for a transaction that
+    /// reads what it then writes (the audit chain's head, a workspace's
+    /// owners, the current signing key).
+    async fn serialized_tx(
+        &self,
+        lock: dialect::Lock,
+    ) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.write_tx().await?;
+        if let Some(statement) = self.dialect.lock(lock) {
+            sqlx::query(&statement).execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
+    /// Clears the caches `change` touches here and on every other node.
+    async fn publish(&self, change: Change) {
+        self.changes.publish(change).await;
     }
 }
 
-impl SqliteStore {
-    /// A write transaction holding SQLite's write lock from `BEGIN`. A
-    /// deferred transaction that reads before it writes cannot wait for the
-    /// lock: when another connection wrote meanwhile, its upgrade fails at
-    /// once with SQLITE_BUSY, whatever the busy timeout. Taking the lock at
-    /// `BEGIN` waits (up to the busy timeout) instead, and the transaction's
-    /// reads see the latest committed state.
-    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+/// Reads a 0/1 flag: SQLite stores an integer, PostgreSQL a boolean.
+fn flag(row: &AnyRow, column: &str) -> StoreResult<bool> {
+    match row.try_get::<bool, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
     }
+}
+
+/// The current UNIX time, for rows stamped by the database itself.
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn json_list(text: &str) -> StoreResult<Vec<String>> {
@@ -190,9 +267,9 @@ pub(super) fn conflict(e: sqlx::Error) -> StoreError {
 }
 
 const IDEMPOTENT_SELECT: &str =
-    "SELECT request_hash, status, response FROM idempotency_keys WHERE app_id = ? AND key = ?";
+    "SELECT request_hash, status, response FROM idempotency_keys WHERE app_id = $1 AND key = $2";
 
-fn idempotent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IdempotentResponse> {
+fn idempotent_from(row: &AnyRow) -> StoreResult<IdempotentResponse> {
     let status: i64 = row.try_get("status")?;
     Ok(IdempotentResponse {
         request_hash: row.try_get("request_hash")?,
@@ -202,7 +279,7 @@ fn idempotent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IdempotentRespo
     })
 }
 
-fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
+fn user_from(row: &AnyRow) -> StoreResult<User> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
@@ -211,21 +288,21 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
     })
 }
 
-fn app_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<App> {
+fn app_from(row: &AnyRow) -> StoreResult<App> {
     Ok(App {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         redirect_uris: json_list(row.try_get("redirect_uris")?)?,
         allowed_origins: json_list(row.try_get("allowed_origins")?)?,
-        is_public: row.try_get("is_public")?,
+        is_public: flag(row, "is_public")?,
         secret_hash: row.try_get("secret_hash")?,
         scopes: scopes(row.try_get("scopes")?),
         created_at: row.try_get("created_at")?,
     })
 }
 
-fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
+fn agent_from(row: &AnyRow) -> StoreResult<Agent> {
     let status: String = row.try_get("status")?;
     Ok(Agent {
         id: row.try_get("id")?,
@@ -240,7 +317,7 @@ fn agent_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Agent> {
     })
 }
 
-fn domain_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Domain> {
+fn domain_from(row: &AnyRow) -> StoreResult<Domain> {
     Ok(Domain {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
@@ -256,7 +333,7 @@ const DOMAIN_COLUMNS: &str = "id, workspace_id, domain, challenge, created_at, v
 const AGENT_COLUMNS: &str =
     "id, workspace_id, name, description, public_key, status, created_at, updated_at";
 
-fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
+fn key_from(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
@@ -277,7 +354,7 @@ fn key_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ApiKey> {
     })
 }
 
-fn refresh_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<RefreshToken> {
+fn refresh_from(row: &AnyRow) -> StoreResult<RefreshToken> {
     Ok(RefreshToken {
         family_id: row.try_get("family_id")?,
         app_id: row.try_get("app_id")?,
@@ -289,7 +366,7 @@ fn refresh_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<RefreshToken> {
     })
 }
 
-fn code_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuthorizationCode> {
+fn code_from(row: &AnyRow) -> StoreResult<AuthorizationCode> {
     let family_id: Option<String> = row.try_get("family_id")?;
     let access_jti: Option<String> = row.try_get("access_jti")?;
     let access_expires_at: Option<i64> = row.try_get("access_expires_at")?;
@@ -313,7 +390,7 @@ fn code_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuthorizationCode> {
     })
 }
 
-fn audit_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<AuditEntry> {
+fn audit_from(row: &AnyRow) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
         seq: row.try_get("seq")?,
         id: row.try_get("id")?,
@@ -337,7 +414,7 @@ fn rules_json(rules: &[crate::core::policy::Rule]) -> StoreResult<String> {
     serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
+fn policy_from(row: &AnyRow) -> StoreResult<super::Policy> {
     let rules: String = row.try_get("rules")?;
     Ok(super::Policy {
         id: row.try_get("id")?,
@@ -346,7 +423,7 @@ fn policy_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Policy> {
         description: row.try_get("description")?,
         priority: row.try_get("priority")?,
         rules: serde_json::from_str(&rules).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        is_active: row.try_get("is_active")?,
+        is_active: flag(row, "is_active")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -356,7 +433,7 @@ const APPROVAL_COLUMNS: &str =
     "id, workspace_id, agent_id, policy_id, scope, ttl, target_service, \
                                 intent, status, created_at, decided_at, collected_at";
 
-fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> {
+fn approval_from(row: &AnyRow) -> StoreResult<super::Approval> {
     let status: String = row.try_get("status")?;
     Ok(super::Approval {
         id: row.try_get("id")?,
@@ -376,26 +453,44 @@ fn approval_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<super::Approval> 
 }
 
 /// Rows per multi-row INSERT: at most 10 parameters each, far below
-/// SQLite's limit.
+/// SQLite's and PostgreSQL's limits.
 const ROWS_PER_INSERT: usize = 256;
 
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values each.
+fn values(rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let cells: Vec<String> = (1..=columns)
+            .map(|c| format!("${}", r * columns + c))
+            .collect();
+        format!("({})", cells.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
 /// The owner of the workspace a row is made in (`owner_id` on owned rows).
-pub(super) const WORKSPACE_OWNER: &str = "(SELECT owner_id FROM workspaces WHERE id = ?)";
+/// Statements using it bind the workspace id second.
+pub(super) const WORKSPACE_OWNER: &str = "(SELECT owner_id FROM workspaces WHERE id = $2)";
 
 const KEY_COLUMNS: &str =
     "id, workspace_id, owner_id, app_id, name, prefix, last4, scopes, expires_at, \
                            revoked_at, last_used_at, created_at, allowed_ips";
 
 #[async_trait::async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
     async fn secret(&self, name: &str, generate: Vec<u8>) -> StoreResult<Vec<u8>> {
-        sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)")
-            .bind(name)
-            .bind(generate)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .bind(generate)
+        .execute(&self.writer)
+        .await?;
         Ok(
-            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
                 .bind(name)
                 .fetch_one(&self.pool)
                 .await?,
@@ -404,7 +499,7 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, user: &User) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO users (id, email, alias, created_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO users (id, email, alias, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&user.id)
             .bind(&user.email)
             .bind(&user.alias)
@@ -422,7 +517,7 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE email = ?")
+        sqlx::query("SELECT * FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?
@@ -432,7 +527,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE id = ?")
+        sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -442,7 +537,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE users SET alias = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE users SET alias = $1 WHERE id = $2")
             .bind(alias)
             .bind(id)
             .execute(&self.writer)
@@ -453,7 +548,7 @@ impl Store for SqliteStore {
     async fn create_app(&self, app: &App) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO apps (id, workspace_id, name, redirect_uris, allowed_origins, is_public, \
-             secret_hash, scopes, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+             secret_hash, scopes, created_at, owner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {WORKSPACE_OWNER})"
         ))
         .bind(&app.id)
         .bind(&app.workspace_id)
@@ -464,18 +559,18 @@ impl Store for SqliteStore {
         .bind(&app.secret_hash)
         .bind(app.scopes.join(" "))
         .bind(app.created_at)
-        .bind(&app.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
-        self.apps.invalidate();
+        self.publish(Change::Apps).await;
         Ok(())
     }
 
     async fn app(&self, id: &str) -> StoreResult<Option<App>> {
-        self.apps
+        self.caches
+            .apps
             .get_or_load(id, || async {
-                sqlx::query("SELECT * FROM apps WHERE id = ?")
+                sqlx::query("SELECT * FROM apps WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
@@ -487,7 +582,7 @@ impl Store for SqliteStore {
     }
 
     async fn apps_of(&self, workspace_id: &str) -> StoreResult<Vec<App>> {
-        sqlx::query("SELECT * FROM apps WHERE workspace_id = ? ORDER BY created_at DESC, id")
+        sqlx::query("SELECT * FROM apps WHERE workspace_id = $1 ORDER BY created_at DESC, id")
             .bind(workspace_id)
             .fetch_all(&self.pool)
             .await?
@@ -498,8 +593,8 @@ impl Store for SqliteStore {
 
     async fn update_app(&self, app: &App) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE apps SET name = ?, redirect_uris = ?, allowed_origins = ?, secret_hash = ?, \
-             scopes = ? WHERE id = ?",
+            "UPDATE apps SET name = $1, redirect_uris = $2, allowed_origins = $3, secret_hash = $4, \
+             scopes = $5 WHERE id = $6",
         )
         .bind(&app.name)
         .bind(to_json(&app.redirect_uris))
@@ -509,36 +604,32 @@ impl Store for SqliteStore {
         .bind(&app.id)
         .execute(&self.writer)
         .await?;
-        self.apps.invalidate();
+        self.publish(Change::Apps).await;
         Ok(())
     }
 
     async fn delete_app(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE api_keys SET app_id = NULL WHERE app_id = ?")
+        sqlx::query("UPDATE api_keys SET app_id = NULL WHERE app_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM apps WHERE id = ? AND workspace_id = ?")
+        let done = sqlx::query("DELETE FROM apps WHERE id = $1 AND workspace_id = $2")
             .bind(id)
             .bind(workspace_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.apps.invalidate();
-        self.keys.invalidate();
-        // The app's webhook endpoints went with it (ON DELETE CASCADE).
-        self.subscribed.invalidate();
+        // Its keys lost their app, its webhook endpoints went with it.
+        self.publish(Change::Apps).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn origin_allowed(&self, origin: &str) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM apps, json_each(apps.allowed_origins) WHERE json_each.value = ? LIMIT 1",
-        )
-        .bind(origin)
-        .fetch_optional(&self.pool)
-        .await?;
+        let found: Option<i64> = sqlx::query_scalar(self.dialect.origin_allowed())
+            .bind(origin)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(found.is_some())
     }
 
@@ -546,7 +637,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO api_keys (id, workspace_id, owner_id, app_id, name, prefix, last4, \
              secret_hash, scopes, expires_at, created_at, allowed_ips) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&key.id)
         .bind(&key.workspace_id)
@@ -563,15 +654,16 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
-        self.keys.invalidate();
+        self.publish(Change::Keys).await;
         Ok(())
     }
 
     async fn api_key_by_hash(&self, secret_hash: &[u8]) -> StoreResult<Option<ApiKey>> {
-        self.keys
+        self.caches
+            .keys
             .get_or_load(secret_hash, || async {
                 sqlx::query(&format!(
-                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?"
+                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1"
                 ))
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)
@@ -585,7 +677,7 @@ impl Store for SqliteStore {
 
     async fn api_key(&self, id: &str, workspace_id: &str) -> StoreResult<Option<ApiKey>> {
         sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ? AND workspace_id = ?"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND workspace_id = $2"
         ))
         .bind(id)
         .bind(workspace_id)
@@ -598,7 +690,7 @@ impl Store for SqliteStore {
 
     async fn api_keys_of(&self, workspace_id: &str) -> StoreResult<Vec<ApiKey>> {
         sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE workspace_id = ? ORDER BY created_at DESC, id"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY created_at DESC, id"
         ))
         .bind(workspace_id)
         .fetch_all(&self.pool)
@@ -609,13 +701,13 @@ impl Store for SqliteStore {
     }
 
     async fn rename_api_key(&self, id: &str, workspace_id: &str, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE api_keys SET name = ? WHERE id = ? AND workspace_id = ?")
+        let done = sqlx::query("UPDATE api_keys SET name = $1 WHERE id = $2 AND workspace_id = $3")
             .bind(name)
             .bind(id)
             .bind(workspace_id)
             .execute(&self.writer)
             .await?;
-        self.keys.invalidate();
+        self.publish(Change::Keys).await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -626,43 +718,43 @@ impl Store for SqliteStore {
         allowed: Option<&[ipnet::IpNet]>,
     ) -> StoreResult<bool> {
         let done =
-            sqlx::query("UPDATE api_keys SET allowed_ips = ? WHERE id = ? AND workspace_id = ?")
+            sqlx::query("UPDATE api_keys SET allowed_ips = $1 WHERE id = $2 AND workspace_id = $3")
                 .bind(allowed.map(networks_json))
                 .bind(id)
                 .bind(workspace_id)
                 .execute(&self.writer)
                 .await?;
-        self.keys.invalidate();
+        self.publish(Change::Keys).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn revoke_api_key(&self, id: &str, workspace_id: &str, at: i64) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND workspace_id = ?",
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND workspace_id = $3",
         )
         .bind(at)
         .bind(id)
         .bind(workspace_id)
         .execute(&self.writer)
         .await?;
-        self.keys.invalidate();
+        self.publish(Change::Keys).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn delete_api_key(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND workspace_id = ?")
+        let done = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND workspace_id = $2")
             .bind(id)
             .bind(workspace_id)
             .execute(&self.writer)
             .await?;
-        self.keys.invalidate();
+        self.publish(Change::Keys).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn insert_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, app_id, user_id, scope, session_id, \
-             expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+             expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(hash)
         .bind(&token.family_id)
@@ -671,6 +763,7 @@ impl Store for SqliteStore {
         .bind(&token.scope)
         .bind(&token.session_id)
         .bind(token.expires_at)
+        .bind(unix_now())
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -681,7 +774,7 @@ impl Store for SqliteStore {
         // One statement decides the winner under concurrent refresh, and a
         // revoked family can never be spent, whatever the interleaving.
         let spent = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL \
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
              AND family_id NOT IN (SELECT family_id FROM revoked_families) \
              RETURNING family_id, app_id, user_id, scope, session_id, expires_at, used_at",
         )
@@ -693,7 +786,7 @@ impl Store for SqliteStore {
             return Ok(RefreshUse::Fresh(refresh_from(&row)?));
         }
         let found =
-            sqlx::query("SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = ?")
+            sqlx::query("SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1")
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -709,7 +802,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_family(&self, family_id: &str, at: i64) -> StoreResult<()> {
-        sqlx::query("INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)")
+        sqlx::query("INSERT INTO revoked_families (family_id, revoked_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(family_id)
             .bind(at)
             .execute(&self.writer)
@@ -719,7 +812,7 @@ impl Store for SqliteStore {
 
     async fn is_family_revoked(&self, family_id: &str) -> StoreResult<bool> {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM revoked_families WHERE family_id = ?")
+            sqlx::query_scalar("SELECT 1 FROM revoked_families WHERE family_id = $1")
                 .bind(family_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -729,7 +822,7 @@ impl Store for SqliteStore {
     async fn refresh_family(&self, hash: &[u8]) -> StoreResult<Option<RefreshToken>> {
         sqlx::query(
             "SELECT family_id, app_id, user_id, scope, session_id, expires_at, used_at \
-             FROM refresh_tokens WHERE token_hash = ?",
+             FROM refresh_tokens WHERE token_hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
@@ -740,17 +833,20 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_jti(&self, jti: &str, expires_at: i64) -> StoreResult<()> {
-        sqlx::query("INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)")
-            .bind(jti)
-            .bind(expires_at)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await?;
+        self.publish(Change::Revocations).await;
         Ok(())
     }
 
     async fn revoked_jtis(&self, now: i64) -> StoreResult<Vec<String>> {
         Ok(
-            sqlx::query_scalar("SELECT jti FROM revoked_jtis WHERE expires_at > ?")
+            sqlx::query_scalar("SELECT jti FROM revoked_jtis WHERE expires_at > $1")
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?,
@@ -775,20 +871,34 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn rotate_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRow,
+        stale_before: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.serialized_tx(dialect::Lock::SigningKeys).await?;
+        let fresh: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND created_at >= $1 LIMIT 1",
+        )
+        .bind(stale_before)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if fresh.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
             .bind(key.created_at)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO signing_keys (kid, seed, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO signing_keys (kid, seed, created_at) VALUES ($1, $2, $3)")
             .bind(&key.kid)
             .bind(&key.seed)
             .bind(key.created_at)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        self.publish(Change::SigningKeys).await;
+        Ok(true)
     }
 
     async fn insert_signin_code(
@@ -799,13 +909,13 @@ impl Store for SqliteStore {
         expires_at: i64,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE signin_codes SET used_at = ? WHERE email = ? AND used_at IS NULL")
+        sqlx::query("UPDATE signin_codes SET used_at = $1 WHERE email = $2 AND used_at IS NULL")
             .bind(at)
             .bind(email)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO signin_codes (code_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO signin_codes (code_hash, email, expires_at, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(hash)
         .bind(email)
@@ -827,8 +937,8 @@ impl Store for SqliteStore {
         // One statement each, so two guesses racing cannot both pass the
         // attempt limit and a code cannot be redeemed twice.
         let redeemed = sqlx::query(
-            "UPDATE signin_codes SET used_at = ? WHERE email = ? AND code_hash = ? \
-             AND used_at IS NULL AND expires_at > ? AND attempts < ?",
+            "UPDATE signin_codes SET used_at = $1 WHERE email = $2 AND code_hash = $3 \
+             AND used_at IS NULL AND expires_at > $4 AND attempts < $5",
         )
         .bind(at)
         .bind(email)
@@ -841,8 +951,8 @@ impl Store for SqliteStore {
             return Ok(true);
         }
         sqlx::query(
-            "UPDATE signin_codes SET attempts = attempts + 1 WHERE email = ? \
-             AND used_at IS NULL AND expires_at > ?",
+            "UPDATE signin_codes SET attempts = attempts + 1 WHERE email = $1 \
+             AND used_at IS NULL AND expires_at > $2",
         )
         .bind(email)
         .bind(at)
@@ -859,11 +969,12 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO browser_sessions (token_hash, user_id, expires_at, created_at) \
-             VALUES (?, ?, ?, strftime('%s','now'))",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(hash)
         .bind(user_id)
         .bind(expires_at)
+        .bind(unix_now())
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -872,7 +983,7 @@ impl Store for SqliteStore {
 
     async fn browser_session_user(&self, hash: &[u8], at: i64) -> StoreResult<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT user_id FROM browser_sessions WHERE token_hash = ? AND expires_at > ?",
+            "SELECT user_id FROM browser_sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(hash)
         .bind(at)
@@ -888,7 +999,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, app_id, user_id, redirect_uri, \
              code_challenge, scope, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(hash)
         .bind(&code.app_id)
@@ -897,6 +1008,7 @@ impl Store for SqliteStore {
         .bind(&code.code_challenge)
         .bind(&code.scope)
         .bind(code.expires_at)
+        .bind(unix_now())
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -904,7 +1016,7 @@ impl Store for SqliteStore {
     }
 
     async fn authorization_code(&self, hash: &[u8]) -> StoreResult<Option<AuthorizationCode>> {
-        sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = ?")
+        sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?
@@ -921,8 +1033,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         // One statement decides the winner when the same code races itself.
         let claimed = sqlx::query(
-            "UPDATE authorization_codes SET used_at = ?, family_id = ?, access_jti = ?, \
-             access_expires_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING code_hash",
+            "UPDATE authorization_codes SET used_at = $1, family_id = $2, access_jti = $3, \
+             access_expires_at = $4 WHERE code_hash = $5 AND used_at IS NULL RETURNING code_hash",
         )
         .bind(at)
         .bind(&issued.family_id)
@@ -944,14 +1056,14 @@ impl Store for SqliteStore {
         let mut tx = self.write_tx().await?;
         // Write first: the transaction takes SQLite's write lock before it
         // reads, so a concurrent grant cannot be lost between read and write.
-        sqlx::query("UPDATE consents SET granted_at = ? WHERE user_id = ? AND app_id = ?")
+        sqlx::query("UPDATE consents SET granted_at = $1 WHERE user_id = $2 AND app_id = $3")
             .bind(at)
             .bind(user_id)
             .bind(app_id)
             .execute(&mut *tx)
             .await?;
         let before: Option<String> =
-            sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = ? AND app_id = ?")
+            sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND app_id = $2")
                 .bind(user_id)
                 .bind(app_id)
                 .fetch_optional(&mut *tx)
@@ -963,7 +1075,7 @@ impl Store for SqliteStore {
             }
         }
         sqlx::query(
-            "INSERT INTO consents (user_id, app_id, scope, granted_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO consents (user_id, app_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, app_id) DO UPDATE SET scope = excluded.scope, \
              granted_at = excluded.granted_at",
         )
@@ -978,7 +1090,7 @@ impl Store for SqliteStore {
     }
     async fn create_agent(&self, agent: &Agent) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO agents ({AGENT_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+            "INSERT INTO agents ({AGENT_COLUMNS}, owner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {WORKSPACE_OWNER})"
         ))
         .bind(&agent.id)
         .bind(&agent.workspace_id)
@@ -988,18 +1100,18 @@ impl Store for SqliteStore {
         .bind(agent.status.as_str())
         .bind(agent.created_at)
         .bind(agent.updated_at)
-        .bind(&agent.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
-        self.agents.invalidate();
+        self.publish(Change::Agents).await;
         Ok(())
     }
 
     async fn agent(&self, id: &str) -> StoreResult<Option<Agent>> {
-        self.agents
+        self.caches
+            .agents
             .get_or_load(id, || async {
-                sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?"))
+                sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
@@ -1018,8 +1130,8 @@ impl Store for SqliteStore {
         offset: u32,
     ) -> StoreResult<Vec<Agent>> {
         sqlx::query(&format!(
-            "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = ? \
-             AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 \
+             AND ($2 IS NULL OR status = $3) ORDER BY created_at DESC, id LIMIT $4 OFFSET $5"
         ))
         .bind(workspace_id)
         .bind(status.map(AgentStatus::as_str))
@@ -1041,8 +1153,8 @@ impl Store for SqliteStore {
         at: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE agents SET status = ?, updated_at = ? \
-             WHERE id = ? AND workspace_id = ? AND status != 'revoked'",
+            "UPDATE agents SET status = $1, updated_at = $2 \
+             WHERE id = $3 AND workspace_id = $4 AND status != 'revoked'",
         )
         .bind(status.as_str())
         .bind(at)
@@ -1050,7 +1162,7 @@ impl Store for SqliteStore {
         .bind(workspace_id)
         .execute(&self.writer)
         .await?;
-        self.agents.invalidate();
+        self.publish(Change::Agents).await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -1065,16 +1177,19 @@ impl Store for SqliteStore {
     async fn record_agent_tokens(&self, tokens: &[AgentToken]) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         for chunk in tokens.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) ",
+            let sql = format!(
+                "INSERT INTO agent_tokens (jti, agent_id, issued_at, expires_at) VALUES {}",
+                values(chunk.len(), 4)
             );
-            insert.push_values(chunk, |mut row, t| {
-                row.push_bind(&t.jti)
-                    .push_bind(&t.agent_id)
-                    .push_bind(t.issued_at)
-                    .push_bind(t.expires_at);
-            });
-            insert.build().execute(&mut *tx).await.map_err(conflict)?;
+            let mut insert = sqlx::query(&sql);
+            for t in chunk {
+                insert = insert
+                    .bind(&t.jti)
+                    .bind(&t.agent_id)
+                    .bind(t.issued_at)
+                    .bind(t.expires_at);
+            }
+            insert.execute(&mut *tx).await.map_err(conflict)?;
         }
         tx.commit().await?;
         Ok(())
@@ -1082,7 +1197,7 @@ impl Store for SqliteStore {
 
     async fn count_live_agents(&self, workspace_id: &str) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND status != 'revoked'",
+            "SELECT COUNT(*) FROM agents WHERE workspace_id = $1 AND status != 'revoked'",
         )
         .bind(workspace_id)
         .fetch_one(&self.pool)
@@ -1093,7 +1208,7 @@ impl Store for SqliteStore {
     async fn count_agent_tokens_since(&self, workspace_id: &str, since: i64) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM agent_tokens t JOIN agents a ON a.id = t.agent_id \
-             WHERE a.workspace_id = ? AND t.issued_at >= ?",
+             WHERE a.workspace_id = $1 AND t.issued_at >= $2",
         )
         .bind(workspace_id)
         .bind(since)
@@ -1104,7 +1219,7 @@ impl Store for SqliteStore {
 
     async fn create_domain(&self, domain: &Domain) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO domains ({DOMAIN_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+            "INSERT INTO domains ({DOMAIN_COLUMNS}, owner_id) VALUES ($1, $2, $3, $4, $5, $6, {WORKSPACE_OWNER})"
         ))
         .bind(&domain.id)
         .bind(&domain.workspace_id)
@@ -1112,7 +1227,6 @@ impl Store for SqliteStore {
         .bind(&domain.challenge)
         .bind(domain.created_at)
         .bind(domain.verified_at)
-        .bind(&domain.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1121,7 +1235,7 @@ impl Store for SqliteStore {
 
     async fn domain(&self, id: &str, workspace_id: &str) -> StoreResult<Option<Domain>> {
         sqlx::query(&format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = ? AND workspace_id = ?"
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = $1 AND workspace_id = $2"
         ))
         .bind(id)
         .bind(workspace_id)
@@ -1134,7 +1248,7 @@ impl Store for SqliteStore {
 
     async fn domains_of(&self, workspace_id: &str) -> StoreResult<Vec<Domain>> {
         sqlx::query(&format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE workspace_id = ? ORDER BY created_at, id"
+            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE workspace_id = $1 ORDER BY created_at, id"
         ))
         .bind(workspace_id)
         .fetch_all(&self.pool)
@@ -1151,7 +1265,7 @@ impl Store for SqliteStore {
         at: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE domains SET verified_at = COALESCE(verified_at, ?) WHERE id = ? AND workspace_id = ?",
+            "UPDATE domains SET verified_at = COALESCE(verified_at, $1) WHERE id = $2 AND workspace_id = $3",
         )
         .bind(at)
         .bind(id)
@@ -1162,7 +1276,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_domain(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM domains WHERE id = ? AND workspace_id = ?")
+        let done = sqlx::query("DELETE FROM domains WHERE id = $1 AND workspace_id = $2")
             .bind(id)
             .bind(workspace_id)
             .execute(&self.writer)
@@ -1172,7 +1286,7 @@ impl Store for SqliteStore {
 
     async fn agent_token(&self, jti: &str) -> StoreResult<Option<AgentToken>> {
         let row = sqlx::query(
-            "SELECT jti, agent_id, issued_at, expires_at FROM agent_tokens WHERE jti = ?",
+            "SELECT jti, agent_id, issued_at, expires_at FROM agent_tokens WHERE jti = $1",
         )
         .bind(jti)
         .fetch_optional(&self.pool)
@@ -1190,7 +1304,7 @@ impl Store for SqliteStore {
 
     async fn create_policy(&self, policy: &super::Policy) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO policies ({POLICY_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+            "INSERT INTO policies ({POLICY_COLUMNS}, owner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {WORKSPACE_OWNER})"
         ))
         .bind(&policy.id)
         .bind(&policy.workspace_id)
@@ -1201,17 +1315,16 @@ impl Store for SqliteStore {
         .bind(policy.is_active)
         .bind(policy.created_at)
         .bind(policy.updated_at)
-        .bind(&policy.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
-        self.active_policies.invalidate();
+        self.publish(Change::Policies).await;
         Ok(())
     }
 
     async fn policy(&self, id: &str, workspace_id: &str) -> StoreResult<Option<super::Policy>> {
         sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = ? AND workspace_id = ?"
+            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = $1 AND workspace_id = $2"
         ))
         .bind(id)
         .bind(workspace_id)
@@ -1229,8 +1342,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<super::Policy>> {
         let load = || async {
             sqlx::query(&format!(
-                "SELECT {POLICY_COLUMNS} FROM policies WHERE workspace_id = ? \
-                 AND (? = 0 OR is_active = 1) ORDER BY priority DESC, created_at DESC, id"
+                "SELECT {POLICY_COLUMNS} FROM policies WHERE workspace_id = $1 \
+                 AND (NOT $2 OR is_active) ORDER BY priority DESC, created_at DESC, id"
             ))
             .bind(workspace_id)
             .bind(active_only)
@@ -1241,7 +1354,10 @@ impl Store for SqliteStore {
             .collect()
         };
         if active_only {
-            self.active_policies.get_or_load(workspace_id, load).await
+            self.caches
+                .active_policies
+                .get_or_load(workspace_id, load)
+                .await
         } else {
             load().await
         }
@@ -1249,8 +1365,8 @@ impl Store for SqliteStore {
 
     async fn update_policy(&self, policy: &super::Policy) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE policies SET name = ?, description = ?, priority = ?, rules = ?, \
-             is_active = ?, updated_at = ? WHERE id = ? AND workspace_id = ?",
+            "UPDATE policies SET name = $1, description = $2, priority = $3, rules = $4, \
+             is_active = $5, updated_at = $6 WHERE id = $7 AND workspace_id = $8",
         )
         .bind(&policy.name)
         .bind(&policy.description)
@@ -1262,23 +1378,23 @@ impl Store for SqliteStore {
         .bind(&policy.workspace_id)
         .execute(&self.writer)
         .await?;
-        self.active_policies.invalidate();
+        self.publish(Change::Policies).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn delete_policy(&self, id: &str, workspace_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM policies WHERE id = ? AND workspace_id = ?")
+        let done = sqlx::query("DELETE FROM policies WHERE id = $1 AND workspace_id = $2")
             .bind(id)
             .bind(workspace_id)
             .execute(&self.writer)
             .await?;
-        self.active_policies.invalidate();
+        self.publish(Change::Policies).await;
         Ok(done.rows_affected() == 1)
     }
 
     async fn create_approval(&self, a: &super::Approval) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO approvals ({APPROVAL_COLUMNS}, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
+            "INSERT INTO approvals ({APPROVAL_COLUMNS}, owner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, {WORKSPACE_OWNER})"
         ))
         .bind(&a.id)
         .bind(&a.workspace_id)
@@ -1292,7 +1408,6 @@ impl Store for SqliteStore {
         .bind(a.created_at)
         .bind(a.decided_at)
         .bind(a.collected_at)
-        .bind(&a.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1301,7 +1416,7 @@ impl Store for SqliteStore {
 
     async fn approval(&self, id: &str) -> StoreResult<Option<super::Approval>> {
         sqlx::query(&format!(
-            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?"
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -1318,8 +1433,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<super::Approval>> {
         let status = status.map(super::ApprovalStatus::as_str);
         sqlx::query(&format!(
-            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE workspace_id = ? \
-             AND (? IS NULL OR status = ?) ORDER BY created_at DESC, id"
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE workspace_id = $1 \
+             AND ($2 IS NULL OR status = $3) ORDER BY created_at DESC, id"
         ))
         .bind(workspace_id)
         .bind(status)
@@ -1345,8 +1460,8 @@ impl Store for SqliteStore {
             "decided_at"
         };
         let done = sqlx::query(&format!(
-            "UPDATE approvals SET status = ?, {column} = ? \
-             WHERE id = ? AND workspace_id = ? AND status = ?"
+            "UPDATE approvals SET status = $1, {column} = $2 \
+             WHERE id = $3 AND workspace_id = $4 AND status = $5"
         ))
         .bind(to.as_str())
         .bind(at)
@@ -1366,12 +1481,12 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM agent_nonces WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM agent_nonces WHERE expires_at <= $1")
             .bind(now)
             .execute(&mut *tx)
             .await?;
         let done = sqlx::query(
-            "INSERT OR IGNORE INTO agent_nonces (agent_id, nonce, expires_at) VALUES (?, ?, ?)",
+            "INSERT INTO agent_nonces (agent_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(agent_id)
         .bind(nonce)
@@ -1390,7 +1505,7 @@ impl Store for SqliteStore {
         at: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT OR IGNORE INTO app_subjects (app_id, sub, user_id, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO app_subjects (app_id, sub, user_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(app_id)
         .bind(sub)
@@ -1406,7 +1521,7 @@ impl Store for SqliteStore {
             "SELECT u.id, u.email, u.alias, c.scope FROM app_subjects s \
              JOIN users u ON u.id = s.user_id \
              LEFT JOIN consents c ON c.user_id = s.user_id AND c.app_id = s.app_id \
-             WHERE s.app_id = ? AND s.sub = ?",
+             WHERE s.app_id = $1 AND s.sub = $2",
         )
         .bind(app_id)
         .bind(sub)
@@ -1435,8 +1550,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<IdempotentResponse>> {
         let mut tx = self.write_tx().await?;
         let claimed = sqlx::query(
-            "INSERT OR IGNORE INTO idempotency_keys \
-             (app_id, key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO idempotency_keys \
+             (app_id, key, request_hash, status, response, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(&message.app_id)
         .bind(key)
@@ -1457,7 +1573,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO app_messages \
              (id, app_id, user_id, subject, body, status, created_at, delivered_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&message.id)
         .bind(&message.app_id)
@@ -1474,11 +1590,12 @@ impl Store for SqliteStore {
     }
 
     async fn create_cap_token(&self, token: &CapToken, hash: &[u8]) -> StoreResult<()> {
-        sqlx::query(&format!(
+        sqlx::query(
             "INSERT INTO cap_tokens \
              (id, app_id, workspace_id, token_hash, scopes, origins, emails, expires_at, created_at, owner_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {WORKSPACE_OWNER})"
-        ))
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             (SELECT owner_id FROM workspaces WHERE id = $3))",
+        )
         .bind(&token.id)
         .bind(&token.app_id)
         .bind(&token.workspace_id)
@@ -1488,7 +1605,6 @@ impl Store for SqliteStore {
         .bind(to_json(&token.emails))
         .bind(token.expires_at)
         .bind(token.created_at)
-        .bind(&token.workspace_id)
         .execute(&self.writer)
         .await
         .map_err(conflict)?;
@@ -1509,7 +1625,7 @@ impl Store for SqliteStore {
     }
 
     async fn cap_token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<CapToken>> {
-        let row = sqlx::query("SELECT * FROM cap_tokens WHERE token_hash = ?")
+        let row = sqlx::query("SELECT * FROM cap_tokens WHERE token_hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -1531,7 +1647,7 @@ impl Store for SqliteStore {
     async fn append_audit(&self, events: &[NewAuditEvent]) -> StoreResult<Vec<AuditEntry>> {
         // IMMEDIATE: the head is read under the write lock, so another
         // process appending to the same file cannot fork the chain.
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.serialized_tx(dialect::Lock::Audit).await?;
         let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
@@ -1561,23 +1677,25 @@ impl Store for SqliteStore {
         // One multi-row INSERT per chunk: per-statement overhead, not the
         // rows, is what a batch of small entries costs.
         for chunk in out.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO audit_log (seq, id, ts, type, account, actor, subject, data, \
-                 prev_hash, hash) ",
+            let sql = format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES {}",
+                values(chunk.len(), 10)
             );
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(e.seq)
-                    .push_bind(&e.id)
-                    .push_bind(e.ts)
-                    .push_bind(&e.kind)
-                    .push_bind(&e.account)
-                    .push_bind(&e.actor)
-                    .push_bind(&e.subject)
-                    .push_bind(&e.data)
-                    .push_bind(&e.prev_hash)
-                    .push_bind(&e.hash);
-            });
-            insert.build().execute(&mut *tx).await?;
+            let mut insert = sqlx::query(&sql);
+            for e in chunk {
+                insert = insert
+                    .bind(e.seq)
+                    .bind(&e.id)
+                    .bind(e.ts)
+                    .bind(&e.kind)
+                    .bind(&e.account)
+                    .bind(&e.actor)
+                    .bind(&e.subject)
+                    .bind(&e.data)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash);
+            }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -1589,27 +1707,38 @@ impl Store for SqliteStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > "
-        ));
-        q.push_bind(after);
-        if let Some(account) = &filter.account {
-            q.push(" AND account = ").push_bind(account);
+        // Numbered placeholders, bound in the same order below.
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1");
+        let mut n = 1;
+        let mut condition = |column: &str, op: &str| {
+            n += 1;
+            sql.push_str(&format!(" AND {column} {op} ${n}"));
+        };
+        let texts = [
+            ("account", &filter.account),
+            ("type", &filter.kind),
+            ("actor", &filter.actor),
+        ];
+        let times = [(">=", filter.since), ("<=", filter.until)];
+        for (column, value) in &texts {
+            if value.is_some() {
+                condition(column, "=");
+            }
         }
-        if let Some(kind) = &filter.kind {
-            q.push(" AND type = ").push_bind(kind);
+        for (op, value) in &times {
+            if value.is_some() {
+                condition("ts", op);
+            }
         }
-        if let Some(actor) = &filter.actor {
-            q.push(" AND actor = ").push_bind(actor);
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${}", n + 1));
+        let mut q = sqlx::query(&sql).bind(after);
+        for value in texts.iter().filter_map(|(_, v)| v.as_deref()) {
+            q = q.bind(value);
         }
-        if let Some(since) = filter.since {
-            q.push(" AND ts >= ").push_bind(since);
+        for value in times.iter().filter_map(|(_, v)| *v) {
+            q = q.bind(value);
         }
-        if let Some(until) = filter.until {
-            q.push(" AND ts <= ").push_bind(until);
-        }
-        q.push(" ORDER BY seq LIMIT ").push_bind(i64::from(limit));
-        q.build()
+        q.bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -1626,7 +1755,7 @@ mod tests {
     /// the in-memory database must outlive it.
     #[tokio::test]
     async fn the_in_memory_database_outlives_a_closed_pool_connection() {
-        let store = SqliteStore::open("sqlite::memory:", false).await.unwrap();
+        let store = SqlStore::open("sqlite::memory:", false).await.unwrap();
         let connection = store.pool.acquire().await.unwrap().detach();
         drop(connection);
         let tables: i64 =

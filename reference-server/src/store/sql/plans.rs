@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
+use crate::store::changes::Change;
 use crate::store::plans::{Holder, Plan, PlanStore};
 use crate::store::StoreResult;
 
@@ -12,13 +13,14 @@ fn count(value: i64) -> u64 {
 }
 
 #[async_trait::async_trait]
-impl PlanStore for SqliteStore {
+impl PlanStore for SqlStore {
     async fn plan(&self, holder: &Holder) -> StoreResult<Option<Plan>> {
-        self.plans
+        self.caches
+            .plans
             .get_or_load(holder, || async {
                 let row = sqlx::query(
                     "SELECT name, max_agents, max_tokens_per_month, updated_at FROM plans \
-                     WHERE holder_kind = ? AND holder_id = ?",
+                     WHERE holder_kind = $1 AND holder_id = $2",
                 )
                 .bind(holder.kind())
                 .bind(holder.id())
@@ -41,7 +43,7 @@ impl PlanStore for SqliteStore {
         let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT INTO plans (holder_kind, holder_id, name, max_agents, max_tokens_per_month, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (holder_kind, holder_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (holder_kind, holder_id) DO UPDATE SET \
              name = excluded.name, max_agents = excluded.max_agents, \
              max_tokens_per_month = excluded.max_tokens_per_month, updated_at = excluded.updated_at",
         )
@@ -53,7 +55,7 @@ impl PlanStore for SqliteStore {
         .bind(plan.updated_at.unwrap_or_default())
         .execute(&self.writer)
         .await?;
-        self.plans.invalidate();
+        self.publish(Change::Plans).await;
         Ok(())
     }
 }
