@@ -530,8 +530,8 @@ async fn export_streams_csv_and_json() {
     }
 }
 
-/// A file-backed server, plus a direct connection to its database.
-async fn file_backed(tag: &str) -> (common::TempDir, TestServer, sqlx::SqlitePool) {
+/// A server on a database of its own, plus a direct connection to it.
+async fn file_backed(tag: &str) -> (common::TempDir, TestServer, sqlx::AnyPool) {
     let dir = common::TempDir::new(tag);
     let db = dir.database_url();
     let s = common::start_with(Config {
@@ -539,12 +539,13 @@ async fn file_backed(tag: &str) -> (common::TempDir, TestServer, sqlx::SqlitePoo
         ..Config::for_tests()
     })
     .await;
-    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db).await.unwrap();
     (dir, s, pool)
 }
 
 #[tokio::test]
-async fn verify_catches_a_row_edited_in_sqlite_at_that_row() {
+async fn verify_catches_a_row_edited_in_the_database_at_that_row() {
     let (_dir, s, pool) = file_backed("audit-edit").await;
     let (_, key) = s.account("tamper@example.com").await;
     for i in 0..6 {
@@ -552,7 +553,7 @@ async fn verify_catches_a_row_edited_in_sqlite_at_that_row() {
     }
     assert_eq!(verify(&s, &key).await, json!({"valid": true, "entries": 6}));
 
-    let done = sqlx::query("UPDATE audit_log SET data = ? WHERE seq = 4")
+    let done = sqlx::query("UPDATE audit_log SET data = $1 WHERE seq = 4")
         .bind(r#"{"name":"forged"}"#)
         .execute(&pool)
         .await
@@ -577,7 +578,7 @@ async fn verify_catches_a_row_edited_in_sqlite_at_that_row() {
     );
     edited.hash = String::new();
     let rehashed = sigil_server::audit::entry_hash(&edited);
-    sqlx::query("UPDATE audit_log SET hash = ? WHERE seq = 4")
+    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 4")
         .bind(rehashed)
         .execute(&pool)
         .await

@@ -25,7 +25,7 @@ const OWNED: &[&str] = &[
 #[tokio::test]
 async fn single_owner_rows_move_into_personal_workspaces() {
     let dir = common::TempDir::new("migrate-0010");
-    let url = dir.database_url();
+    let url = dir.sqlite_url();
 
     // The schema up to 0009, from the same files the server embeds.
     let old = dir.0.join("migrations");

@@ -16,7 +16,12 @@ pub async fn start() -> TestServer {
     start_with(Config::for_tests()).await
 }
 
-pub async fn start_with(config: Config) -> TestServer {
+pub async fn start_with(mut config: Config) -> TestServer {
+    if config.database == "sqlite::memory:" {
+        if let Some(url) = fresh_postgres() {
+            config.database = url;
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     start_on(listener, config).await
 }
@@ -109,12 +114,42 @@ impl TestServer {
     }
 }
 
+/// With `SIGIL_TEST_POSTGRES` set (scripts/test-postgres.sh), a URL to a new,
+/// empty schema of that server, so each test server has a database of its
+/// own; `None` runs the suites on SQLite.
+pub fn fresh_postgres() -> Option<String> {
+    let base = std::env::var("SIGIL_TEST_POSTGRES").ok()?;
+    let schema = format!(
+        "t_{}",
+        sigil_server::crypto::random_base62(12).to_lowercase()
+    );
+    let create = format!("CREATE SCHEMA {schema}");
+    let admin = base.clone();
+    // Callers may be sync or inside a runtime: a thread of its own can block.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&create).execute(&mut conn).await.unwrap();
+            })
+    })
+    .join()
+    .expect("creating a PostgreSQL schema");
+    let join = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{join}options[search_path]={schema}"))
+}
+
 // ---------------------------------------------------------------------------
 // The real `sigil-server` binary as a child process, for tests that need a
 // restart, a `kill -9` or the process's own log output.
 
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
+/// A directory under the system temp dir, removed on drop, and the database
+/// of the servers started over it.
+pub struct TempDir(pub std::path::PathBuf, std::sync::OnceLock<String>);
 
 impl TempDir {
     pub fn new(tag: &str) -> Self {
@@ -124,11 +159,20 @@ impl TempDir {
             sigil_server::crypto::random_base62(8)
         ));
         std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
+        TempDir(path, std::sync::OnceLock::new())
     }
 
-    /// `sqlite://<dir>/sigil.db`.
+    /// A database of its own: a fresh PostgreSQL schema when the suites run
+    /// on PostgreSQL ([`fresh_postgres`]), else `sqlite://<dir>/sigil.db`.
+    /// The same for every call, so a restarted server finds its data.
     pub fn database_url(&self) -> String {
+        self.1
+            .get_or_init(|| fresh_postgres().unwrap_or_else(|| self.sqlite_url()))
+            .clone()
+    }
+
+    /// `sqlite://<dir>/sigil.db`, for the tests of SQLite itself.
+    pub fn sqlite_url(&self) -> String {
         format!("sqlite://{}", self.0.join("sigil.db").display())
     }
 }

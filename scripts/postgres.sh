@@ -1,0 +1,33 @@
+# A throwaway PostgreSQL cluster for the tests (sourced, never run):
+# `pg_start` makes one in a temp dir on a free loopback port and exports
+# SIGIL_TEST_POSTGRES (its URL); `pg_stop` stops it and deletes the dir.
+# Debian's postgresql-15 provides the binaries (scripts/prereqs.sh). The
+# server refuses to run as root, so as root it runs as the `postgres` user.
+
+PG_BIN=/usr/lib/postgresql/15/bin
+_pg_dir=
+
+_pg_as() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_start() {
+  require "$PG_BIN/initdb" "$PG_BIN/pg_ctl"
+  _pg_dir=$(mktemp -d /tmp/sigil-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres "$_pg_dir"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  _pg_as "$PG_BIN/initdb" -D "$_pg_dir/data" -A trust -U postgres --no-sync >/dev/null
+  _pg_as "$PG_BIN/pg_ctl" -D "$_pg_dir/data" -l "$_pg_dir/log" -w -o \
+    "-p $port -k $_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
+  export SIGIL_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+  export SIGIL_TEST_PG_CTL="$PG_BIN/pg_ctl -D $_pg_dir/data"
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($_pg_dir)"
+}
+
+pg_stop() {
+  [ -n "$_pg_dir" ] || return 0
+  _pg_as "$PG_BIN/pg_ctl" -D "$_pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$_pg_dir"
+  _pg_dir=
+}
