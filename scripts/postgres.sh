@@ -8,7 +8,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 _pg_dir=
 
 _pg_as() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then /sbin/runuser -u postgres -- "$@"; else "$@"; fi
 }
 
 pg_start() {
@@ -18,10 +18,15 @@ pg_start() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   _pg_as "$PG_BIN/initdb" -D "$_pg_dir/data" -A trust -U postgres --no-sync >/dev/null
-  _pg_as "$PG_BIN/pg_ctl" -D "$_pg_dir/data" -l "$_pg_dir/log" -w -o \
-    "-p $port -k $_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
+  # In the cluster's own configuration, so a restart (tests/postgres_restart.rs)
+  # comes back on the same port.
+  printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = '127.0.0.1'\nmax_connections = 400\n" \
+    "$port" "$_pg_dir" | _pg_as tee -a "$_pg_dir/data/postgresql.conf" >/dev/null
+  _pg_as "$PG_BIN/pg_ctl" -D "$_pg_dir/data" -l "$_pg_dir/log" -w start >/dev/null
   export SIGIL_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
-  export SIGIL_TEST_PG_CTL="$PG_BIN/pg_ctl -D $_pg_dir/data"
+  local as_owner=
+  [ "$(id -u)" = 0 ] && as_owner="/sbin/runuser -u postgres --"
+  export SIGIL_TEST_PG_CTL="$as_owner $PG_BIN/pg_ctl -D $_pg_dir/data -l $_pg_dir/log"
   echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($_pg_dir)"
 }
 

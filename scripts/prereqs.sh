@@ -24,6 +24,8 @@ apt_paths=(
   "$CHROMIUM"                    chromium
   /usr/bin/gcc                   gcc
   /usr/bin/curl                  curl
+  /usr/lib/postgresql/15/bin/pg_ctl postgresql-15
+  /sbin/runuser                  util-linux
 )
 missing=()
 for ((i = 0; i < ${#apt_paths[@]}; i += 2)); do

@@ -41,6 +41,9 @@ section "sdk-core builds for wasm32-unknown-unknown with default features off"
 # Same flags and profile as scripts/test-wasm.sh, so std is built from source once for both.
 wasm_cargo build --profile wasm -p sigil --no-default-features
 
+section "PostgreSQL: the server suites, a database restart and two nodes on one throwaway cluster"
+./scripts/test-postgres.sh
+
 section "Interop: oauth4webapi + jose (Node) and authlib (Python) against the server"
 ./scripts/test-interop.sh
 

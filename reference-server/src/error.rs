@@ -127,12 +127,26 @@ impl ApiError {
             "the server failed; the request id identifies it in the logs",
         )
     }
+    /// 503 `unavailable` with `Retry-After: 1`: the database cannot be
+    /// reached (a restart, a failover); the cause is logged, not sent.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; retry shortly",
+            )
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => Self::new(StatusCode::CONFLICT, "conflict", "already exists"),
+            e if e.is_unavailable() => Self::unavailable(&e),
             other => Self::internal(&other),
         }
     }
@@ -242,6 +256,13 @@ impl OAuthError {
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            let api = ApiError::unavailable(&e);
+            return Self {
+                retry_after: api.retry_after,
+                ..Self::new(api.status, "temporarily_unavailable", api.detail)
+            };
+        }
         let api = ApiError::internal(&e);
         Self::new(api.status, "server_error", api.detail)
     }

@@ -625,6 +625,9 @@ fn complete(path: &str, op: &mut Value) {
     responses
         .entry("500")
         .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{server_error}") }));
+    responses.entry("503").or_insert_with(
+        || json!({ "$ref": format!("#/components/responses/Unavailable{}", &server_error[11..]) }),
+    );
     let request_id = header("X-Request-Id");
     for (status, response) in responses.iter_mut() {
         if response.get("$ref").is_some() {
@@ -814,10 +817,23 @@ fn build() -> Value {
             "content": error_content(kind),
         })
     };
+    let unavailable = |kind: Errors, code: &str| {
+        json!({
+            "description": format!("`{code}`: the database cannot be reached; retry after `Retry-After` seconds"),
+            "headers": {
+                "X-Request-Id": header("X-Request-Id"),
+                "Retry-After": { "description": "Seconds to wait", "schema": { "type": "integer", "minimum": 0 } },
+            },
+            "content": error_content(kind),
+        })
+    };
     doc["components"]["responses"] = json!({
         "ServerErrorProblem": server_error(Errors::Problem, "internal_error"),
         "ServerErrorOAuth": server_error(Errors::OAuth, "server_error"),
         "ServerErrorPage": server_error(Errors::Page, "server_error"),
+        "UnavailableProblem": unavailable(Errors::Problem, "unavailable"),
+        "UnavailableOAuth": unavailable(Errors::OAuth, "temporarily_unavailable"),
+        "UnavailablePage": unavailable(Errors::Page, "temporarily_unavailable"),
     });
     let paths = doc["paths"]
         .as_object_mut()

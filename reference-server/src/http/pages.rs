@@ -238,6 +238,14 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable on a page");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "The service is briefly unavailable. Please try again in a moment.",
+            );
+        }
         Self::internal(&e)
     }
 }

@@ -21,5 +21,30 @@ pub enum StoreError {
     Unavailable(&'static str),
 }
 
+impl StoreError {
+    /// Whether the database is unreachable (down, restarting, or every
+    /// connection busy) rather than refusing this request: the caller gets
+    /// a 503 and retries.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Database(e) => match e {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_) => true,
+                // PostgreSQL's connection exceptions (08…) and operator
+                // intervention (57P…: shutting down, starting up).
+                sqlx::Error::Database(d) => d
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
