@@ -85,6 +85,13 @@ pub struct Config {
     /// test mode).
     #[arg(long, env = "SIGIL_WEBHOOK_TIMEOUT_MS")]
     pub webhook_timeout_ms: Option<u64>,
+    /// Webhooks: attempts in flight to one endpoint at a time, so one busy
+    /// receiver is not flooded (per node).
+    #[arg(long, env = "SIGIL_WEBHOOK_IN_FLIGHT_PER_ENDPOINT", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub webhook_in_flight_per_endpoint: u32,
+    /// Webhooks: attempts in flight in all, across endpoints (per node).
+    #[arg(long, env = "SIGIL_WEBHOOK_IN_FLIGHT", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=8192))]
+    pub webhook_in_flight: u32,
     /// Webhooks: seconds a rotated-out secret keeps signing alongside the new one.
     #[arg(long, env = "SIGIL_WEBHOOK_SECRET_OVERLAP", default_value_t = 86_400)]
     pub webhook_secret_overlap_secs: u64,
@@ -134,6 +141,8 @@ impl Config {
             ai_upstream_url: None,
             webhook_retry_scale: None,
             webhook_timeout_ms: None,
+            webhook_in_flight_per_endpoint: 16,
+            webhook_in_flight: 128,
             webhook_secret_overlap_secs: 86_400,
             dns_resolver: None,
             plan_max_agents: 100,

@@ -19,9 +19,12 @@
 //! `next_attempt_ms` past the attempt's timeout), so a row whose attempt
 //! never finished — the process was killed — is picked up again when the
 //! lease runs out, also by a restarted process: delivery is at-least-once.
-//! Attempts run concurrently: at most [`CONCURRENCY`] at once and at most
-//! [`PER_ENDPOINT`] per endpoint, so a hanging receiver cannot starve the
-//! others. Each attempt has a timeout. A 2xx acknowledges; a 410 disables
+//! Attempts run concurrently: at most `--webhook-in-flight` at once and at
+//! most `--webhook-in-flight-per-endpoint` per endpoint, so a hanging
+//! receiver cannot starve the others. Outcomes are written in batches
+//! ([`GroupCommit`]): concurrent attempts share one transaction. On a shared
+//! database every node runs a worker; claims lock their rows, so each
+//! delivery is attempted by one node at a time. Each attempt has a timeout. A 2xx acknowledges; a 410 disables
 //! the endpoint and stops its pending deliveries; anything else (status,
 //! timeout, reset, refused) is retried on [`SCHEDULE_SECS`], scaled by
 //! `--webhook-retry-scale` (0.001 in test mode), and no earlier than a 429
@@ -48,7 +51,8 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::app::config::Config;
 use crate::core::clock::{rfc3339, Clock};
-use crate::store::webhooks::{status, AttemptRecord, Delivery, Owner};
+use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
+use crate::store::webhooks::{status, AttemptRecord, Delivery, Endpoint, Owner};
 use crate::store::{Store, StoreResult};
 
 /// Every event type an endpoint can subscribe to (SYSTEM.md), besides `*`.
@@ -77,10 +81,6 @@ pub const EVENT_TYPES: &[&str] = &[
 /// Delay before each attempt, in seconds, after the previous one failed
 /// (the first is immediate). After the last, a delivery is `failed`.
 pub const SCHEDULE_SECS: [u64; 8] = [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000];
-/// Attempts in flight at once, over all endpoints.
-pub const CONCURRENCY: usize = 32;
-/// Attempts in flight at once to one endpoint.
-pub const PER_ENDPOINT: usize = 8;
 /// Longest honoured `Retry-After`, seconds.
 const MAX_RETRY_AFTER: u64 = 36_000;
 
@@ -336,6 +336,7 @@ pub fn spawn_worker(
     webhooks: Webhooks,
 ) -> tokio::task::JoinHandle<()> {
     let tuning = Tuning::of(config);
+    let store_for_records = store.clone();
     let mut builder = reqwest::Client::builder()
         .timeout(tuning.timeout)
         .connect_timeout(tuning.timeout)
@@ -355,7 +356,10 @@ pub fn spawn_worker(
         client,
         tuning,
         busy: Arc::default(),
-        permits: Arc::new(Semaphore::new(CONCURRENCY)),
+        permits: Arc::new(Semaphore::new(config.webhook_in_flight as usize)),
+        capacity: config.webhook_in_flight as usize,
+        per_endpoint: config.webhook_in_flight_per_endpoint as usize,
+        records: attempt_writer(store_for_records),
     };
     tokio::spawn(worker.run())
 }
@@ -369,6 +373,28 @@ struct Worker {
     tuning: Tuning,
     busy: Arc<Mutex<HashMap<String, usize>>>,
     permits: Arc<Semaphore>,
+    /// Attempts in flight at most (the permits).
+    capacity: usize,
+    /// Attempts in flight to one endpoint at most.
+    per_endpoint: usize,
+    /// Attempt outcomes, concurrent attempts sharing one write.
+    records: GroupCommit<(String, AttemptRecord)>,
+}
+
+/// How attempt outcomes are batched: awaited, so a delivery's state is
+/// stored before its slot is freed, and concurrent attempts share a commit.
+const RECORD_BATCHING: Batching = Batching {
+    max_batch: 512,
+    linger: Duration::ZERO,
+    queue: 8192,
+};
+
+fn attempt_writer(store: Arc<dyn Store>) -> GroupCommit<(String, AttemptRecord)> {
+    let write: WriteBatch<(String, AttemptRecord)> = Box::new(move |records| {
+        let store = store.clone();
+        Box::pin(async move { store.record_webhook_attempts(&records).await })
+    });
+    GroupCommit::spawn("the webhook attempt writer", RECORD_BATCHING, write)
 }
 
 impl Worker {
@@ -396,7 +422,9 @@ impl Worker {
     /// Claims what is due within the free permits and starts each attempt.
     async fn dispatch_due(&self) -> usize {
         let free = self.permits.available_permits();
-        if free == 0 {
+        // While attempts are in flight, claim once a quarter of the slots is
+        // free: one claim (a write) per few attempts, not one per attempt.
+        if free == 0 || free < self.capacity / 4 {
             return 0;
         }
         let skip: Vec<String> = self
@@ -404,7 +432,7 @@ impl Worker {
             .lock()
             .map(|b| {
                 b.iter()
-                    .filter(|(_, n)| **n >= PER_ENDPOINT)
+                    .filter(|(_, n)| **n >= self.per_endpoint)
                     .map(|(k, _)| k.clone())
                     .collect()
             })
@@ -416,7 +444,7 @@ impl Worker {
                 now,
                 now + self.tuning.lease_ms(),
                 &skip,
-                PER_ENDPOINT as u32,
+                self.per_endpoint as u32,
                 free as u32,
             )
             .await
@@ -428,7 +456,27 @@ impl Worker {
             }
         };
         let n = rows.len();
+        // Each endpoint read once per claim, not once per delivery.
+        let mut endpoints: HashMap<String, Option<Arc<Endpoint>>> = HashMap::new();
+        for row in &rows {
+            if endpoints.contains_key(&row.endpoint_id) {
+                continue;
+            }
+            let endpoint = match self.store.webhook(&row.endpoint_id).await {
+                Ok(e) => e.map(Arc::new),
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook endpoint read failed");
+                    // Not attempted now: the lease brings the rows back.
+                    return n;
+                }
+            };
+            endpoints.insert(row.endpoint_id.clone(), endpoint);
+        }
         for row in rows {
+            // Deleted meanwhile: its deliveries went with it.
+            let Some(Some(endpoint)) = endpoints.get(&row.endpoint_id).cloned() else {
+                continue;
+            };
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 return n;
             };
@@ -438,7 +486,7 @@ impl Worker {
             let worker = self.clone();
             tokio::spawn(async move {
                 let endpoint_id = row.endpoint_id.clone();
-                worker.attempt(row).await;
+                worker.attempt(row, &endpoint).await;
                 if let Ok(mut b) = worker.busy.lock() {
                     if let Some(count) = b.get_mut(&endpoint_id) {
                         *count -= 1;
@@ -455,16 +503,7 @@ impl Worker {
     }
 
     /// One attempt of `row`, and its recorded outcome.
-    async fn attempt(&self, row: Delivery) {
-        let endpoint = match self.store.webhook(&row.endpoint_id).await {
-            Ok(Some(e)) => e,
-            // Deleted meanwhile: its deliveries went with it.
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook endpoint read failed");
-                return;
-            }
-        };
+    async fn attempt(&self, row: Delivery, endpoint: &Endpoint) {
         let attempts = row.attempts + 1;
         let at_ms = now_ms();
         if endpoint.disabled_at.is_some() {
@@ -618,7 +657,7 @@ impl Worker {
             last_error,
             at_ms,
         };
-        if let Err(e) = self.store.record_webhook_attempt(&row.id, &record).await {
+        if let Err(e) = self.records.submit((row.id.clone(), record)).await {
             tracing::error!(error = %e, delivery = %row.id, "webhook attempt record failed");
         }
     }

@@ -196,8 +196,10 @@ pub trait WebhookStore {
     ) -> StoreResult<Vec<Delivery>>;
     /// The earliest next attempt of any pending delivery (UNIX ms).
     async fn next_webhook_due(&self) -> StoreResult<Option<i64>>;
-    /// Records an attempt's outcome on a pending delivery.
-    async fn record_webhook_attempt(&self, id: &str, record: &AttemptRecord) -> StoreResult<()>;
+    /// Stores what attempts of pending deliveries concluded, in one write
+    /// transaction.
+    async fn record_webhook_attempts(&self, records: &[(String, AttemptRecord)])
+        -> StoreResult<()>;
     /// An endpoint's deliveries, newest first.
     async fn webhook_deliveries(&self, endpoint_id: &str, limit: u32)
         -> StoreResult<Vec<Delivery>>;

@@ -51,6 +51,33 @@ fn delivery_from(row: &AnyRow) -> StoreResult<Delivery> {
     })
 }
 
+/// Stores what an attempt of a pending delivery concluded.
+async fn record_attempt(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    r: &AttemptRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, \
+         last_status = $4, last_error = $5, last_attempt_ms = $6, \
+         delivered_at_ms = CASE WHEN $7 = 'delivered' THEN $8 ELSE delivered_at_ms END \
+         WHERE id = $9 AND status = $10",
+    )
+    .bind(r.status)
+    .bind(r.attempts)
+    .bind(r.next_attempt_ms)
+    .bind(r.last_status)
+    .bind(&r.last_error)
+    .bind(r.at_ms)
+    .bind(r.status)
+    .bind(r.at_ms)
+    .bind(id)
+    .bind(status::PENDING)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl WebhookStore for SqlStore {
     async fn create_webhook(&self, e: &Endpoint) -> StoreResult<()> {
@@ -258,25 +285,15 @@ impl WebhookStore for SqlStore {
         .await?)
     }
 
-    async fn record_webhook_attempt(&self, id: &str, r: &AttemptRecord) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3, \
-             last_status = $4, last_error = $5, last_attempt_ms = $6, \
-             delivered_at_ms = CASE WHEN $7 = 'delivered' THEN $8 ELSE delivered_at_ms END \
-             WHERE id = $9 AND status = $10",
-        )
-        .bind(r.status)
-        .bind(r.attempts)
-        .bind(r.next_attempt_ms)
-        .bind(r.last_status)
-        .bind(&r.last_error)
-        .bind(r.at_ms)
-        .bind(r.status)
-        .bind(r.at_ms)
-        .bind(id)
-        .bind(status::PENDING)
-        .execute(&self.writer)
-        .await?;
+    async fn record_webhook_attempts(
+        &self,
+        records: &[(String, AttemptRecord)],
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for (id, r) in records {
+            record_attempt(&mut tx, id, r).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
