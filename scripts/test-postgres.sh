@@ -14,4 +14,9 @@ cd "$ROOT"
 pg_start
 trap pg_stop EXIT
 cargo build -q -p sigil-server --bin sigil-server
+# The multi-node suite writes its figures (revocation delays, kill -9
+# counts) here; they are printed at the end.
+export SIGIL_TEST_FIGURES="$_pg_dir/figures.txt"
 cargo test -q -p sigil-server --tests --no-fail-fast
+echo "multi-node figures:"
+cat "$SIGIL_TEST_FIGURES"

@@ -54,6 +54,21 @@ async fn two_nodes(tag: &str) -> Option<Nodes> {
     })
 }
 
+/// Prints a measured figure, and appends it to `SIGIL_TEST_FIGURES` (which
+/// scripts/test-postgres.sh prints, since cargo hides a passing test's output).
+fn figure(line: String) {
+    println!("{line}");
+    if let Ok(path) = std::env::var("SIGIL_TEST_FIGURES") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        writeln!(file, "  {line}").unwrap();
+    }
+}
+
 fn ok(what: &str, status: u16, body: &Value) {
     assert!((200..300).contains(&status), "{what}: {status} {body}");
 }
@@ -68,10 +83,10 @@ where
     while start.elapsed() < Duration::from_secs(10) {
         if refused().await {
             let delay = start.elapsed();
-            println!(
+            figure(format!(
                 "cross-node revocation delay, {what}: {} ms",
                 delay.as_millis()
-            );
+            ));
             return delay;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -450,10 +465,10 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     n.a.kill();
     let acknowledged = load.await.unwrap();
-    println!(
+    figure(format!(
         "kill -9 under load: {} of 600 key creations acknowledged",
         acknowledged.len()
-    );
+    ));
     assert!(acknowledged.len() >= 300, "node B kept serving its half");
 
     // Node B still serves, and holds every acknowledged key.
@@ -470,10 +485,6 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
     // are retried once their lease ends).
     wait_for_events(&seen, &acknowledged, Duration::from_secs(30)).await;
     let seen = seen.lock().unwrap();
-    println!(
-        "kill -9 under load: {} key.created events delivered",
-        seen.0.len()
-    );
     let lost: Vec<_> = acknowledged
         .iter()
         .filter(|id| !seen.1.contains(*id))
@@ -482,4 +493,8 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         lost.is_empty(),
         "acknowledged, event never delivered: {lost:?}"
     );
+    figure(format!(
+        "kill -9 under load: {} key.created events delivered, none of the acknowledged lost",
+        seen.0.len()
+    ));
 }
