@@ -13,14 +13,25 @@
 # API key while one active policy is evaluated and every issuance is
 # appended to the audit chain.
 #
-# Webhook delivery: a second server in --dev mode (so a loopback receiver is
-# allowed) with one endpoint subscribed to `token.issued`; BENCH_WEBHOOK_EVENTS
-# (default 20000) tokens are issued and the receiver (examples/webhook_sink.rs,
-# which verifies every signature with sdk-core) reports verified events/s
-# between the first and the last arrival.
+# PostgreSQL: the same client_credentials, introspection, tokens/verify and
+# issuance runs on one node over a throwaway PostgreSQL cluster
+# (scripts/postgres.sh), then on two nodes sharing it, each node loaded by its
+# own oha with half the connections (req/s summed, p99 the worse node's);
+# then the delay from a key revoked on one node to its refusal on the other.
+# BENCH_POSTGRES=0 skips it.
+#
+# Webhook delivery: BENCH_WEBHOOK_EVENTS (default 20000) events are put in
+# the outbox first (examples/fill_outbox.rs), then a server in --dev mode (so
+# a loopback receiver is allowed) delivers them to examples/webhook_sink.rs,
+# which verifies every signature with sdk-core and reports verified events/s
+# between the first and the last arrival: delivery alone, on SQLite and on
+# PostgreSQL, with BENCH_WEBHOOK_IN_FLIGHT (default 256) attempts in flight.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+# shellcheck source=postgres.sh
+source "$(dirname "$0")/postgres.sh"
+cd "$ROOT"
 
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
@@ -38,9 +49,11 @@ if ! oha --version >/dev/null 2>&1; then
 fi
 OHA="$(command -v oha || echo "$HOME/.cargo/bin/oha")"
 
-cargo build --release -p sigil-server --bin sigil-server --example webhook_sink >&2
+cargo build --release -p sigil-server --bin sigil-server --example webhook_sink --example fill_outbox >&2
 BIN="$PWD/target/release/sigil-server"
 SINK="$PWD/target/release/examples/webhook_sink"
+FILL="$PWD/target/release/examples/fill_outbox"
+IN_FLIGHT="${BENCH_WEBHOOK_IN_FLIGHT:-256}"
 WEBHOOK_EVENTS="${BENCH_WEBHOOK_EVENTS:-20000}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")"
@@ -52,9 +65,12 @@ stop() {
     wait "$1" 2>/dev/null || true
   fi
 }
+NODE_PIDS=()
 cleanup() {
   stop "$SERVER_PID"
   stop "$SINK_PID"
+  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
+  pg_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -160,27 +176,134 @@ AUDIT_OK="$(curl -fsS "$BASE/v1/audit/verify" -H "authorization: Bearer $KEY" | 
 
 PEAK_RSS_KB="$(rss_kb VmHWM)"
 
-# Webhook delivery throughput, on a fresh database in --dev mode.
 stop "$SERVER_PID"
-DB="sqlite://$WORK/webhooks.db"
-KEY="$("$BIN" create-key --database "$DB" --email bench@sigil.local --preset full 2>>"$WORK/server.log")"
-start_server --dev
-SINK_PORT="$(free_port)"
-WH_AGENT="$(curl -fsS "$BASE/v1/agents" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
-  -d '{"name":"bench-webhooks"}' | jq -r .data.id)"
-WH_SECRET="$(curl -fsS "$BASE/v1/webhooks" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
-  -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/\",\"events\":[\"token.issued\"]}" | jq -r .data.secret)"
-"$SINK" --bind "127.0.0.1:$SINK_PORT" --secret "$WH_SECRET" --expect "$WEBHOOK_EVENTS" --timeout-secs 120 \
-  >"$WORK/sink.json" &
-SINK_PID=$!
-sleep 0.3
-echo "bench-server: webhook delivery of $WEBHOOK_EVENTS events" >&2
-"$OHA" -n "$WEBHOOK_EVENTS" -c 32 --no-tui --output-format json -m POST -T application/json \
-  -H "authorization: Bearer $KEY" -d "{\"agent_id\":\"$WH_AGENT\",\"scope\":[\"agents.read\"]}" \
-  "$BASE/v1/tokens" >"$WORK/webhook-issue.json"
-wait "$SINK_PID" || true
-SINK_PID=""
-WEBHOOK_RESULT="$(cat "$WORK/sink.json")"
+SERVER_PID=""
+
+# --- PostgreSQL: one node, then two nodes on one database --------------------
+PG_RESULTS="$WORK/pg-results.tsv"
+: >"$PG_RESULTS"
+REVOKE_DELAY_MS="-"
+start_node() { # database, port
+  "$BIN" serve --bind "127.0.0.1:$2" --database "$1" >>"$WORK/server.log" 2>&1 &
+  NODE_PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$WORK/server.log" >&2
+  exit 1
+}
+stop_nodes() {
+  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
+  NODE_PIDS=()
+}
+# One oha per node, each with an equal share of the connections, at once;
+# prints one results row: summed req/s, mean p50, worst p99, 2xx share.
+run_nodes() { # label, name, then oha arguments with @BASE@ for the node URL
+  local label="$1" name="$2"; shift 2
+  local i=0 base files=()
+  echo "bench-server: $label $name for $DURATION" >&2
+  for base in "${NODE_BASES[@]}"; do
+    "$OHA" -z "$DURATION" -c "$((CONNECTIONS / ${#NODE_BASES[@]}))" --no-tui --output-format json \
+      "${@//@BASE@/$base}" >"$WORK/$label-$name-$i.json" &
+    files+=("$WORK/$label-$name-$i.json")
+    i=$((i + 1))
+  done
+  wait
+  jq -s -r --arg label "$label" --arg name "$name" '
+    def total: [(.statusCodeDistribution // {}) | to_entries[] | .value] | add // 0;
+    def ok: [(.statusCodeDistribution // {}) | to_entries[] | select(.key | startswith("2")) | .value] | add // 0;
+    [$label, $name,
+     (map(.summary.requestsPerSec) | add | floor),
+     ((map(.latencyPercentiles.p50 // 0) | add / length) * 1000 * 100 | round / 100),
+     ((map(.latencyPercentiles.p99 // 0) | max) * 1000 * 100 | round / 100),
+     ((map(ok) | add) as $ok | (map(total) | add) as $t | if $t > 0 then ($ok / $t * 10000 | round / 100) else 0 end)]
+    | @tsv' "${files[@]}" >>"$PG_RESULTS"
+}
+pg_bench() { # label, database, nodes
+  local label="$1" db="$2" nodes="$3" key app id secret token agent i
+  key="$("$BIN" create-key --database "$db" --email "bench-$label@sigil.local" --preset full 2>>"$WORK/server.log")"
+  NODE_BASES=()
+  for i in $(seq 1 "$nodes"); do
+    local port
+    port="$(free_port)"
+    start_node "$db" "$port"
+    NODE_BASES+=("http://127.0.0.1:$port")
+  done
+  local first="${NODE_BASES[0]}"
+  app="$(curl -fsS "$first/v1/apps" -H "authorization: Bearer $key" -H 'content-type: application/json' \
+    -d '{"name":"bench","redirectUris":["https://bench.example/cb"],"scopes":["keys.read"]}')"
+  id="$(jq -r .data.clientId <<<"$app")"
+  secret="$(jq -r .data.clientSecret <<<"$app")"
+  token="$(curl -fsS "$first/oauth/token" -u "$id:$secret" -d grant_type=client_credentials | jq -r .access_token)"
+  agent="$(curl -fsS "$first/v1/agents" -H "authorization: Bearer $key" -H 'content-type: application/json' \
+    -d '{"name":"bench"}' | jq -r .data.id)"
+  curl -fsS "$first/v1/policies" -H "authorization: Bearer $key" -H 'content-type: application/json' \
+    -d '{"name":"bench-allow","rules":[{"effect":"allow","match":{"scopes":["agents.read"]}}]}' >/dev/null
+  for i in $(seq 0 199); do
+    curl -fsS "$first/v1/tokens" -H "authorization: Bearer $key" -H 'content-type: application/json' \
+      -d "{\"agent_id\":\"$agent\",\"scope\":[\"agents.read\"],\"ttl\":3600}" | jq -c '{token: .data.token, required_scope: "agents.read"}'
+  done >"$WORK/$label-verify.txt"
+  run_nodes "$label" client_credentials -m POST -a "$id:$secret" \
+    -T application/x-www-form-urlencoded -d 'grant_type=client_credentials' "@BASE@/oauth/token"
+  run_nodes "$label" introspection -m POST -a "$id:$secret" \
+    -T application/x-www-form-urlencoded -d "token=$token" "@BASE@/oauth/introspect"
+  run_nodes "$label" tokens_verify -m POST -T application/json -Z "$WORK/$label-verify.txt" "@BASE@/v1/tokens/verify"
+  run_nodes "$label" tokens_issue -m POST -T application/json -H "authorization: Bearer $key" \
+    -d "{\"agent_id\":\"$agent\",\"scope\":[\"agents.read\"],\"intent\":\"bench\"}" "@BASE@/v1/tokens"
+  echo "audit chain after the $label runs: $(curl -fsS "$first/v1/audit/verify" -H "authorization: Bearer $key" | jq -c .data)" >>"$WORK/pg-notes.txt"
+  if [ "$nodes" -ge 2 ]; then
+    # A key used on node 2, revoked on node 1: ms until node 2 refuses it.
+    local created revoke_id revoke_key start
+    created="$(curl -fsS "$first/v1/api-keys" -H "authorization: Bearer $key" -H 'content-type: application/json' -d '{"name":"revoked","preset":"read"}')"
+    revoke_id="$(jq -r .data.id <<<"$created")"
+    revoke_key="$(jq -r .data.key <<<"$created")"
+    curl -fsS "${NODE_BASES[1]}/v1/api-keys" -H "authorization: Bearer $revoke_key" >/dev/null
+    start="$(date +%s%N)"
+    curl -fsS -X POST "$first/v1/api-keys/$revoke_id/revoke" -H "authorization: Bearer $key" >/dev/null
+    for _ in $(seq 1 1000); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "${NODE_BASES[1]}/v1/api-keys" -H "authorization: Bearer $revoke_key")" = 401 ] && break
+      sleep 0.001
+    done
+    REVOKE_DELAY_MS="$(( ($(date +%s%N) - start) / 1000000 ))"
+  fi
+  stop_nodes
+}
+pg_url() { echo "$SIGIL_TEST_POSTGRES?options[search_path]=$1"; }
+if [ "${BENCH_POSTGRES:-1}" != 0 ]; then
+  pg_start >&2
+  for schema in bench1 bench2 outbox; do
+    "$PG_BIN/psql" "$SIGIL_TEST_POSTGRES" -qc "CREATE SCHEMA $schema"
+  done
+  pg_bench postgres_1_node "$(pg_url bench1)" 1
+  pg_bench postgres_2_nodes "$(pg_url bench2)" 2
+fi
+
+# --- Webhook delivery from a pre-filled outbox -------------------------------
+: >"$WORK/webhook.txt"
+webhook_bench() { # label, database
+  local sink_port port secret
+  sink_port="$(free_port)"
+  port="$(free_port)"
+  secret="$("$FILL" --database "$2" --url "http://127.0.0.1:$sink_port/" --events "$WEBHOOK_EVENTS" 2>>"$WORK/server.log")"
+  "$SINK" --bind "127.0.0.1:$sink_port" --secret "$secret" --expect "$WEBHOOK_EVENTS" --timeout-secs 120 \
+    >"$WORK/sink-$1.json" &
+  SINK_PID=$!
+  sleep 0.3
+  echo "bench-server: webhook delivery of $WEBHOOK_EVENTS events ($1)" >&2
+  SIGIL_WEBHOOK_IN_FLIGHT_PER_ENDPOINT="$IN_FLIGHT" SIGIL_WEBHOOK_IN_FLIGHT="$((IN_FLIGHT * 2))" \
+    "$BIN" serve --dev --bind "127.0.0.1:$port" --database "$2" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait "$SINK_PID" || true
+  SINK_PID=""
+  stop "$SERVER_PID"
+  SERVER_PID=""
+  echo "webhook delivery, $1: $(jq -r '"\(.eventsPerSec) verified events/s (\(.events) events, \(.deliveries) deliveries, \(.rejected) rejected, \(.seconds) s first to last; complete: \(.complete))"' "$WORK/sink-$1.json")" >>"$WORK/webhook.txt"
+}
+webhook_bench sqlite "sqlite://$WORK/webhooks.db"
+if [ "${BENCH_POSTGRES:-1}" != 0 ]; then
+  webhook_bench postgres "$(pg_url outbox)"
+fi
 
 target() {
   case "$1" in
@@ -201,7 +324,21 @@ done <"$RESULTS"
 batch_rps="$(awk -F'\t' '$1 == "tokens_verify_batch" { print $2 }' "$RESULTS")"
 echo "tokens_verify_batch: $((batch_rps * 100)) tokens/s (100 tokens per request)"
 echo "audit chain after the runs: $AUDIT_OK"
-echo "webhook delivery: $(jq -r '"\(.eventsPerSec) verified events/s (\(.events) events, \(.deliveries) deliveries, \(.rejected) rejected, \(.seconds) s first to last; complete: \(.complete))"' <<<"$WEBHOOK_RESULT")"
+cat "$WORK/webhook.txt"
+echo "(webhook delivery with $IN_FLIGHT attempts in flight per endpoint, $((IN_FLIGHT * 2)) in all)"
+if [ -s "$PG_RESULTS" ]; then
+  echo
+  echo "SQLite beside PostgreSQL (req/s, p99 ms):"
+  printf '%-20s %20s %20s %20s\n' endpoint 'sqlite, 1 node' 'postgres, 1 node' 'postgres, 2 nodes'
+  for name in client_credentials introspection tokens_verify tokens_issue; do
+    cell() { awk -F'\t' -v l="$1" -v n="$name" '($1 == l && $2 == n) { printf "%s (p99 %s)", $3, $5 }' "$PG_RESULTS"; }
+    sqlite="$(awk -F'\t' -v n="$name" '$1 == n { printf "%s (p99 %s)", $2, $4 }' "$RESULTS")"
+    printf '%-20s %20s %20s %20s\n' "$name" "$sqlite" "$(cell postgres_1_node)" "$(cell postgres_2_nodes)"
+  done
+  cat "$WORK/pg-notes.txt"
+  echo "cross-node revocation (key revoked on node 1, refused on node 2): $REVOKE_DELAY_MS ms"
+  echo "(rate limits are per node; the two nodes share the same 2 CPUs as PostgreSQL and the load generators)"
+fi
 echo
 printf 'idle RSS  %6.1f MB   (target < 30 MB)\n' "$(awk -v k="$IDLE_RSS_KB" 'BEGIN { print k / 1024 }')"
 printf 'peak RSS  %6.1f MB\n' "$(awk -v k="$PEAK_RSS_KB" 'BEGIN { print k / 1024 }')"

@@ -38,6 +38,12 @@ wasm_cargo() {
     "$DEB_CARGO" "$@" -Z build-std=std,panic_abort --target wasm32-unknown-unknown
 }
 
+# The Rust packages tested natively. The napi and pyo3 crates are cdylibs that
+# only link inside their host runtimes (their tests run under node and pytest),
+# and the WASM crate builds for wasm32. Every native cargo build and test uses
+# this one selection, so features unify the same way and nothing compiles twice.
+RUST_PACKAGES=(--workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm)
+
 # Fails with one clear message when any of the given executables is missing.
 require() {
   local missing=() tool

@@ -13,10 +13,15 @@ cd "$ROOT"
 
 pg_start
 trap pg_stop EXIT
-cargo build -q -p sigil-server --bin sigil-server
+# The same package selection and targets as the Rust section of
+# scripts/test.sh, so its build is reused (a build of `-p sigil-server`
+# alone unifies features differently and links every test again).
+cargo build -q "${RUST_PACKAGES[@]}" --all-targets
+server_tests=()
+for file in reference-server/tests/*.rs; do server_tests+=(--test "$(basename "$file" .rs)"); done
 # The multi-node suite writes its figures (revocation delays, kill -9
 # counts) here; they are printed at the end.
 export SIGIL_TEST_FIGURES="$_pg_dir/figures.txt"
-cargo test -q -p sigil-server --tests --no-fail-fast
+cargo test -q "${RUST_PACKAGES[@]}" "${server_tests[@]}" --no-fail-fast
 echo "multi-node figures:"
 cat "$SIGIL_TEST_FIGURES"

@@ -26,15 +26,13 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 section "Rust: sdk-core, sigil-server, conformance (unit, wiremock, vectors, doc tests)"
-# The napi and pyo3 crates are cdylibs that only link inside their host
-# runtimes; their tests run under node and pytest below. One build makes the
+# RUST_PACKAGES (lib.sh) leaves out the binding crates. One build makes the
 # tests and the sigil-server / sigil-conformance binaries every later section
 # uses: --all-targets gives the binaries the same feature set as the tests
 # (dev-dependencies included), so `cargo test` reuses them and nothing
 # compiles the server a second time.
-rust_packages=(--workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm)
-cargo build "${rust_packages[@]}" --all-targets
-cargo test "${rust_packages[@]}"
+cargo build "${RUST_PACKAGES[@]}" --all-targets
+cargo test "${RUST_PACKAGES[@]}"
 export SIGIL_SERVER=$TARGET_DIR/debug/sigil-server
 
 section "sdk-core builds for wasm32-unknown-unknown with default features off"
