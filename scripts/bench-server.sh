@@ -201,15 +201,16 @@ stop_nodes() {
 # prints one results row: summed req/s, mean p50, worst p99, 2xx share.
 run_nodes() { # label, name, then oha arguments with @BASE@ for the node URL
   local label="$1" name="$2"; shift 2
-  local i=0 base files=()
+  local i=0 base files=() pids=() pid
   echo "bench-server: $label $name for $DURATION" >&2
   for base in "${NODE_BASES[@]}"; do
     "$OHA" -z "$DURATION" -c "$((CONNECTIONS / ${#NODE_BASES[@]}))" --no-tui --output-format json \
       "${@//@BASE@/$base}" >"$WORK/$label-$name-$i.json" &
+    pids+=("$!")
     files+=("$WORK/$label-$name-$i.json")
     i=$((i + 1))
   done
-  wait
+  for pid in "${pids[@]}"; do wait "$pid"; done
   jq -s -r --arg label "$label" --arg name "$name" '
     def total: [(.statusCodeDistribution // {}) | to_entries[] | .value] | add // 0;
     def ok: [(.statusCodeDistribution // {}) | to_entries[] | select(.key | startswith("2")) | .value] | add // 0;

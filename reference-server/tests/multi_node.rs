@@ -18,11 +18,16 @@ use serde_json::{json, Value};
 
 use common::{BinServer, Http, TempDir};
 
-/// The same issuer on both nodes, as behind one public URL.
-const ENV: [(&str, &str); 3] = [
+/// The same issuer on both nodes, as behind one public URL; rate limits
+/// (per node) out of the way of the load runs.
+const ENV: [(&str, &str); 7] = [
     ("SIGIL_ISSUER", "http://nodes.sigil.test"),
     ("SIGIL_TEST_MODE", "true"),
     ("SIGIL_LOG", "warn"),
+    ("SIGIL_KEY_RATE", "1000000"),
+    ("SIGIL_KEY_BURST", "1000000"),
+    ("SIGIL_IP_RATE", "1000000"),
+    ("SIGIL_IP_BURST", "1000000"),
 ];
 
 struct Nodes {
@@ -369,47 +374,94 @@ async fn wait_for_events(seen: &Seen, ids: &[String], within: Duration) {
     }
 }
 
-/// Creates `count` keys, alternating nodes, `parallel` at a time; returns
-/// the ids of those acknowledged (2xx) and whether each node answered.
-async fn key_load(nodes: &[Http], key: &str, count: usize, parallel: usize) -> Vec<String> {
-    let mut acknowledged = Vec::new();
+/// POSTs `body` to `path` on `base`; the answer's `data`, or `None` when
+/// the node refused or is gone. Not `Http::call`, which panics when the node
+/// it calls is gone: a refused request is just not acknowledged.
+async fn acknowledged(base: &str, path: &str, key: &str, body: Value) -> Option<Value> {
+    let req = http::Request::post(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(body.to_string().into_bytes())
+        .unwrap();
+    let res = sigil::Runtime::native()
+        .with_retry(sigil::RetryPolicy::NONE)
+        .transport
+        .send(req)
+        .await
+        .ok()?;
+    if !res.status().is_success() {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(res.body()).ok()?;
+    Some(body["data"].clone())
+}
+
+/// Sends `count` requests `request(i)` = (path, body), alternating nodes,
+/// `parallel` at a time; returns the `data[field]` of each acknowledged one.
+async fn load(
+    nodes: &[Http],
+    key: &str,
+    count: usize,
+    parallel: usize,
+    field: &'static str,
+    request: impl Fn(usize) -> (&'static str, Value),
+) -> Vec<String> {
+    let mut done = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..count {
-        let http = nodes[i % nodes.len()].clone();
+        let base = nodes[i % nodes.len()].base.clone();
         let key = key.to_owned();
+        let (path, body) = request(i);
         tasks.spawn(async move {
-            // Built here rather than with `Http::call`, which panics when the
-            // node it calls is gone: a refused request is just not acknowledged.
-            let body = json!({"name": format!("load-{i}"), "preset": "read"}).to_string();
-            let req = http::Request::post(format!("{}/v1/api-keys", http.base))
-                .header("authorization", format!("Bearer {key}"))
-                .header("content-type", "application/json")
-                .body(body.into_bytes())
-                .unwrap();
-            let res = sigil::Runtime::native()
-                .with_retry(sigil::RetryPolicy::NONE)
-                .transport
-                .send(req)
-                .await
-                .ok()?;
-            if !res.status().is_success() {
-                return None;
-            }
-            let body: Value = serde_json::from_slice(res.body()).ok()?;
-            body["data"]["id"].as_str().map(str::to_owned)
+            let data = acknowledged(&base, path, &key, body).await?;
+            data[field].as_str().map(str::to_owned)
         });
         if tasks.len() >= parallel {
             if let Some(Ok(Some(id))) = tasks.join_next().await {
-                acknowledged.push(id);
+                done.push(id);
             }
         }
     }
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(Some(id)) = done {
-            acknowledged.push(id);
+    while let Some(finished) = tasks.join_next().await {
+        if let Ok(Some(id)) = finished {
+            done.push(id);
         }
     }
-    acknowledged
+    done
+}
+
+/// Creates `count` keys across `nodes`; the ids of those acknowledged.
+async fn key_load(nodes: &[Http], key: &str, count: usize, parallel: usize) -> Vec<String> {
+    load(nodes, key, count, parallel, "id", |i| {
+        (
+            "/v1/api-keys",
+            json!({"name": format!("load-{i}"), "preset": "read"}),
+        )
+    })
+    .await
+}
+
+/// The `subject` of every audit entry of type `kind` that `key` may read.
+async fn audit_subjects(http: &Http, key: &str, kind: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/audit?limit=500&type={kind}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let (status, body, _) = http.call("GET", &path, Some(key), None).await;
+        ok("audit list", status, &body);
+        for entry in body["data"].as_array().unwrap() {
+            if let Some(subject) = entry["subject"].as_str() {
+                out.insert(subject.to_owned());
+            }
+        }
+        match body["meta"]["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
 }
 
 async fn listed_keys(http: &Http, key: &str) -> BTreeSet<String> {
@@ -457,14 +509,29 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         return;
     };
     let seen = counting_sink(&n.b.http, &n.key, &["key.created"]).await;
+    let agent = agent(&n.b.http, &n.key).await;
     let nodes = [n.a.http.clone(), n.b.http.clone()];
-    let load = tokio::spawn({
-        let key = n.key.clone();
+    let keys = tokio::spawn({
+        let (nodes, key) = (nodes.clone(), n.key.clone());
         async move { key_load(&nodes, &key, 600, 32).await }
+    });
+    // Agent tokens too: their audit entries are queued after the response.
+    let tokens = tokio::spawn({
+        let (nodes, key) = (nodes.clone(), n.key.clone());
+        async move {
+            load(&nodes, &key, 600, 16, "jti", move |_| {
+                (
+                    "/v1/tokens",
+                    json!({"agent_id": agent, "scope": ["agents.read"], "ttl": 600}),
+                )
+            })
+            .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     n.a.kill();
-    let acknowledged = load.await.unwrap();
+    let acknowledged = keys.await.unwrap();
+    let issued = tokens.await.unwrap();
     figure(format!(
         "kill -9 under load: {} of 600 key creations acknowledged",
         acknowledged.len()
@@ -480,6 +547,14 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         .collect();
     assert!(lost.is_empty(), "acknowledged but gone: {lost:?}");
     audit_valid(&n.b.http, &n.key).await;
+    // Issuance audit entries are written after the response by design: the
+    // ones node A had queued died with it. Reported, not asserted.
+    let audited = audit_subjects(&n.b.http, &n.key, "token.issued").await;
+    let unaudited = issued.iter().filter(|jti| !audited.contains(*jti)).count();
+    figure(format!(
+        "kill -9 under load: {unaudited} of {} acknowledged agent-token issuances have no audit entry (queued after the response)",
+        issued.len()
+    ));
 
     // Each acknowledged key's event arrives (deliveries node A had claimed
     // are retried once their lease ends).
@@ -497,4 +572,214 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         "kill -9 under load: {} key.created events delivered, none of the acknowledged lost",
         seen.0.len()
     ));
+}
+
+/// A `POST /v1/tokens` for `agent`, signed with its key for the shared
+/// issuer's URL (RFC 9421, with `nonce`), to be sent to `node`.
+fn signed_issuance(
+    node: &Http,
+    agent: &str,
+    agent_key: &str,
+    nonce: &str,
+) -> http::Request<Vec<u8>> {
+    use base64::Engine as _;
+    let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(agent_key.strip_prefix("sgl_ask_").unwrap())
+        .unwrap();
+    let key = sigil::httpsig::SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+        &seed.try_into().unwrap(),
+    ));
+    let body = json!({"agent_id": agent, "scope": ["agents.read"], "ttl": 60});
+    let mut req = http::Request::post(format!("{}/v1/tokens", ENV[0].1))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut params =
+        sigil::httpsig::SignParams::new(agent, ["@method", "@target-uri", "content-digest"], now);
+    params.expires = Some(now + 60);
+    params.nonce = Some(nonce.to_owned());
+    sigil::httpsig::sign_request(&mut req, &key, &params).unwrap();
+    *req.uri_mut() = format!("{}/v1/tokens", node.base).parse().unwrap();
+    req
+}
+
+#[tokio::test]
+async fn a_nonce_used_on_one_node_is_a_replay_on_the_other() {
+    let Some(n) = two_nodes("nodes-nonce").await else {
+        return;
+    };
+    agent(&n.a.http, &n.key).await;
+    let (status, body, _) =
+        n.a.http
+            .call(
+                "POST",
+                "/v1/agents",
+                Some(&n.key),
+                Some(json!({"name": "signer"})),
+            )
+            .await;
+    ok("create agent", status, &body);
+    let agent = body["data"]["id"].as_str().unwrap().to_owned();
+    let agent_key = body["data"]["agentKey"].as_str().unwrap().to_owned();
+
+    // Used on A, replayed on B.
+    let nonce = sigil_server::crypto::random_base62(16);
+    let (status, body, _) =
+        common::send(signed_issuance(&n.a.http, &agent, &agent_key, &nonce)).await;
+    ok("signed issuance", status, &body);
+    let (status, body, _) =
+        common::send(signed_issuance(&n.b.http, &agent, &agent_key, &nonce)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("replayed_nonce")),
+        "{body}"
+    );
+
+    // Sent to both nodes at once: one issues, the other refuses.
+    for _ in 0..5 {
+        let nonce = sigil_server::crypto::random_base62(16);
+        let (on_a, on_b) = tokio::join!(
+            common::send(signed_issuance(&n.a.http, &agent, &agent_key, &nonce)),
+            common::send(signed_issuance(&n.b.http, &agent, &agent_key, &nonce))
+        );
+        let mut statuses = [on_a.0, on_b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 401], "{} / {}", on_a.1, on_b.1);
+    }
+}
+
+/// `POST /app/v1/messages` with an `Idempotency-Key`: (status, raw body,
+/// whether it was a replay).
+async fn message(node: &Http, token: &str, key: &str, body: &Value) -> (u16, String, bool) {
+    let req = http::Request::post(format!("{}/app/v1/messages", node.base))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(body.to_string().into_bytes())
+        .unwrap();
+    let res = sigil::Runtime::native()
+        .with_retry(sigil::RetryPolicy::NONE)
+        .transport
+        .send(req)
+        .await
+        .unwrap();
+    let replayed = res.headers().get("idempotent-replayed").is_some();
+    (
+        res.status().as_u16(),
+        String::from_utf8(res.body().to_vec()).unwrap(),
+        replayed,
+    )
+}
+
+#[tokio::test]
+async fn an_idempotency_key_holds_across_nodes() {
+    let Some(n) = two_nodes("nodes-idempotency").await else {
+        return;
+    };
+    let (status, app, _) =
+        n.a.http
+            .call(
+                "POST",
+                "/v1/apps",
+                Some(&n.key),
+                Some(
+                    json!({"name": "mailer", "redirectUris": ["https://app.example/cb"],
+                        "scopes": ["identity.read", "messages.send"]}),
+                ),
+            )
+            .await;
+    ok("create app", status, &app);
+    let (client_id, client_secret) = (
+        app["data"]["clientId"].as_str().unwrap().to_owned(),
+        app["data"]["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    // A user who signed in to the app, as the code flow would record it.
+    let seeder = sigil_server::AppState::new(sigil_server::Config {
+        database: n.database.clone(),
+        ..sigil_server::Config::for_tests()
+    })
+    .await
+    .unwrap();
+    let user = sigil_server::seed::user(&seeder, "reader@example.com")
+        .await
+        .unwrap();
+    let now = seeder.clock.now();
+    let sub = sigil_server::crypto::pairwise_sub(&seeder.pairwise_secret, &client_id, &user.id);
+    seeder
+        .store
+        .remember_subject(&client_id, &sub, &user.id, now)
+        .await
+        .unwrap();
+    seeder
+        .store
+        .record_consent(&user.id, &client_id, &["identity.read".to_owned()], now)
+        .await
+        .unwrap();
+    let (status, token, _) =
+        n.a.http
+            .form(
+                "/oauth/token",
+                Some((&client_id, &client_secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "messages.send"),
+                ],
+            )
+            .await;
+    ok("app token", status, &token);
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let body = json!({"to": sub, "subject": "Hi", "body": "hello"});
+
+    // Sent on A, replayed on B byte for byte.
+    let (status, first, replayed) = message(&n.a.http, &token, "k1", &body).await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    let (status, again, replayed) = message(&n.b.http, &token, "k1", &body).await;
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again, first);
+
+    // Sent to both at once: one message, the same answer twice.
+    for round in 0..5 {
+        let key = format!("race-{round}");
+        let (on_a, on_b) = tokio::join!(
+            message(&n.a.http, &token, &key, &body),
+            message(&n.b.http, &token, &key, &body)
+        );
+        assert_eq!((on_a.0, on_b.0), (201, 201), "{} / {}", on_a.1, on_b.1);
+        assert_eq!(on_a.1, on_b.1, "one message, one answer");
+        assert!(on_a.2 != on_b.2, "exactly one of them is the replay");
+    }
+}
+
+#[tokio::test]
+async fn nodes_due_to_rotate_together_rotate_once() {
+    let Some(database) = common::fresh_postgres() else {
+        eprintln!("skipped: SIGIL_TEST_POSTGRES is not set");
+        return;
+    };
+    let node = || {
+        sigil_server::AppState::new(sigil_server::Config {
+            database: database.clone(),
+            ..sigil_server::Config::for_tests()
+        })
+    };
+    // Started together on an empty database: one first key, not two.
+    let (a, b) = tokio::join!(node(), node());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.keys.current().kid(), b.keys.current().kid());
+    assert_eq!(a.store.signing_keys().await.unwrap().len(), 1);
+
+    let (later, max_age) = (a.clock.now() + 31 * 86_400, 30 * 86_400);
+    let (on_a, on_b) = tokio::join!(
+        a.keys.rotate_if_older(a.store.as_ref(), later, max_age),
+        b.keys.rotate_if_older(b.store.as_ref(), later, max_age)
+    );
+    let mut rotated = [on_a.unwrap(), on_b.unwrap()];
+    rotated.sort_unstable();
+    assert_eq!(rotated, [false, true], "exactly one node rotated");
+    assert_eq!(a.store.signing_keys().await.unwrap().len(), 2);
+    assert_eq!(a.keys.current().kid(), b.keys.current().kid());
 }
