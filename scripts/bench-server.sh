@@ -211,10 +211,10 @@ run_nodes() { # label, name, then oha arguments with @BASE@ for the node URL
     i=$((i + 1))
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
-  jq -s -r --arg label "$label" --arg name "$name" '
+  jq -s -r --arg run "$label" --arg name "$name" '
     def total: [(.statusCodeDistribution // {}) | to_entries[] | .value] | add // 0;
     def ok: [(.statusCodeDistribution // {}) | to_entries[] | select(.key | startswith("2")) | .value] | add // 0;
-    [$label, $name,
+    [$run, $name,
      (map(.summary.requestsPerSec) | add | floor),
      ((map(.latencyPercentiles.p50 // 0) | add / length) * 1000 * 100 | round / 100),
      ((map(.latencyPercentiles.p99 // 0) | max) * 1000 * 100 | round / 100),
