@@ -20,7 +20,7 @@ use common::{BinServer, Http, TempDir};
 
 /// The same issuer on both nodes, as behind one public URL; rate limits
 /// (per node) out of the way of the load runs.
-const ENV: [(&str, &str); 7] = [
+const ENV: [(&str, &str); 8] = [
     ("SIGIL_ISSUER", "http://nodes.sigil.test"),
     ("SIGIL_TEST_MODE", "true"),
     ("SIGIL_LOG", "warn"),
@@ -28,6 +28,7 @@ const ENV: [(&str, &str); 7] = [
     ("SIGIL_KEY_BURST", "1000000"),
     ("SIGIL_IP_RATE", "1000000"),
     ("SIGIL_IP_BURST", "1000000"),
+    ("SIGIL_PLAN_MAX_AGENTS", "1000000"),
 ];
 
 struct Nodes {
@@ -202,6 +203,55 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     })
     .await;
 
+    // An OAuth access token introspected on node B, revoked on node A.
+    let (status, app, _) = a
+        .call(
+            "POST",
+            "/v1/apps",
+            Some(&n.key),
+            Some(json!({"name": "svc", "redirectUris": ["https://app.example/cb"], "scopes": ["identity.read"]})),
+        )
+        .await;
+    ok("create app", status, &app);
+    let client = (
+        app["data"]["clientId"].as_str().unwrap().to_owned(),
+        app["data"]["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    let basic = Some((client.0.as_str(), client.1.as_str()));
+    let (status, issued, _) = a
+        .form(
+            "/oauth/token",
+            basic,
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    ok("client_credentials", status, &issued);
+    let access = issued["access_token"].as_str().unwrap().to_owned();
+    let active = |node: &Http| {
+        let node = node.clone();
+        let access = access.clone();
+        let client = client.clone();
+        async move {
+            let (status, body, _) = node
+                .form(
+                    "/oauth/introspect",
+                    Some((&client.0, &client.1)),
+                    &[("token", &access)],
+                )
+                .await;
+            ok("introspect", status, &body);
+            body["active"] == true
+        }
+    };
+    assert!(active(b).await);
+    let (status, body, _) = a.form("/oauth/revoke", basic, &[("token", &access)]).await;
+    ok("revoke access token", status, &body);
+    let access_delay = until_refused("access token (introspection)", || {
+        let still = active(b);
+        async move { !still.await }
+    })
+    .await;
+
     // An agent token verified by node B from memory, revoked on node A.
     let agent = agent(a, &n.key).await;
     let (token, jti) = agent_token(a, &n.key, &agent).await;
@@ -234,7 +284,7 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     ok("pause agent", status, &body);
     let agent_delay = until_refused("paused agent", || async { !verifies(a, &token).await }).await;
 
-    for delay in [key_delay, token_delay, agent_delay] {
+    for delay in [key_delay, access_delay, token_delay, agent_delay] {
         assert!(delay < Duration::from_secs(10));
     }
 }
@@ -528,10 +578,31 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
             .await
         }
     });
+    let apps = tokio::spawn({
+        let (nodes, key) = (nodes.clone(), n.key.clone());
+        async move {
+            load(&nodes, &key, 200, 8, "clientId", |i| {
+                let body = json!({"name": format!("app-{i}"), "redirectUris": ["https://app.example/cb"],
+                                  "scopes": ["identity.read"]});
+                ("/v1/apps", body)
+            })
+            .await
+        }
+    });
+    let agents = tokio::spawn({
+        let (nodes, key) = (nodes.clone(), n.key.clone());
+        async move {
+            load(&nodes, &key, 200, 8, "id", |i| {
+                ("/v1/agents", json!({"name": format!("agent-{i}")}))
+            })
+            .await
+        }
+    });
     tokio::time::sleep(Duration::from_millis(700)).await;
     n.a.kill();
     let acknowledged = keys.await.unwrap();
     let issued = tokens.await.unwrap();
+    let (apps, agents) = (apps.await.unwrap(), agents.await.unwrap());
     figure(format!(
         "kill -9 under load: {} of 600 key creations acknowledged",
         acknowledged.len()
@@ -547,6 +618,35 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         .collect();
     assert!(lost.is_empty(), "acknowledged but gone: {lost:?}");
     audit_valid(&n.b.http, &n.key).await;
+    // Every acknowledged app and agent is there.
+    for (kind, ids) in [("apps", &apps), ("agents", &agents)] {
+        for id in ids {
+            let (status, body, _) =
+                n.b.http
+                    .call("GET", &format!("/v1/{kind}/{id}"), Some(&n.key), None)
+                    .await;
+            ok("read an acknowledged app or agent", status, &body);
+        }
+    }
+    // Every acknowledged agent token's row is there: node B can revoke it.
+    for jti in &issued {
+        let (status, body, _) =
+            n.b.http
+                .call(
+                    "POST",
+                    &format!("/v1/tokens/{jti}/revoke"),
+                    Some(&n.key),
+                    None,
+                )
+                .await;
+        ok("revoke an acknowledged token", status, &body);
+    }
+    figure(format!(
+        "kill -9 under load: {} apps, {} agents and {} agent tokens acknowledged, all there",
+        apps.len(),
+        agents.len(),
+        issued.len()
+    ));
     // Issuance audit entries are written after the response by design: the
     // ones node A had queued died with it. Reported, not asserted.
     let audited = audit_subjects(&n.b.http, &n.key, "token.issued").await;
