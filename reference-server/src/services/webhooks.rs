@@ -381,8 +381,11 @@ struct Worker {
     records: GroupCommit<(String, AttemptRecord)>,
 }
 
-/// How attempt outcomes are batched: awaited, so a delivery's state is
-/// stored before its slot is freed, and concurrent attempts share a commit.
+/// How attempt outcomes are batched: queued, not awaited, so an attempt's
+/// slot is free as soon as the receiver answered, and the outcomes of
+/// concurrent attempts share a commit. An outcome lost with the process
+/// leaves its row leased; it is attempted again when the lease ends (at
+/// least once).
 const RECORD_BATCHING: Batching = Batching {
     max_batch: 512,
     linger: Duration::ZERO,
@@ -432,7 +435,11 @@ impl Worker {
             .lock()
             .map(|b| {
                 b.iter()
-                    .filter(|(_, n)| **n >= self.per_endpoint)
+                    // Like the slots in all: an endpoint is claimed for once
+                    // a quarter of its slots is free, not one row at a time.
+                    .filter(|(_, n)| {
+                        self.per_endpoint.saturating_sub(**n) < (self.per_endpoint / 4).max(1)
+                    })
                     .map(|(k, _)| k.clone())
                     .collect()
             })
@@ -563,6 +570,11 @@ impl Worker {
                     at_ms,
                 )
                 .await;
+                // That outcome first: disabling stops the pending deliveries,
+                // which a later outcome write would no longer match.
+                if let Err(e) = self.records.flush().await {
+                    tracing::error!(error = %e, "webhook attempt record failed");
+                }
                 if let Err(e) = self
                     .store
                     .disable_webhook(&endpoint.id, "the endpoint answered 410 Gone", ts)
@@ -657,7 +669,7 @@ impl Worker {
             last_error,
             at_ms,
         };
-        if let Err(e) = self.records.submit((row.id.clone(), record)).await {
+        if let Err(e) = self.records.queue((row.id.clone(), record)).await {
             tracing::error!(error = %e, delivery = %row.id, "webhook attempt record failed");
         }
     }
