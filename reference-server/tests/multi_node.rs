@@ -100,59 +100,66 @@ where
     panic!("{what}: the other node still accepts it after 10 s");
 }
 
-async fn new_key(http: &Http, key: &str, name: &str) -> (String, String) {
-    let (status, body, _) = http
-        .call(
-            "POST",
-            "/v1/api-keys",
-            Some(key),
-            Some(json!({"name": name, "preset": "read"})),
-        )
-        .await;
-    ok("create key", status, &body);
-    (
-        body["data"]["id"].as_str().unwrap().to_owned(),
-        body["data"]["key"].as_str().unwrap().to_owned(),
-    )
+/// POSTs `body` (or nothing) to `path` with `key`; the answer's `data`,
+/// after checking it is a 2xx.
+async fn post(http: &Http, key: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, answer, _) = http.call("POST", path, Some(key), body).await;
+    ok(path, status, &answer);
+    answer["data"].clone()
 }
 
-/// An agent and a policy letting it hold `agents.read`.
-async fn agent(http: &Http, key: &str) -> String {
-    let (status, body, _) = http
-        .call(
-            "POST",
-            "/v1/policies",
-            Some(key),
-            Some(json!({"name": "allow", "rules": [{"effect": "allow", "match": {"scopes": ["agents.read"]}}]})),
-        )
-        .await;
-    ok("create policy", status, &body);
-    let (status, body, _) = http
-        .call(
-            "POST",
-            "/v1/agents",
-            Some(key),
-            Some(json!({"name": "worker"})),
-        )
-        .await;
-    ok("create agent", status, &body);
-    body["data"]["id"].as_str().unwrap().to_owned()
+/// `data[field]` as a string.
+fn text(data: &Value, field: &str) -> String {
+    data[field].as_str().unwrap().to_owned()
+}
+
+async fn new_key(http: &Http, key: &str, name: &str) -> (String, String) {
+    let data = post(
+        http,
+        key,
+        "/v1/api-keys",
+        Some(json!({"name": name, "preset": "read"})),
+    )
+    .await;
+    (text(&data, "id"), text(&data, "key"))
+}
+
+/// A confidential app with `scopes`: (client id, client secret).
+async fn app(http: &Http, key: &str, scopes: &[&str]) -> (String, String) {
+    let body = json!({"name": "app", "redirectUris": ["https://app.example/cb"], "scopes": scopes});
+    let data = post(http, key, "/v1/apps", Some(body)).await;
+    (text(&data, "clientId"), text(&data, "clientSecret"))
+}
+
+/// An agent and a policy letting it hold `agents.read`: (id, agent key).
+async fn agent(http: &Http, key: &str) -> (String, String) {
+    let rules = json!([{"effect": "allow", "match": {"scopes": ["agents.read"]}}]);
+    post(
+        http,
+        key,
+        "/v1/policies",
+        Some(json!({"name": "allow", "rules": rules})),
+    )
+    .await;
+    let data = post(http, key, "/v1/agents", Some(json!({"name": "worker"}))).await;
+    (text(&data, "id"), text(&data, "agentKey"))
 }
 
 async fn agent_token(http: &Http, key: &str, agent: &str) -> (String, String) {
-    let (status, body, _) = http
-        .call(
-            "POST",
-            "/v1/tokens",
-            Some(key),
-            Some(json!({"agent_id": agent, "scope": ["agents.read"], "ttl": 600})),
-        )
-        .await;
-    ok("issue agent token", status, &body);
-    (
-        body["data"]["token"].as_str().unwrap().to_owned(),
-        body["data"]["jti"].as_str().unwrap().to_owned(),
-    )
+    let body = json!({"agent_id": agent, "scope": ["agents.read"], "ttl": 600});
+    let data = post(http, key, "/v1/tokens", Some(body)).await;
+    (text(&data, "token"), text(&data, "jti"))
+}
+
+/// An in-process server state on `database`, to seed what only a browser
+/// flow would otherwise make (a signed-in user, a refresh token).
+async fn seeder(database: &str) -> sigil_server::AppState {
+    sigil_server::AppState::new(sigil_server::Config {
+        database: database.to_owned(),
+        ..sigil_server::Config::for_tests()
+    })
+    .await
+    .unwrap()
 }
 
 async fn verifies(http: &Http, token: &str) -> bool {
@@ -189,34 +196,14 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     let (id, secret) = new_key(a, &n.key, "short-lived").await;
     let (status, _, _) = b.call("GET", "/v1/api-keys", Some(&secret), None).await;
     assert_eq!(status, 200);
-    let (status, body, _) = a
-        .call(
-            "POST",
-            &format!("/v1/api-keys/{id}/revoke"),
-            Some(&n.key),
-            None,
-        )
-        .await;
-    ok("revoke key", status, &body);
+    post(a, &n.key, &format!("/v1/api-keys/{id}/revoke"), None).await;
     let key_delay = until_refused("API key", || async {
         b.call("GET", "/v1/api-keys", Some(&secret), None).await.0 == 401
     })
     .await;
 
     // An OAuth access token introspected on node B, revoked on node A.
-    let (status, app, _) = a
-        .call(
-            "POST",
-            "/v1/apps",
-            Some(&n.key),
-            Some(json!({"name": "svc", "redirectUris": ["https://app.example/cb"], "scopes": ["identity.read"]})),
-        )
-        .await;
-    ok("create app", status, &app);
-    let client = (
-        app["data"]["clientId"].as_str().unwrap().to_owned(),
-        app["data"]["clientSecret"].as_str().unwrap().to_owned(),
-    );
+    let client = app(a, &n.key, &["identity.read"]).await;
     let basic = Some((client.0.as_str(), client.1.as_str()));
     let (status, issued, _) = a
         .form(
@@ -253,18 +240,10 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     .await;
 
     // An agent token verified by node B from memory, revoked on node A.
-    let agent = agent(a, &n.key).await;
+    let (agent, _) = agent(a, &n.key).await;
     let (token, jti) = agent_token(a, &n.key, &agent).await;
     assert!(verifies(b, &token).await);
-    let (status, body, _) = a
-        .call(
-            "POST",
-            &format!("/v1/tokens/{jti}/revoke"),
-            Some(&n.key),
-            None,
-        )
-        .await;
-    ok("revoke token", status, &body);
+    post(a, &n.key, &format!("/v1/tokens/{jti}/revoke"), None).await;
     let token_delay = until_refused("agent token (tokens/verify)", || async {
         !verifies(b, &token).await
     })
@@ -273,15 +252,7 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     // A paused agent's other tokens, likewise.
     let (token, _) = agent_token(b, &n.key, &agent).await;
     assert!(verifies(a, &token).await);
-    let (status, body, _) = b
-        .call(
-            "POST",
-            &format!("/v1/agents/{agent}/pause"),
-            Some(&n.key),
-            None,
-        )
-        .await;
-    ok("pause agent", status, &body);
+    post(b, &n.key, &format!("/v1/agents/{agent}/pause"), None).await;
     let agent_delay = until_refused("paused agent", || async { !verifies(a, &token).await }).await;
 
     for delay in [key_delay, access_delay, token_delay, agent_delay] {
@@ -295,27 +266,8 @@ async fn refresh_token_reuse_across_nodes_revokes_the_family() {
         return;
     };
     // A confidential app, and a refresh token minted as a sign-in would.
-    let (status, app, _) = n
-        .a
-        .http
-        .call(
-            "POST",
-            "/v1/apps",
-            Some(&n.key),
-            Some(json!({"name": "web", "redirectUris": ["https://app.example/cb"], "scopes": ["identity.read"]})),
-        )
-        .await;
-    ok("create app", status, &app);
-    let client = (
-        app["data"]["clientId"].as_str().unwrap().to_owned(),
-        app["data"]["clientSecret"].as_str().unwrap().to_owned(),
-    );
-    let seeder = sigil_server::AppState::new(sigil_server::Config {
-        database: n.database.clone(),
-        ..sigil_server::Config::for_tests()
-    })
-    .await
-    .unwrap();
+    let client = app(&n.a.http, &n.key, &["identity.read"]).await;
+    let seeder = seeder(&n.database).await;
     let user = sigil_server::seed::user(&seeder, "reader@example.com")
         .await
         .unwrap();
@@ -378,17 +330,14 @@ async fn counting_sink(http: &Http, key: &str, events: &[&str]) -> Seen {
     let seen: Seen = Arc::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let (status, body, _) = http
-        .call(
-            "POST",
-            "/v1/webhooks",
-            Some(key),
-            Some(json!({"url": url, "events": events})),
-        )
-        .await;
-    ok("create webhook", status, &body);
-    let verifier =
-        Arc::new(sigil::Webhook::new(&[body["data"]["secret"].as_str().unwrap()]).unwrap());
+    let data = post(
+        http,
+        key,
+        "/v1/webhooks",
+        Some(json!({"url": url, "events": events})),
+    )
+    .await;
+    let verifier = Arc::new(sigil::Webhook::new(&[text(&data, "secret")]).unwrap());
     let counts = seen.clone();
     let app =
         axum::Router::new().fallback(move |headers: http::HeaderMap, body: axum::body::Bytes| {
@@ -433,17 +382,8 @@ async fn acknowledged(base: &str, path: &str, key: &str, body: Value) -> Option<
         .header("content-type", "application/json")
         .body(body.to_string().into_bytes())
         .unwrap();
-    let res = sigil::Runtime::native()
-        .with_retry(sigil::RetryPolicy::NONE)
-        .transport
-        .send(req)
-        .await
-        .ok()?;
-    if !res.status().is_success() {
-        return None;
-    }
-    let body: Value = serde_json::from_slice(res.body()).ok()?;
-    Some(body["data"].clone())
+    let (status, answer, _) = common::try_send(req).await?;
+    (200..300).contains(&status).then(|| answer["data"].clone())
 }
 
 /// Sends `count` requests `request(i)` = (path, body), alternating nodes,
@@ -559,7 +499,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
         return;
     };
     let seen = counting_sink(&n.b.http, &n.key, &["key.created"]).await;
-    let agent = agent(&n.b.http, &n.key).await;
+    let (agent, _) = agent(&n.b.http, &n.key).await;
     let nodes = [n.a.http.clone(), n.b.http.clone()];
     let keys = tokio::spawn({
         let (nodes, key) = (nodes.clone(), n.key.clone());
@@ -712,19 +652,7 @@ async fn a_nonce_used_on_one_node_is_a_replay_on_the_other() {
     let Some(n) = two_nodes("nodes-nonce").await else {
         return;
     };
-    agent(&n.a.http, &n.key).await;
-    let (status, body, _) =
-        n.a.http
-            .call(
-                "POST",
-                "/v1/agents",
-                Some(&n.key),
-                Some(json!({"name": "signer"})),
-            )
-            .await;
-    ok("create agent", status, &body);
-    let agent = body["data"]["id"].as_str().unwrap().to_owned();
-    let agent_key = body["data"]["agentKey"].as_str().unwrap().to_owned();
+    let (agent, agent_key) = agent(&n.a.http, &n.key).await;
 
     // Used on A, replayed on B.
     let nonce = sigil_server::crypto::random_base62(16);
@@ -752,27 +680,17 @@ async fn a_nonce_used_on_one_node_is_a_replay_on_the_other() {
     }
 }
 
-/// `POST /app/v1/messages` with an `Idempotency-Key`: (status, raw body,
+/// `POST /app/v1/messages` with an `Idempotency-Key`: (status, body,
 /// whether it was a replay).
-async fn message(node: &Http, token: &str, key: &str, body: &Value) -> (u16, String, bool) {
+async fn message(node: &Http, token: &str, key: &str, body: &Value) -> (u16, Value, bool) {
     let req = http::Request::post(format!("{}/app/v1/messages", node.base))
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .header("idempotency-key", key)
         .body(body.to_string().into_bytes())
         .unwrap();
-    let res = sigil::Runtime::native()
-        .with_retry(sigil::RetryPolicy::NONE)
-        .transport
-        .send(req)
-        .await
-        .unwrap();
-    let replayed = res.headers().get("idempotent-replayed").is_some();
-    (
-        res.status().as_u16(),
-        String::from_utf8(res.body().to_vec()).unwrap(),
-        replayed,
-    )
+    let (status, answer, headers) = common::send(req).await;
+    (status, answer, headers.contains_key("idempotent-replayed"))
 }
 
 #[tokio::test]
@@ -780,30 +698,10 @@ async fn an_idempotency_key_holds_across_nodes() {
     let Some(n) = two_nodes("nodes-idempotency").await else {
         return;
     };
-    let (status, app, _) =
-        n.a.http
-            .call(
-                "POST",
-                "/v1/apps",
-                Some(&n.key),
-                Some(
-                    json!({"name": "mailer", "redirectUris": ["https://app.example/cb"],
-                        "scopes": ["identity.read", "messages.send"]}),
-                ),
-            )
-            .await;
-    ok("create app", status, &app);
-    let (client_id, client_secret) = (
-        app["data"]["clientId"].as_str().unwrap().to_owned(),
-        app["data"]["clientSecret"].as_str().unwrap().to_owned(),
-    );
+    let (client_id, client_secret) =
+        app(&n.a.http, &n.key, &["identity.read", "messages.send"]).await;
     // A user who signed in to the app, as the code flow would record it.
-    let seeder = sigil_server::AppState::new(sigil_server::Config {
-        database: n.database.clone(),
-        ..sigil_server::Config::for_tests()
-    })
-    .await
-    .unwrap();
+    let seeder = seeder(&n.database).await;
     let user = sigil_server::seed::user(&seeder, "reader@example.com")
         .await
         .unwrap();
@@ -834,7 +732,7 @@ async fn an_idempotency_key_holds_across_nodes() {
     let token = token["access_token"].as_str().unwrap().to_owned();
     let body = json!({"to": sub, "subject": "Hi", "body": "hello"});
 
-    // Sent on A, replayed on B byte for byte.
+    // Sent on A, replayed on B.
     let (status, first, replayed) = message(&n.a.http, &token, "k1", &body).await;
     assert_eq!((status, replayed), (201, false), "{first}");
     let (status, again, replayed) = message(&n.b.http, &token, "k1", &body).await;
@@ -860,15 +758,8 @@ async fn nodes_due_to_rotate_together_rotate_once() {
         eprintln!("skipped: SIGIL_TEST_POSTGRES is not set");
         return;
     };
-    let node = || {
-        sigil_server::AppState::new(sigil_server::Config {
-            database: database.clone(),
-            ..sigil_server::Config::for_tests()
-        })
-    };
     // Started together on an empty database: one first key, not two.
-    let (a, b) = tokio::join!(node(), node());
-    let (a, b) = (a.unwrap(), b.unwrap());
+    let (a, b) = tokio::join!(seeder(&database), seeder(&database));
     assert_eq!(a.keys.current().kid(), b.keys.current().kid());
     assert_eq!(a.store.signing_keys().await.unwrap().len(), 1);
 
@@ -882,4 +773,37 @@ async fn nodes_due_to_rotate_together_rotate_once() {
     assert_eq!(rotated, [false, true], "exactly one node rotated");
     assert_eq!(a.store.signing_keys().await.unwrap().len(), 2);
     assert_eq!(a.keys.current().kid(), b.keys.current().kid());
+}
+
+#[tokio::test]
+async fn a_node_whose_listener_lost_its_connection_reloads_what_it_missed() {
+    let Some(n) = two_nodes("nodes-listener").await else {
+        return;
+    };
+    let (a, b) = (&n.a.http, &n.b.http);
+    let (id, secret) = new_key(a, &n.key, "cached").await;
+    let (status, _, _) = b.call("GET", "/v1/api-keys", Some(&secret), None).await;
+    assert_eq!(status, 200, "node B caches the key");
+
+    // Cut every listener's connection, then revoke at once: the NOTIFY
+    // reaches no node (a listener waits half a second before reconnecting).
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&std::env::var("SIGIL_TEST_POSTGRES").unwrap())
+        .await
+        .unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()) AS cut",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(cut >= 2, "both nodes' listeners were cut ({cut})");
+    post(a, &n.key, &format!("/v1/api-keys/{id}/revoke"), None).await;
+
+    // Node B heard nothing; reconnecting, it reloads everything.
+    until_refused("API key, revoked while the listener was cut", || async {
+        b.call("GET", "/v1/api-keys", Some(&secret), None).await.0 == 401
+    })
+    .await;
 }

@@ -243,16 +243,21 @@ pub fn basic_auth(id: &str, secret: &str) -> String {
 /// Sends one request without retries; the body is parsed as JSON (`Null`
 /// when it is not JSON).
 pub async fn send(req: http::Request<Vec<u8>>) -> (u16, Value, http::HeaderMap) {
+    try_send(req).await.expect("the server answered")
+}
+
+/// [`send`], or `None` when no answer came (the server is gone).
+pub async fn try_send(req: http::Request<Vec<u8>>) -> Option<(u16, Value, http::HeaderMap)> {
     let res = sigil::Runtime::native()
         .with_retry(sigil::RetryPolicy::NONE)
         .transport
         .send(req)
         .await
-        .unwrap();
+        .ok()?;
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let json = serde_json::from_slice(res.body()).unwrap_or(Value::Null);
-    (status, json, headers)
+    Some((status, json, headers))
 }
 
 /// The `sigil-server` binary Cargo built for these tests.
