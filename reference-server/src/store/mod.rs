@@ -1,6 +1,7 @@
-//! The storage layer. Handlers only see [`Store`]; SQLite implements it today
-//! and a PostgreSQL backend can implement it later without touching a
-//! handler. Secrets arrive here already hashed.
+//! The storage layer. Handlers only see [`Store`]; [`sql::SqlStore`]
+//! implements it on SQLite or PostgreSQL, and [`changes`] keeps the caches
+//! of several nodes on one database coherent. Secrets arrive here already
+//! hashed.
 
 mod cache;
 pub mod changes;

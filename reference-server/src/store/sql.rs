@@ -1590,15 +1590,14 @@ impl Store for SqlStore {
     }
 
     async fn create_cap_token(&self, token: &CapToken, hash: &[u8]) -> StoreResult<()> {
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO cap_tokens \
-             (id, app_id, workspace_id, token_hash, scopes, origins, emails, expires_at, created_at, owner_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             (SELECT owner_id FROM workspaces WHERE id = $3))",
-        )
+             (id, workspace_id, app_id, token_hash, scopes, origins, emails, expires_at, created_at, owner_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {WORKSPACE_OWNER})"
+        ))
         .bind(&token.id)
-        .bind(&token.app_id)
         .bind(&token.workspace_id)
+        .bind(&token.app_id)
         .bind(hash)
         .bind(token.scopes.join(" "))
         .bind(to_json(&token.origins))

@@ -1,4 +1,4 @@
-//! SQLite side of [`FederationStore`].
+//! The SQL side (SQLite and PostgreSQL) of [`FederationStore`].
 
 use sqlx::Row;
 

@@ -1,4 +1,4 @@
-//! SQLite side of [`PlanStore`] (cached: every agent creation and token
+//! The SQL side (SQLite and PostgreSQL) of [`PlanStore`] (cached: every agent creation and token
 //! issuance reads its holder's plan).
 
 use sqlx::Row;

@@ -1,4 +1,4 @@
-//! SQLite side of [`TrustStore`]: moderation states (cached: every token
+//! The SQL side (SQLite and PostgreSQL) of [`TrustStore`]: moderation states (cached: every token
 //! issuance and message reads one) and reports.
 
 use sqlx::Row;

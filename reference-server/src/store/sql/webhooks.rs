@@ -1,4 +1,4 @@
-//! SQLite side of [`WebhookStore`]: endpoints and the delivery outbox.
+//! The SQL side (SQLite and PostgreSQL) of [`WebhookStore`]: endpoints and the delivery outbox.
 
 use sqlx::any::AnyRow;
 use sqlx::Row;

@@ -1,4 +1,4 @@
-//! SQLite side of [`WorkspaceStore`]: workspaces and their members. Role
+//! The SQL side (SQLite and PostgreSQL) of [`WorkspaceStore`]: workspaces and their members. Role
 //! changes and removals check the owner count in the same write
 //! transaction, so two concurrent demotions cannot leave no owner.
 
