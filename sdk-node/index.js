@@ -11,6 +11,8 @@ const {
   tokenEvent,
   apiClients,
   headerPairs,
+  webhookHeaders,
+  webhookEvent,
   InvalidInputError,
   RawBodyRequiredError,
   AbortError,
@@ -195,18 +197,6 @@ class Sigil extends EventEmitter {
   }
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-
-function headerValue(headers, name) {
-  if (headers === undefined || headers === null) return undefined;
-  if (typeof headers.get === 'function') return headers.get(name) ?? undefined;
-  let v = headers[name];
-  if (v === undefined) {
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) v = headers[key];
-  }
-  return typeof v === 'string' ? v : undefined;
-}
-
 /** The raw body as received; parsed JSON is refused with the fix named. */
 function rawBody(body) {
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -230,29 +220,9 @@ class Webhook {
   }
   verify(headers, body, options) {
     const raw = rawBody(body);
-    const id = headerValue(headers, 'webhook-id');
-    const timestamp = headerValue(headers, 'webhook-timestamp');
-    const signature = headerValue(headers, 'webhook-signature');
+    const [id, timestamp, signature] = webhookHeaders(headers);
     call(() => native.webhookVerify(this.#handle, id, timestamp, signature, raw, options?.now));
-    let payload;
-    try {
-      // Buffer's own UTF-8 decoding is faster than TextDecoder's for small bodies.
-      const text =
-        typeof raw === 'string'
-          ? raw
-          : Buffer.isBuffer(raw)
-            ? raw.toString('utf8')
-            : decoder.decode(raw);
-      payload = JSON.parse(text);
-    } catch (e) {
-      throw new errors.WebhookVerificationError(
-        `webhook payload is not a valid event: ${e.message}`,
-        {
-          code: 'invalid_payload',
-        },
-      );
-    }
-    return { id, timestamp: Number(timestamp), payload };
+    return webhookEvent(id, Number(timestamp), raw);
   }
   sign(id, timestamp, body) {
     return call(() =>

@@ -28,6 +28,14 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 pub const SECRET_PREFIX: &str = "whsec_";
 /// The only signature version that counts.
 const VERSION: &str = "v1";
+/// The headers [`Webhook::verify`] reads: each Standard Webhooks name, and
+/// the `svix-` name it falls back to when the first is absent. Bindings
+/// that read headers from a host object read only these.
+pub const HEADERS: [(&str, &str); 3] = [
+    ("webhook-id", "svix-id"),
+    ("webhook-timestamp", "svix-timestamp"),
+    ("webhook-signature", "svix-signature"),
+];
 /// Caps on attacker-controlled header sizes.
 const MAX_SIGNATURE_HEADER: usize = 8 * 1024;
 const MAX_ID_LEN: usize = 1024;
@@ -176,9 +184,8 @@ impl Webhook {
         body: &'a [u8],
         now: i64,
     ) -> Result<VerifiedWebhook<'a>, WebhookError> {
-        let id = required(headers, "webhook-id", "svix-id")?;
-        let ts_text = required(headers, "webhook-timestamp", "svix-timestamp")?;
-        let signatures = required(headers, "webhook-signature", "svix-signature")?;
+        let [id, ts_text, signatures] = HEADERS.map(|names| required(headers, names));
+        let (id, ts_text, signatures) = (id?, ts_text?, signatures?);
         if id.is_empty() || id.len() > MAX_ID_LEN {
             return Err(WebhookError::InvalidHeader("webhook-id"));
         }
@@ -245,8 +252,7 @@ fn decode_secret(secret: &str) -> Result<Vec<u8>, WebhookError> {
 
 fn required<'a, H: HeaderLookup + ?Sized>(
     headers: &'a H,
-    name: &'static str,
-    fallback: &str,
+    (name, fallback): (&'static str, &str),
 ) -> Result<&'a str, WebhookError> {
     headers
         .header(name)

@@ -126,6 +126,56 @@ function headerPairs(headers) {
   return pairs;
 }
 
+/**
+ * The Standard Webhooks header values `[id, timestamp, signature]` (a value
+ * is `undefined` when absent), read from a `Headers` or `Map` (its `get`) or
+ * a plain object (the lowercase key, else a key equal ignoring case), each
+ * `webhook-` name falling back to its `svix-` twin. Only these three values
+ * cross into the core: webhook verify is a hot path.
+ */
+function webhookHeaders(headers) {
+  return [
+    headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id'),
+    headerValue(headers, 'webhook-timestamp') ?? headerValue(headers, 'svix-timestamp'),
+    headerValue(headers, 'webhook-signature') ?? headerValue(headers, 'svix-signature'),
+  ];
+}
+
+function headerValue(headers, name) {
+  if (headers === undefined || headers === null) return undefined;
+  if (typeof headers.get === 'function') return headers.get(name) ?? undefined;
+  let v = headers[name];
+  if (v === undefined) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) v = headers[key];
+  }
+  return typeof v === 'string' ? v : undefined;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * A verified delivery as the app reads it: `{ id, timestamp, payload }`, the
+ * payload parsed from the raw body (bytes or text) that the core verified.
+ */
+function webhookEvent(id, timestamp, body) {
+  let payload;
+  try {
+    const text =
+      typeof body === 'string'
+        ? body
+        : // Node's Buffer decodes small bodies faster than TextDecoder does.
+          globalThis.Buffer?.isBuffer(body)
+          ? body.toString('utf8')
+          : utf8.decode(body);
+    payload = JSON.parse(text);
+  } catch (e) {
+    throw new WebhookVerificationError(`webhook payload is not a valid event: ${e.message}`, {
+      code: 'invalid_payload',
+    });
+  }
+  return { id, timestamp, payload };
+}
+
 export {
   SigilError,
   OAuthError,
@@ -147,4 +197,6 @@ export {
   tokenEvent,
   apiClients,
   headerPairs,
+  webhookHeaders,
+  webhookEvent,
 };

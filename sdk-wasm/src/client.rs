@@ -7,6 +7,8 @@
 #![allow(clippy::arc_with_non_send_sync)]
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -49,9 +51,17 @@ pub(crate) fn to_js_value<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 fn promise<T, F>(call: F) -> Promise
 where
     T: Serialize,
-    F: std::future::Future<Output = sigil::Result<T>> + 'static,
+    F: Future<Output = sigil::Result<T>> + 'static,
 {
-    future_to_promise(async move { to_js_value(&call.await.map_err(to_js)?) })
+    run(Box::pin(
+        async move { to_js_value(&call.await.map_err(to_js)?) },
+    ))
+}
+
+/// The one `future_to_promise` of the module: a boxed future, so the
+/// executor's task code is compiled once rather than once per method.
+fn run(call: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
+    future_to_promise(call)
 }
 
 struct JsListener(Function);
@@ -226,7 +236,7 @@ impl NativeClient {
             body: body.map(|b| b.to_vec()).unwrap_or_default(),
         };
         let c = self.inner.clone();
-        Ok(future_to_promise(async move {
+        Ok(run(Box::pin(async move {
             let res = c.request(init, abort).await.map_err(to_js)?;
             let out = js_sys::Object::new();
             let pairs = Array::new();
@@ -237,7 +247,7 @@ impl NativeClient {
             js_sys::Reflect::set(&out, &"headers".into(), &pairs)?;
             js_sys::Reflect::set(&out, &"body".into(), &Uint8Array::from(res.body.as_slice()))?;
             Ok(out.into())
-        }))
+        })))
     }
 }
 

@@ -56,6 +56,15 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = apiClients)]
     pub fn api_clients(operations: Vec<String>, run: &js_sys::Function) -> JsValue;
 
+    /// `[id, timestamp, signature]` of a webhook delivery's headers.
+    #[wasm_bindgen(js_name = webhookHeaders)]
+    fn webhook_headers(headers: &JsValue) -> Array;
+
+    /// `{ id, timestamp, payload }`; throws `WebhookVerificationError`
+    /// (`invalid_payload`) when the body is not JSON.
+    #[wasm_bindgen(js_name = webhookEvent, catch)]
+    fn webhook_event(id: &JsValue, timestamp: f64, body: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs.
     #[wasm_bindgen(reexport, js_name = headerPairs)]
     pub fn js_header_pairs(headers: &JsValue) -> Array;
@@ -142,37 +151,36 @@ impl Webhook {
         headers: JsValue,
         body: JsValue,
         options: Option<Object>,
-    ) -> Result<Object, JsValue> {
-        let headers = header_pairs(&headers)?;
-        let body = body_bytes(&body)?;
+    ) -> Result<JsValue, JsValue> {
+        if !headers.is_object() {
+            return Err(invalid_input(
+                "headers must be an object or a Headers instance",
+            ));
+        }
+        // The shared JS reads the three values; only they cross (a hot path).
+        let values = webhook_headers(&headers);
+        let headers: Vec<(&str, String)> = sigil::webhook::HEADERS
+            .iter()
+            .zip(values.iter())
+            .filter_map(|((name, _), value)| Some((*name, value.as_string()?)))
+            .collect();
+        let bytes = body_bytes(&body)?;
         let now = match &options {
             Some(o) => Reflect::get(o, &JsValue::from_str("now"))?,
             None => JsValue::UNDEFINED,
         };
         let verified = if now.is_undefined() || now.is_null() {
-            self.inner.verify(headers.as_slice(), &body)
+            self.inner.verify(headers.as_slice(), &bytes)
         } else {
             let now = now
                 .as_f64()
                 .filter(|n| n.is_finite())
                 .ok_or_else(|| invalid_input("options.now must be UNIX seconds"))?;
-            self.inner.verify_at(headers.as_slice(), &body, now as i64)
+            self.inner.verify_at(headers.as_slice(), &bytes, now as i64)
         }
         .map_err(to_js)?;
-        // The host's JSON.parse: key order as sent, and no second parse.
-        let payload = std::str::from_utf8(verified.body)
-            .ok()
-            .and_then(|text| JSON::parse(text).ok())
-            .ok_or_else(|| {
-                to_js(sigil::WebhookError::InvalidPayload(
-                    "the body is not UTF-8 JSON".into(),
-                ))
-            })?;
-        let out = Object::new();
-        set(&out, "id", &verified.id.into())?;
-        set(&out, "timestamp", &(verified.timestamp as f64).into())?;
-        set(&out, "payload", &payload)?;
-        Ok(out)
+        // The host's JSON.parse over the caller's own body: no copy back out.
+        webhook_event(&values.get(0), verified.timestamp as f64, &body)
     }
 
     /// The `webhook-signature` header value for a message.
@@ -186,29 +194,6 @@ impl Webhook {
     }
 }
 
-/// `(name, value)` pairs from a `Headers`/`Map` (iterable) or a plain object.
-/// Non-string values (such as Node's `string[]` for repeated headers) are skipped.
-fn header_pairs(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
-    if !headers.is_object() {
-        return Err(invalid_input(
-            "headers must be an object or a Headers instance",
-        ));
-    }
-    let entries: Vec<JsValue> = match js_sys::try_iter(headers)? {
-        Some(iter) => iter.collect::<Result<_, _>>()?,
-        None => Object::entries(headers.unchecked_ref()).iter().collect(),
-    };
-    Ok(entries
-        .into_iter()
-        .filter_map(|entry| {
-            let pair = entry.dyn_into::<Array>().ok()?;
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect())
-}
-
-/// Raw body bytes from a `Uint8Array` (including Node's `Buffer`), an
-/// `ArrayBuffer`, or a string (UTF-8).
 /// A string argument, checked here: wasm-bindgen's `&str` conversion does
 /// not type-check in release builds, so a number would corrupt memory.
 fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
@@ -217,6 +202,8 @@ fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
         .ok_or_else(|| invalid_input(&format!("{name} must be a string")))
 }
 
+/// Raw body bytes from a `Uint8Array` (including Node's `Buffer`), an
+/// `ArrayBuffer`, or a string (UTF-8).
 fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
     if let Some(s) = body.as_string() {
         Ok(s.into_bytes())
