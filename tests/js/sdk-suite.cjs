@@ -157,6 +157,24 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       dispose(wh);
     });
 
+    test('verify reads mixed-case keys, and svix- headers where webhook- ones are absent', () => {
+      const wh = new sigil.Webhook([spec.secret]);
+      const now = { now: spec.now };
+      const h = headersOf(spec);
+      const mixed = Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toUpperCase(), v]));
+      assert.equal(wh.verify(mixed, spec.body, now).id, spec.id);
+      const svix = Object.fromEntries(
+        Object.entries(h).map(([k, v]) => [k.replace('webhook-', 'svix-'), v]),
+      );
+      const event = wh.verify(svix, spec.body, now);
+      assert.deepEqual([event.id, event.timestamp], [spec.id, spec.timestamp]);
+      assert.deepEqual(event.payload, JSON.parse(spec.body));
+      assert.throws(() => wh.verify({ ...h, 'webhook-signature': 'v1,AAAA' }, spec.body, now), {
+        code: 'invalid_signature',
+      });
+      dispose(wh);
+    });
+
     test('wrongly typed arguments are InvalidInputError', () => {
       assert.throws(() => new sigil.Webhook(42), {
         name: 'InvalidInputError',
