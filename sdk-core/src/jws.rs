@@ -724,6 +724,8 @@ fn json_object<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Token
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(malformed(format!("{what} is not a JSON object")));
     }
+    // Straight from the bytes, not through `crate::json`: a `Value` keeps the
+    // last of duplicate members, and a duplicated claim must be refused.
     serde_json::from_slice(bytes).map_err(|e| malformed(format!("{what}: {e}")))
 }
 

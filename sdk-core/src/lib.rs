@@ -15,6 +15,7 @@ pub mod error;
 pub mod error_body;
 pub mod facade;
 pub mod httpsig;
+mod json;
 pub mod jwks;
 pub mod jws;
 pub mod pkce;

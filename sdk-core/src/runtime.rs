@@ -151,6 +151,6 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     response: &HttpResponse,
     what: &str,
 ) -> Result<T> {
-    serde_json::from_slice(response.body())
+    crate::json::from_slice(response.body())
         .map_err(|e| Error::InvalidResponse(format!("{what}: {e}")))
 }

@@ -133,7 +133,7 @@ pub struct Introspection {
 impl Introspection {
     /// Reads RFC 7662 JSON or Sigil's `{data:{...}}` envelope.
     pub fn from_json(body: &[u8]) -> Result<Self> {
-        serde_json::from_value(unwrap_envelope(body, "introspection response")?)
+        crate::json::from_value(&unwrap_envelope(body, "introspection response")?)
             .map_err(|e| Error::InvalidResponse(format!("introspection response: {e}")))
     }
 }

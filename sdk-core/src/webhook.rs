@@ -134,7 +134,7 @@ impl VerifiedWebhook<'_> {
 
     /// The body as a typed Standard Webhooks event.
     pub fn event(&self) -> Result<WebhookEvent, WebhookError> {
-        serde_json::from_slice(self.body).map_err(|e| WebhookError::InvalidPayload(e.to_string()))
+        crate::json::from_slice(self.body).map_err(|e| WebhookError::InvalidPayload(e.to_string()))
     }
 }
 

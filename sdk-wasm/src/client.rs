@@ -36,7 +36,7 @@ pub(crate) fn from_js<T: DeserializeOwned>(what: &str, value: &JsValue) -> Resul
             .map(String::from)
             .map_err(|_| invalid_input(&format!("{what} is not JSON-shaped")))?
     };
-    let json = serde_json::from_str::<serde_json::Value>(&text)
+    let json = serde_json::from_slice::<serde_json::Value>(text.as_bytes())
         .map_err(|e| invalid_input(&format!("{what}: {e}")))?;
     facade::parse(what, json).map_err(to_js)
 }
@@ -354,11 +354,7 @@ struct RequestParts {
 }
 
 fn request_parts(value: &JsValue) -> Result<RequestInit, JsValue> {
-    let text = JSON::stringify(value)
-        .map(String::from)
-        .map_err(|_| invalid_input("request is not JSON-shaped"))?;
-    let parts: RequestParts =
-        serde_json::from_str(&text).map_err(|e| invalid_input(&format!("request: {e}")))?;
+    let parts: RequestParts = from_js("request", value)?;
     Ok(RequestInit {
         method: parts.method,
         url: parts.url,

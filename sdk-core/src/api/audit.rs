@@ -92,10 +92,10 @@ impl TryFrom<Value> for ChainVerdict {
             reason: String,
         }
         if value.get("valid") == Some(&Value::Bool(true)) {
-            serde_json::from_value(value)
+            crate::json::from_value(&value)
                 .map(|i: Intact| ChainVerdict::Intact { entries: i.entries })
         } else {
-            serde_json::from_value(value).map(|b: Broken| ChainVerdict::Broken {
+            crate::json::from_value(&value).map(|b: Broken| ChainVerdict::Broken {
                 broken_at: b.broken_at,
                 reason: b.reason,
             })

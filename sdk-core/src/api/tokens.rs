@@ -97,9 +97,9 @@ impl TryFrom<Value> for TokenVerdict {
             reason: String,
         }
         if value.get("valid") == Some(&Value::Bool(true)) {
-            serde_json::from_value(value).map(TokenVerdict::Valid)
+            crate::json::from_value(&value).map(TokenVerdict::Valid)
         } else {
-            serde_json::from_value(value)
+            crate::json::from_value(&value)
                 .map(|i: Invalid| TokenVerdict::Invalid { reason: i.reason })
         }
     }

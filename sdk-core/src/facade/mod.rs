@@ -308,7 +308,7 @@ impl Sigil {
         let store = self.pending_store();
         let text = store.get(&key).await?.ok_or(Error::StateMismatch)?;
         store.delete(&key).await?;
-        let pending: PendingAuthorization = serde_json::from_str(&text)
+        let pending: PendingAuthorization = crate::json::from_slice(text.as_bytes())
             .map_err(|e| Error::Storage(format!("pending authorization is not valid: {e}")))?;
         let tokens = ready
             .session
@@ -492,7 +492,7 @@ pub fn operation_names() -> Vec<&'static str> {
 /// Reads a binding's JSON argument as the facade's typed input; a wrong type
 /// or an unknown member is an [`Error::InvalidInput`] that names `what`.
 pub fn parse<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Value) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| Error::InvalidInput(format!("{what}: {e}")))
+    crate::json::from_value(&value).map_err(|e| Error::InvalidInput(format!("{what}: {e}")))
 }
 
 /// Runs `call` unless `abort` fires first.

@@ -25,7 +25,7 @@ impl TokenVerifier {
     /// A verifier for `jwks` (the JSON of a JWKS document) with `options`.
     pub fn new(jwks: &[u8], options: &super::VerifyTokenOptions) -> Result<Self> {
         let jwks =
-            serde_json::from_slice(jwks).map_err(|e| Error::InvalidInput(format!("JWKS: {e}")))?;
+            crate::json::from_slice(jwks).map_err(|e| Error::InvalidInput(format!("JWKS: {e}")))?;
         Ok(Self {
             jwks,
             options: options.to_core(None),

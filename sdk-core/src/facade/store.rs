@@ -78,7 +78,7 @@ impl SessionStorage for KvSessionStorage {
         let Some(text) = self.store.get(&key).await? else {
             return Ok(None);
         };
-        match serde_json::from_str(&text) {
+        match crate::json::from_slice(text.as_bytes()) {
             Ok(tokens) => Ok(Some(tokens)),
             Err(e) => {
                 self.store.delete(&key).await?;
