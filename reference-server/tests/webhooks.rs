@@ -501,10 +501,18 @@ async fn a_410_disables_the_endpoint() {
     })
     .await;
     assert_eq!(list[0]["lastStatusCode"], 410);
-    let (_, one, _) = s
-        .call("GET", &format!("/v1/webhooks/{hook}"), Some(&key), None)
-        .await;
-    assert_eq!(one["data"]["status"], "disabled", "{one}");
+    // The outcome is written first, then the endpoint disabled (bounded wait).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, one, _) = s
+            .call("GET", &format!("/v1/webhooks/{hook}"), Some(&key), None)
+            .await;
+        if one["data"]["status"] == "disabled" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never disabled: {one}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Nothing more is sent or even queued to it.
     make_key(&s, &key, "after-gone").await;
@@ -1046,11 +1054,13 @@ async fn an_app_rotates_lists_redelivers_and_deletes_its_endpoints() {
         .await;
     assert!(read["data"].get("secret").is_none(), "shown once: {read}");
 
+    let deadline = Instant::now() + Duration::from_secs(5);
     let list = loop {
         let list = deliveries_in(&s, "/app/v1", &token, &hook).await;
         if list[0]["status"] == "delivered" {
             break list;
         }
+        assert!(Instant::now() < deadline, "never delivered: {list:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let dlv = list[0]["id"].as_str().unwrap();

@@ -208,7 +208,9 @@ mod tests {
         assert!(batches.iter().all(|b| b.len() <= 64));
     }
 
-    #[tokio::test]
+    // Paused time: the 1 ms gaps and the 20 ms linger are exact, whatever
+    // the machine's load.
+    #[tokio::test(start_paused = true)]
     async fn queued_rows_linger_into_one_batch_and_flush_waits_for_them() {
         let batches = Arc::new(Mutex::new(Vec::new()));
         let gc = GroupCommit::spawn("test", BATCHING, recorder(batches.clone(), false));
@@ -220,7 +222,7 @@ mod tests {
         let batches = batches.lock().unwrap();
         let written: Vec<u32> = batches.iter().flatten().copied().collect();
         assert_eq!(written, (0..10).collect::<Vec<_>>());
-        assert!(batches.len() <= 3, "{batches:?}");
+        assert_eq!(batches.len(), 1, "{batches:?}");
     }
 
     #[tokio::test]
