@@ -3,6 +3,7 @@
 //! backend.
 
 pub mod config;
+pub mod denylist;
 pub mod seed;
 pub mod state;
 

@@ -1,10 +1,10 @@
 //! What every handler shares: configuration, storage, the clock, signing
 //! keys, the access-token denylist and the rate limiters.
 
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::app::config::Config;
+use crate::app::denylist::Denylist;
 use crate::core::clock::Clock;
 use crate::services::keys::Keys;
 use crate::services::metrics::Metrics;
@@ -14,39 +14,6 @@ use crate::store::group_commit::{Batching, GroupCommit, WriteBatch};
 use crate::store::sql::SqlStore;
 use crate::store::{AgentToken, Store, StoreResult};
 use tokio::sync::broadcast;
-
-/// Revoked token ids (access and agent tokens), or blocked agent ids, kept
-/// in memory so verifying a token reads no database; the store has the
-/// durable copy, reloaded at start.
-#[derive(Debug, Default)]
-pub struct Denylist(RwLock<HashSet<String>>);
-
-impl Denylist {
-    /// Whether `jti` was revoked.
-    pub fn contains(&self, jti: &str) -> bool {
-        self.0.read().map(|s| s.contains(jti)).unwrap_or(true)
-    }
-    /// Adds `jti`.
-    pub fn insert(&self, jti: String) {
-        if let Ok(mut s) = self.0.write() {
-            s.insert(jti);
-        }
-    }
-    /// Removes `jti`.
-    pub fn remove(&self, jti: &str) {
-        if let Ok(mut s) = self.0.write() {
-            s.remove(jti);
-        }
-    }
-    /// Replaces the whole set with `ids` (reloaded from the store).
-    pub fn replace(&self, ids: Vec<String>) {
-        let ids: HashSet<String> = ids.into_iter().collect();
-        match self.0.write() {
-            Ok(mut s) => *s = ids,
-            Err(poisoned) => *poisoned.into_inner() = ids,
-        }
-    }
-}
 
 /// Keeps this node's denylists and keyring in step with the store's
 /// [`Change`]s, which on a shared database include other nodes' writes.
@@ -70,8 +37,8 @@ fn follow_changes(
             let Some(store) = store.upgrade() else { return };
             let reloaded = async {
                 if matches!(change, Change::Revocations | Change::Agents | Change::All) {
-                    denylist.replace(store.revoked_jtis(clock.now()).await?);
-                    blocked_agents.replace(store.blocked_agents().await?);
+                    denylist.reload(|| store.revoked_jtis(clock.now())).await?;
+                    blocked_agents.reload(|| store.blocked_agents()).await?;
                 }
                 if matches!(change, Change::SigningKeys | Change::All) {
                     keys.reload(store.as_ref()).await?;

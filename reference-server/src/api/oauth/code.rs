@@ -68,6 +68,7 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// Revokes the refresh family and the access token a code issued.
 async fn revoke_issued(state: &AppState, issued: Option<&CodeIssue>) -> StoreResult<()> {
     let Some(i) = issued else { return Ok(()) };
+    let _change = state.denylist.changing();
     state
         .store
         .revoke_family(&i.family_id, state.clock.now())

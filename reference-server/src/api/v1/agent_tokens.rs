@@ -818,8 +818,11 @@ pub(crate) async fn revoke(
     if !owned {
         return Err(ApiError::not_found("token"));
     }
-    state.denylist.insert(jti.clone());
-    state.store.revoke_jti(&jti, record.expires_at).await?;
+    {
+        let _change = state.denylist.changing();
+        state.denylist.insert(jti.clone());
+        state.store.revoke_jti(&jti, record.expires_at).await?;
+    }
     state
         .audit
         .record(

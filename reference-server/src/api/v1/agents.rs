@@ -304,6 +304,8 @@ async fn transition(
         ));
     }
     let now = state.clock.now();
+    // Across the write and the memory update: no reload undoes it meanwhile.
+    let _change = state.blocked_agents.changing();
     if to != AgentStatus::Active {
         state.blocked_agents.insert(id.clone());
     }
