@@ -219,6 +219,34 @@ impl SqlStore {
     async fn publish(&self, change: Change) {
         self.changes.publish(change).await;
     }
+
+    /// The row `sql` finds for text parameters `params` ($1, $2, …), read
+    /// with `map`: most lookups by id and workspace.
+    async fn row<T>(
+        &self,
+        sql: &str,
+        params: &[&str],
+        map: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let query = params.iter().fold(sqlx::query(sql), |q, p| q.bind(*p));
+        query
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(map)
+            .transpose()
+    }
+
+    /// Every row `sql` finds for text parameters `params`, read with `map`.
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[&str],
+        map: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let query = params.iter().fold(sqlx::query(sql), |q, p| q.bind(*p));
+        query.fetch_all(&self.pool).await?.iter().map(map).collect()
+    }
 }
 
 /// Reads a 0/1 flag: SQLite stores an integer, PostgreSQL a boolean.
@@ -517,23 +545,13 @@ impl Store for SqlStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(user_from)
-            .transpose()
+        self.row("SELECT * FROM users WHERE email = $1", &[email], user_from)
+            .await
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(user_from)
-            .transpose()
+        self.row("SELECT * FROM users WHERE id = $1", &[id], user_from)
+            .await
     }
 
     async fn set_user_alias(&self, id: &str, alias: Option<&str>) -> StoreResult<bool> {
@@ -570,25 +588,19 @@ impl Store for SqlStore {
         self.caches
             .apps
             .get_or_load(id, || async {
-                sqlx::query("SELECT * FROM apps WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(app_from)
-                    .transpose()
+                self.row("SELECT * FROM apps WHERE id = $1", &[id], app_from)
+                    .await
             })
             .await
     }
 
     async fn apps_of(&self, workspace_id: &str) -> StoreResult<Vec<App>> {
-        sqlx::query("SELECT * FROM apps WHERE workspace_id = $1 ORDER BY created_at DESC, id")
-            .bind(workspace_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(app_from)
-            .collect()
+        self.rows(
+            "SELECT * FROM apps WHERE workspace_id = $1 ORDER BY created_at DESC, id",
+            &[workspace_id],
+            app_from,
+        )
+        .await
     }
 
     async fn update_app(&self, app: &App) -> StoreResult<()> {
@@ -676,28 +688,18 @@ impl Store for SqlStore {
     }
 
     async fn api_key(&self, id: &str, workspace_id: &str) -> StoreResult<Option<ApiKey>> {
-        sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND workspace_id = $2"
-        ))
-        .bind(id)
-        .bind(workspace_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(key_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND workspace_id = $2"),
+            &[id, workspace_id],
+            key_from,
+        )
+        .await
     }
 
     async fn api_keys_of(&self, workspace_id: &str) -> StoreResult<Vec<ApiKey>> {
-        sqlx::query(&format!(
+        self.rows(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY created_at DESC, id"
-        ))
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(key_from)
-        .collect()
+        ), &[workspace_id], key_from).await
     }
 
     async fn rename_api_key(&self, id: &str, workspace_id: &str, name: &str) -> StoreResult<bool> {
@@ -1111,13 +1113,12 @@ impl Store for SqlStore {
         self.caches
             .agents
             .get_or_load(id, || async {
-                sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(agent_from)
-                    .transpose()
+                self.row(
+                    &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"),
+                    &[id],
+                    agent_from,
+                )
+                .await
             })
             .await
     }
@@ -1234,28 +1235,23 @@ impl Store for SqlStore {
     }
 
     async fn domain(&self, id: &str, workspace_id: &str) -> StoreResult<Option<Domain>> {
-        sqlx::query(&format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = $1 AND workspace_id = $2"
-        ))
-        .bind(id)
-        .bind(workspace_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(domain_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE id = $1 AND workspace_id = $2"),
+            &[id, workspace_id],
+            domain_from,
+        )
+        .await
     }
 
     async fn domains_of(&self, workspace_id: &str) -> StoreResult<Vec<Domain>> {
-        sqlx::query(&format!(
+        self.rows(
+            &format!(
             "SELECT {DOMAIN_COLUMNS} FROM domains WHERE workspace_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(domain_from)
-        .collect()
+        ),
+            &[workspace_id],
+            domain_from,
+        )
+        .await
     }
 
     async fn set_domain_verified(
@@ -1323,16 +1319,12 @@ impl Store for SqlStore {
     }
 
     async fn policy(&self, id: &str, workspace_id: &str) -> StoreResult<Option<super::Policy>> {
-        sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policies WHERE id = $1 AND workspace_id = $2"
-        ))
-        .bind(id)
-        .bind(workspace_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(policy_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {POLICY_COLUMNS} FROM policies WHERE id = $1 AND workspace_id = $2"),
+            &[id, workspace_id],
+            policy_from,
+        )
+        .await
     }
 
     async fn policies_of(
@@ -1415,15 +1407,12 @@ impl Store for SqlStore {
     }
 
     async fn approval(&self, id: &str) -> StoreResult<Option<super::Approval>> {
-        sqlx::query(&format!(
-            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(approval_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = $1"),
+            &[id],
+            approval_from,
+        )
+        .await
     }
 
     async fn approvals_of(

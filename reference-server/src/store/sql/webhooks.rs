@@ -105,15 +105,12 @@ impl WebhookStore for SqlStore {
     }
 
     async fn webhook(&self, id: &str) -> StoreResult<Option<Endpoint>> {
-        sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(endpoint_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"),
+            &[id],
+            endpoint_from,
+        )
+        .await
     }
 
     async fn webhooks_of(&self, owner: Owner<'_>) -> StoreResult<Vec<Endpoint>> {

@@ -113,15 +113,12 @@ impl WorkspaceStore for SqlStore {
     }
 
     async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
-        sqlx::query(&format!(
-            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(workspace_from)
-        .transpose()
+        self.row(
+            &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"),
+            &[id],
+            workspace_from,
+        )
+        .await
     }
 
     async fn rename_workspace(&self, id: &str, name: &str, at: i64) -> StoreResult<bool> {
@@ -149,28 +146,21 @@ impl WorkspaceStore for SqlStore {
     }
 
     async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
-        sqlx::query(&format!(
-            "{MEMBER_SELECT} WHERE m.workspace_id = $1 AND m.user_id = $2"
-        ))
-        .bind(workspace_id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(member_from)
-        .transpose()
+        self.row(
+            &format!("{MEMBER_SELECT} WHERE m.workspace_id = $1 AND m.user_id = $2"),
+            &[workspace_id, user_id],
+            member_from,
+        )
+        .await
     }
 
     async fn members(&self, workspace_id: &str) -> StoreResult<Vec<Member>> {
-        sqlx::query(&format!(
-            "{MEMBER_SELECT} WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id"
-        ))
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(member_from)
-        .collect()
+        self.rows(
+            &format!("{MEMBER_SELECT} WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id"),
+            &[workspace_id],
+            member_from,
+        )
+        .await
     }
 
     async fn add_member(&self, member: &Member) -> StoreResult<()> {
