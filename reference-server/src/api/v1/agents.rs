@@ -305,7 +305,7 @@ async fn transition(
     }
     let now = state.clock.now();
     // Across the write and the memory update: no reload undoes it meanwhile.
-    let _change = state.blocked_agents.changing();
+    let change = state.blocked_agents.changing();
     if to != AgentStatus::Active {
         state.blocked_agents.insert(id.clone());
     }
@@ -325,6 +325,7 @@ async fn transition(
     if to == AgentStatus::Active {
         state.blocked_agents.remove(&id);
     }
+    drop(change);
     tracing::info!(id = %id, status = to.as_str(), "agent status changed");
     let kind = match to {
         AgentStatus::Active => "agent.resumed",
