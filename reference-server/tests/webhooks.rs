@@ -794,6 +794,70 @@ async fn no_event_is_lost_across_a_kill_9() {
     drop(second);
 }
 
+/// A receiver that takes `hold` to answer each request, and records the
+/// most requests it had open at once.
+async fn slow_receiver(hold: Duration) -> (String, Arc<AtomicUsize>, mpsc::UnboundedReceiver<Hit>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let recorded = most.clone();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (open, most, tx) = (open.clone(), most.clone(), tx.clone());
+        async move {
+            let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now_open, Ordering::SeqCst);
+            tokio::time::sleep(hold).await;
+            open.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(Hit {
+                at: Instant::now(),
+                headers,
+                body,
+            });
+            StatusCode::NO_CONTENT
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, recorded, rx)
+}
+
+#[tokio::test]
+async fn an_endpoint_never_has_more_attempts_in_flight_than_its_limit() {
+    const LIMIT: u32 = 4;
+    const EVENTS: usize = 60;
+    let s = common::start_with(Config {
+        webhook_in_flight_per_endpoint: LIMIT,
+        webhook_in_flight: 64,
+        ..Config::for_tests()
+    })
+    .await;
+    let (user, key) = s.account("wh-limit@example.com").await;
+    let (url, most, mut rx) = slow_receiver(Duration::from_millis(40)).await;
+    register(&s, &key, &url, json!(["key.created"])).await;
+    // Emitted while the first attempts are still open, so that claims find
+    // the endpoint partly busy.
+    for i in 0..EVENTS {
+        s.state
+            .webhooks
+            .emit(&user, "key.created", json!({ "n": i }))
+            .await
+            .unwrap();
+        if i % 3 == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let mut ids = std::collections::HashSet::new();
+    while ids.len() < EVENTS {
+        ids.insert(next_hit(&mut rx, Duration::from_secs(10)).await.id());
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        most <= LIMIT as usize,
+        "{most} attempts open at once, limit {LIMIT}"
+    );
+    assert!(most > 1, "the limit is used, not only one at a time");
+}
+
 #[tokio::test]
 async fn delivery_throughput_to_a_local_receiver() {
     const EVENTS: usize = 2000;

@@ -371,7 +371,8 @@ struct Worker {
     webhooks: Webhooks,
     client: reqwest::Client,
     tuning: Tuning,
-    busy: Arc<Mutex<HashMap<String, usize>>>,
+    /// Per endpoint with rows claimed: how many, and its slots.
+    busy: Arc<Mutex<HashMap<String, Claimed>>>,
     permits: Arc<Semaphore>,
     /// Attempts in flight at most (the permits).
     capacity: usize,
@@ -379,6 +380,16 @@ struct Worker {
     per_endpoint: usize,
     /// Attempt outcomes, concurrent attempts sharing one write.
     records: GroupCommit<(String, AttemptRecord)>,
+}
+
+/// One endpoint's claimed rows. A claim can take up to the per-endpoint
+/// limit while some of its attempts are still open, so each attempt also
+/// takes one of the endpoint's `slots`: the rows past the limit wait for a
+/// slot here (within their lease, which outlasts two attempts), and the
+/// receiver never has more than the limit open.
+struct Claimed {
+    rows: usize,
+    slots: Arc<Semaphore>,
 }
 
 /// How attempt outcomes are batched: queued, not awaited, so an attempt's
@@ -437,8 +448,8 @@ impl Worker {
                 b.iter()
                     // Like the slots in all: an endpoint is claimed for once
                     // a quarter of its slots is free, not one row at a time.
-                    .filter(|(_, n)| {
-                        self.per_endpoint.saturating_sub(**n) < (self.per_endpoint / 4).max(1)
+                    .filter(|(_, c)| {
+                        self.per_endpoint.saturating_sub(c.rows) < (self.per_endpoint / 4).max(1)
                     })
                     .map(|(k, _)| k.clone())
                     .collect()
@@ -487,17 +498,26 @@ impl Worker {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 return n;
             };
-            if let Ok(mut b) = self.busy.lock() {
-                *b.entry(row.endpoint_id.clone()).or_default() += 1;
-            }
+            let Some(slots) = self.busy.lock().ok().map(|mut b| {
+                let claimed = b.entry(row.endpoint_id.clone()).or_insert_with(|| Claimed {
+                    rows: 0,
+                    slots: Arc::new(Semaphore::new(self.per_endpoint)),
+                });
+                claimed.rows += 1;
+                claimed.slots.clone()
+            }) else {
+                return n;
+            };
             let worker = self.clone();
             tokio::spawn(async move {
                 let endpoint_id = row.endpoint_id.clone();
-                worker.attempt(row, &endpoint).await;
+                if let Ok(_slot) = slots.acquire_owned().await {
+                    worker.attempt(row, &endpoint).await;
+                }
                 if let Ok(mut b) = worker.busy.lock() {
-                    if let Some(count) = b.get_mut(&endpoint_id) {
-                        *count -= 1;
-                        if *count == 0 {
+                    if let Some(claimed) = b.get_mut(&endpoint_id) {
+                        claimed.rows -= 1;
+                        if claimed.rows == 0 {
                             b.remove(&endpoint_id);
                         }
                     }
