@@ -43,6 +43,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -357,6 +358,7 @@ pub fn spawn_worker(
         tuning,
         busy: Arc::default(),
         permits: Arc::new(Semaphore::new(config.webhook_in_flight as usize)),
+        open: Arc::default(),
         capacity: config.webhook_in_flight as usize,
         per_endpoint: config.webhook_in_flight_per_endpoint as usize,
         records: attempt_writer(store_for_records),
@@ -374,6 +376,9 @@ struct Worker {
     /// Per endpoint with rows claimed: how many, and its slots.
     busy: Arc<Mutex<HashMap<String, Claimed>>>,
     permits: Arc<Semaphore>,
+    /// Permits held, mirrored: a release sees exactly when a claim can take
+    /// something again.
+    open: Arc<AtomicUsize>,
     /// Attempts in flight at most (the permits).
     capacity: usize,
     /// Attempts in flight to one endpoint at most.
@@ -414,10 +419,9 @@ fn attempt_writer(store: Arc<dyn Store>) -> GroupCommit<(String, AttemptRecord)>
 impl Worker {
     async fn run(self) {
         loop {
-            let claimed = self.dispatch_due().await;
-            if claimed > 0 && self.permits.available_permits() > 0 {
-                continue;
-            }
+            // A claim takes everything claimable now; what it left is either
+            // not due, or waits for slots, whose release wakes this loop.
+            self.dispatch_due().await;
             let wait = match self.store.next_webhook_due().await {
                 Ok(Some(due)) => (due - now_ms()).clamp(10, 1000),
                 Ok(None) => 1000,
@@ -433,13 +437,19 @@ impl Worker {
         }
     }
 
+    /// The free slots, of `limit`, that make a claim worth its write: a
+    /// quarter, so one claim serves several attempts.
+    fn claim_threshold(&self, limit: usize) -> usize {
+        (limit / 4).max(1)
+    }
+
     /// Claims what is due within the free permits and starts each attempt.
-    async fn dispatch_due(&self) -> usize {
+    async fn dispatch_due(&self) {
         let free = self.permits.available_permits();
         // While attempts are in flight, claim once a quarter of the slots is
         // free: one claim (a write) per few attempts, not one per attempt.
-        if free == 0 || free < self.capacity / 4 {
-            return 0;
+        if free < self.claim_threshold(self.capacity) {
+            return;
         }
         let skip: Vec<String> = self
             .busy
@@ -449,7 +459,8 @@ impl Worker {
                     // Like the slots in all: an endpoint is claimed for once
                     // a quarter of its slots is free, not one row at a time.
                     .filter(|(_, c)| {
-                        self.per_endpoint.saturating_sub(c.rows) < (self.per_endpoint / 4).max(1)
+                        self.per_endpoint.saturating_sub(c.rows)
+                            < self.claim_threshold(self.per_endpoint)
                     })
                     .map(|(k, _)| k.clone())
                     .collect()
@@ -470,10 +481,9 @@ impl Worker {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::error!(error = %e, "webhook outbox claim failed");
-                return 0;
+                return;
             }
         };
-        let n = rows.len();
         // Each endpoint read once per claim, not once per delivery.
         let mut endpoints: HashMap<String, Option<Arc<Endpoint>>> = HashMap::new();
         for row in &rows {
@@ -485,7 +495,7 @@ impl Worker {
                 Err(e) => {
                     tracing::error!(error = %e, "webhook endpoint read failed");
                     // Not attempted now: the lease brings the rows back.
-                    return n;
+                    return;
                 }
             };
             endpoints.insert(row.endpoint_id.clone(), endpoint);
@@ -496,8 +506,9 @@ impl Worker {
                 continue;
             };
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
-                return n;
+                return;
             };
+            self.open.fetch_add(1, Ordering::SeqCst);
             let Some(slots) = self.busy.lock().ok().map(|mut b| {
                 let claimed = b.entry(row.endpoint_id.clone()).or_insert_with(|| Claimed {
                     rows: 0,
@@ -506,7 +517,7 @@ impl Worker {
                 claimed.rows += 1;
                 claimed.slots.clone()
             }) else {
-                return n;
+                return;
             };
             let worker = self.clone();
             tokio::spawn(async move {
@@ -514,19 +525,27 @@ impl Worker {
                 if let Ok(_slot) = slots.acquire_owned().await {
                     worker.attempt(row, &endpoint).await;
                 }
+                let mut claimable = false;
                 if let Ok(mut b) = worker.busy.lock() {
                     if let Some(claimed) = b.get_mut(&endpoint_id) {
                         claimed.rows -= 1;
+                        claimable = worker.per_endpoint.saturating_sub(claimed.rows)
+                            == worker.claim_threshold(worker.per_endpoint);
                         if claimed.rows == 0 {
                             b.remove(&endpoint_id);
                         }
                     }
                 }
                 drop(permit);
-                worker.webhooks.wake();
+                let open = worker.open.fetch_sub(1, Ordering::SeqCst) - 1;
+                claimable |= worker.capacity - open == worker.claim_threshold(worker.capacity);
+                // Only when a claim can take something: a claim while the
+                // endpoint is still busy would read its backlog for nothing.
+                if claimable {
+                    worker.webhooks.wake();
+                }
             });
         }
-        n
     }
 
     /// One attempt of `row`, and its recorded outcome.
