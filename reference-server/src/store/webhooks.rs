@@ -185,7 +185,9 @@ pub trait WebhookStore {
     ) -> StoreResult<usize>;
     /// Leases up to `limit` pending deliveries due at `now_ms` (moving their
     /// next attempt to `lease_until_ms`), at most `per_endpoint` per
-    /// endpoint and none of `skip_endpoints`, oldest due first.
+    /// endpoint and none of `skip_endpoints`, oldest due first. Only the
+    /// first `limit + per_endpoint` due rows are ranked, so a claim's cost
+    /// does not grow with the backlog.
     async fn claim_webhook_deliveries(
         &self,
         now_ms: i64,

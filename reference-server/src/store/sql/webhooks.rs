@@ -265,7 +265,12 @@ impl WebhookStore for SqlStore {
         .bind(skip)
         .bind(i64::from(per_endpoint))
         .bind(i64::from(limit))
-        .bind(i64::from(limit.saturating_mul(per_endpoint)))
+        // The window ranked: the first `limit + per_endpoint` due rows of
+        // the endpoints not skipped. A window of `limit * per_endpoint`
+        // spread one claim over more endpoints, but cost a claim 5.5 ms on
+        // SQLite against 3.7 ms, and claims bound delivery; endpoints past
+        // the window are reached by the next claim.
+        .bind(i64::from(limit.saturating_add(per_endpoint)))
         .fetch_all(&self.writer)
         .await?
         .iter()
