@@ -785,15 +785,17 @@ async fn a_node_whose_listener_lost_its_connection_reloads_what_it_missed() {
     let (status, _, _) = b.call("GET", "/v1/api-keys", Some(&secret), None).await;
     assert_eq!(status, 200, "node B caches the key");
 
-    // Cut every listener's connection, then revoke at once: the NOTIFY
+    // Cut every listener's connection (waiting until each backend has gone,
+    // so no NOTIFY can still reach it), then revoke at once: the NOTIFY
     // reaches no node (a listener waits half a second before reconnecting).
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(&std::env::var("SIGIL_TEST_POSTGRES").unwrap())
         .await
         .unwrap();
     let cut: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()) AS cut",
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) AS gone \
+         FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()) AS cut \
+         WHERE gone",
     )
     .fetch_one(&mut admin)
     .await
