@@ -114,6 +114,16 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// Revokes token `jti` until it would have expired (`expires_at`): this
+    /// node refuses it at once, the store keeps it (and tells the other
+    /// nodes), and no denylist reload running meanwhile undoes it. Every
+    /// revocation of a token id goes through here.
+    pub async fn revoke_jti(&self, jti: &str, expires_at: i64) -> StoreResult<()> {
+        let _change = self.denylist.changing();
+        self.denylist.insert(jti.to_owned());
+        self.store.revoke_jti(jti, expires_at).await
+    }
+
     /// Rotates the signing key whenever it outlives its configured age,
     /// checking hourly, for as long as the server runs.
     pub fn spawn_key_rotation(&self) -> tokio::task::JoinHandle<()> {

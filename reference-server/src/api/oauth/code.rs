@@ -68,16 +68,11 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// Revokes the refresh family and the access token a code issued.
 async fn revoke_issued(state: &AppState, issued: Option<&CodeIssue>) -> StoreResult<()> {
     let Some(i) = issued else { return Ok(()) };
-    let _change = state.denylist.changing();
     state
         .store
         .revoke_family(&i.family_id, state.clock.now())
         .await?;
-    state
-        .store
-        .revoke_jti(&i.access_jti, i.access_expires_at)
-        .await?;
-    state.denylist.insert(i.access_jti.clone());
+    state.revoke_jti(&i.access_jti, i.access_expires_at).await?;
     tracing::warn!(family = %i.family_id, "authorization code replay: what it issued is revoked");
     Ok(())
 }

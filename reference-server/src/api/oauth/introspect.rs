@@ -230,11 +230,7 @@ pub async fn revoke_token(
     if let Ok(v) = state.keys.verify(token, &options, now) {
         if let (Some(jti), Some(exp)) = (v.claims.jti.clone(), v.claims.exp) {
             if v.claims.client_id.as_deref() == Some(client_id) {
-                {
-                    let _change = state.denylist.changing();
-                    state.store.revoke_jti(&jti, exp).await?;
-                    state.denylist.insert(jti.clone());
-                }
+                state.revoke_jti(&jti, exp).await?;
                 let account = v.claims.extra.get("acct").and_then(|a| a.as_str());
                 let data = json!({ "kind": "access_token", "clientId": client_id, "jti": jti });
                 audit_revoked(state, client_id, account, &jti, data).await?;

@@ -818,11 +818,7 @@ pub(crate) async fn revoke(
     if !owned {
         return Err(ApiError::not_found("token"));
     }
-    {
-        let _change = state.denylist.changing();
-        state.denylist.insert(jti.clone());
-        state.store.revoke_jti(&jti, record.expires_at).await?;
-    }
+    state.revoke_jti(&jti, record.expires_at).await?;
     state
         .audit
         .record(
