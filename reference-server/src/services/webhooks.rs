@@ -416,6 +416,22 @@ fn attempt_writer(store: Arc<dyn Store>) -> GroupCommit<(String, AttemptRecord)>
     GroupCommit::spawn("the webhook attempt writer", RECORD_BATCHING, write)
 }
 
+/// Whether `used` of `limit` slots leave enough free for a claim to be
+/// worth its write: a quarter, so one claim serves several attempts. The
+/// same rule for the worker's slots in all and for each endpoint's.
+fn claimable(limit: usize, used: usize) -> bool {
+    limit.saturating_sub(used) >= claim_threshold(limit)
+}
+
+/// Whether releasing one slot, leaving `used`, just made `limit` claimable.
+fn became_claimable(limit: usize, used: usize) -> bool {
+    limit.saturating_sub(used) == claim_threshold(limit)
+}
+
+fn claim_threshold(limit: usize) -> usize {
+    (limit / 4).max(1)
+}
+
 impl Worker {
     async fn run(self) {
         loop {
@@ -437,18 +453,10 @@ impl Worker {
         }
     }
 
-    /// The free slots, of `limit`, that make a claim worth its write: a
-    /// quarter, so one claim serves several attempts.
-    fn claim_threshold(&self, limit: usize) -> usize {
-        (limit / 4).max(1)
-    }
-
     /// Claims what is due within the free permits and starts each attempt.
     async fn dispatch_due(&self) {
         let free = self.permits.available_permits();
-        // While attempts are in flight, claim once a quarter of the slots is
-        // free: one claim (a write) per few attempts, not one per attempt.
-        if free < self.claim_threshold(self.capacity) {
+        if !claimable(self.capacity, self.capacity.saturating_sub(free)) {
             return;
         }
         let skip: Vec<String> = self
@@ -456,12 +464,7 @@ impl Worker {
             .lock()
             .map(|b| {
                 b.iter()
-                    // Like the slots in all: an endpoint is claimed for once
-                    // a quarter of its slots is free, not one row at a time.
-                    .filter(|(_, c)| {
-                        self.per_endpoint.saturating_sub(c.rows)
-                            < self.claim_threshold(self.per_endpoint)
-                    })
+                    .filter(|(_, c)| !claimable(self.per_endpoint, c.rows))
                     .map(|(k, _)| k.clone())
                     .collect()
             })
@@ -508,7 +511,6 @@ impl Worker {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 return;
             };
-            self.open.fetch_add(1, Ordering::SeqCst);
             let Some(slots) = self.busy.lock().ok().map(|mut b| {
                 let claimed = b.entry(row.endpoint_id.clone()).or_insert_with(|| Claimed {
                     rows: 0,
@@ -519,18 +521,18 @@ impl Worker {
             }) else {
                 return;
             };
+            self.open.fetch_add(1, Ordering::SeqCst);
             let worker = self.clone();
             tokio::spawn(async move {
                 let endpoint_id = row.endpoint_id.clone();
                 if let Ok(_slot) = slots.acquire_owned().await {
                     worker.attempt(row, &endpoint).await;
                 }
-                let mut claimable = false;
+                let mut wake = false;
                 if let Ok(mut b) = worker.busy.lock() {
                     if let Some(claimed) = b.get_mut(&endpoint_id) {
                         claimed.rows -= 1;
-                        claimable = worker.per_endpoint.saturating_sub(claimed.rows)
-                            == worker.claim_threshold(worker.per_endpoint);
+                        wake = became_claimable(worker.per_endpoint, claimed.rows);
                         if claimed.rows == 0 {
                             b.remove(&endpoint_id);
                         }
@@ -538,10 +540,10 @@ impl Worker {
                 }
                 drop(permit);
                 let open = worker.open.fetch_sub(1, Ordering::SeqCst) - 1;
-                claimable |= worker.capacity - open == worker.claim_threshold(worker.capacity);
+                wake |= became_claimable(worker.capacity, open);
                 // Only when a claim can take something: a claim while the
                 // endpoint is still busy would read its backlog for nothing.
-                if claimable {
+                if wake {
                     worker.webhooks.wake();
                 }
             });
@@ -717,6 +719,18 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_waits_for_a_quarter_of_the_slots_and_one_release_announces_it() {
+        assert!(!claimable(16, 13));
+        assert!(claimable(16, 12));
+        // Releasing one at a time from over the limit (rows waiting for a
+        // slot), exactly one release wakes the worker.
+        let wakes: Vec<usize> = (0..24).rev().filter(|&u| became_claimable(16, u)).collect();
+        assert_eq!(wakes, [12]);
+        // A limit of one: claimable only when empty.
+        assert!(claimable(1, 0) && !claimable(1, 1) && became_claimable(1, 0));
+    }
 
     #[test]
     fn forbidden_addresses() {
