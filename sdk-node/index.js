@@ -197,6 +197,9 @@ class Sigil extends EventEmitter {
   }
 }
 
+/** The headers the core's webhook verifier reads (`[name, fallback]` pairs). */
+const WEBHOOK_HEADERS = native.webhookHeaderNames();
+
 /** The raw body as received; parsed JSON is refused with the fix named. */
 function rawBody(body) {
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -220,7 +223,7 @@ class Webhook {
   }
   verify(headers, body, options) {
     const raw = rawBody(body);
-    const [id, timestamp, signature] = webhookHeaders(headers);
+    const [id, timestamp, signature] = webhookHeaders(headers, WEBHOOK_HEADERS);
     call(() => native.webhookVerify(this.#handle, id, timestamp, signature, raw, options?.now));
     return webhookEvent(id, Number(timestamp), raw);
   }

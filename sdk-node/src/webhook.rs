@@ -35,8 +35,19 @@ pub fn webhook_new(
     Ok(External::new(inner))
 }
 
-/// Verifies the raw body against the three header values (absent ones as
-/// `undefined`); `now` in UNIX seconds, the system clock when absent.
+/// The headers the core's verifier reads, as `[name, fallback]` pairs in the
+/// order `webhookVerify` takes their values (`index.js` reads them once).
+#[napi(js_name = "webhookHeaderNames")]
+pub fn webhook_header_names() -> Vec<Vec<&'static str>> {
+    sigil::webhook::HEADERS
+        .iter()
+        .map(|(name, fallback)| vec![*name, *fallback])
+        .collect()
+}
+
+/// Verifies the raw body against the values of `webhookHeaderNames()`, in
+/// order (absent ones as `undefined`); `now` in UNIX seconds, the system
+/// clock when absent.
 #[napi(js_name = "webhookVerify")]
 pub fn webhook_verify(
     #[napi(ts_arg_type = "ExternalObject<'Webhook'>")] webhook: &External<sigil::Webhook>,
@@ -47,11 +58,8 @@ pub fn webhook_verify(
     now: Option<f64>,
 ) -> napi::Result<()> {
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3);
-    for (name, value) in [
-        ("webhook-id", &id),
-        ("webhook-timestamp", &timestamp),
-        ("webhook-signature", &signature),
-    ] {
+    let names = sigil::webhook::HEADERS.map(|(name, _)| name);
+    for (name, value) in names.into_iter().zip([&id, &timestamp, &signature]) {
         if let Some(bytes) = value {
             // The header's bytes; a value that is not UTF-8 cannot be what was signed.
             let text = std::str::from_utf8(bytes)

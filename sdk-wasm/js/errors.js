@@ -1,6 +1,7 @@
-// The error classes of @sigil/web and @sigil/node, and the two shapes both
-// packages build from the core's output (token events, the API namespaces):
-// this one file serves both.
+// The error classes of @sigil/web and @sigil/node, and the conversions both
+// packages share between JS values and the core (token events, the API
+// namespaces, header pairs, webhook headers and events): this one file serves
+// both.
 // @sigil/web imports it as an ES module (a wasm-bindgen snippet); the Node build
 // turns its final `export { ... }` into `module.exports = { ... }` to make
 // sdk-node/errors.js (see scripts/test-node.sh), so it must stay free of other
@@ -127,18 +128,16 @@ function headerPairs(headers) {
 }
 
 /**
- * The Standard Webhooks header values `[id, timestamp, signature]` (a value
- * is `undefined` when absent), read from a `Headers` or `Map` (its `get`) or
- * a plain object (the lowercase key, else a key equal ignoring case), each
- * `webhook-` name falling back to its `svix-` twin. Only these three values
- * cross into the core: webhook verify is a hot path.
+ * The values of the headers the core's webhook verifier reads, in its order
+ * (`names`: its `[name, fallback]` pairs, such as `webhook-id`/`svix-id`;
+ * each value is `undefined` when both are absent), from a `Headers` or
+ * `Map` (its `get`) or a plain object (the lowercase key, else a key equal
+ * ignoring case). Only these values cross into the core: verify is a hot path.
  */
-function webhookHeaders(headers) {
-  return [
-    headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id'),
-    headerValue(headers, 'webhook-timestamp') ?? headerValue(headers, 'svix-timestamp'),
-    headerValue(headers, 'webhook-signature') ?? headerValue(headers, 'svix-signature'),
-  ];
+function webhookHeaders(headers, names) {
+  return names.map(
+    ([name, fallback]) => headerValue(headers, name) ?? headerValue(headers, fallback),
+  );
 }
 
 function headerValue(headers, name) {
@@ -151,7 +150,8 @@ function headerValue(headers, name) {
   return typeof v === 'string' ? v : undefined;
 }
 
-const utf8 = new TextDecoder();
+// Strict: JSON is UTF-8 (RFC 8259), and a signed body that is not is refused.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A verified delivery as the app reads it: `{ id, timestamp, payload }`, the
@@ -160,14 +160,7 @@ const utf8 = new TextDecoder();
 function webhookEvent(id, timestamp, body) {
   let payload;
   try {
-    const text =
-      typeof body === 'string'
-        ? body
-        : // Node's Buffer decodes small bodies faster than TextDecoder does.
-          globalThis.Buffer?.isBuffer(body)
-          ? body.toString('utf8')
-          : utf8.decode(body);
-    payload = JSON.parse(text);
+    payload = JSON.parse(typeof body === 'string' ? body : utf8.decode(body));
   } catch (e) {
     throw new WebhookVerificationError(`webhook payload is not a valid event: ${e.message}`, {
       code: 'invalid_payload',

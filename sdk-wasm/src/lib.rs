@@ -56,9 +56,10 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = apiClients)]
     pub fn api_clients(operations: Vec<String>, run: &js_sys::Function) -> JsValue;
 
-    /// `[id, timestamp, signature]` of a webhook delivery's headers.
+    /// The values of the headers named by `names` (`[name, fallback]`
+    /// pairs), in order.
     #[wasm_bindgen(js_name = webhookHeaders)]
-    fn webhook_headers(headers: &JsValue) -> Array;
+    fn webhook_headers(headers: &JsValue, names: &JsValue) -> Array;
 
     /// `{ id, timestamp, payload }`; throws `WebhookVerificationError`
     /// (`invalid_payload`) when the body is not JSON.
@@ -157,8 +158,9 @@ impl Webhook {
                 "headers must be an object or a Headers instance",
             ));
         }
-        // The shared JS reads the three values; only they cross (a hot path).
-        let values = webhook_headers(&headers);
+        // The shared JS reads the values of the core's headers; only they
+        // cross (a hot path).
+        let values = WEBHOOK_HEADERS.with(|names| webhook_headers(&headers, names));
         let headers: Vec<(&str, String)> = sigil::webhook::HEADERS
             .iter()
             .zip(values.iter())
@@ -192,6 +194,16 @@ impl Webhook {
         let body = body_bytes(&body)?;
         Ok(self.inner.sign(&id, timestamp as i64, &body))
     }
+}
+
+thread_local! {
+    /// `sigil::webhook::HEADERS` as a JS array of `[name, fallback]`, built
+    /// once.
+    static WEBHOOK_HEADERS: JsValue = sigil::webhook::HEADERS
+        .iter()
+        .map(|(name, fallback)| Array::of2(&(*name).into(), &(*fallback).into()))
+        .collect::<Array>()
+        .into();
 }
 
 /// A string argument, checked here: wasm-bindgen's `&str` conversion does

@@ -157,6 +157,21 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       dispose(wh);
     });
 
+    test('a signed body that is not UTF-8 is an invalid payload, not a mangled event', () => {
+      const wh = new sigil.Webhook(spec.secret);
+      const body = Uint8Array.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]); // {"a":"\xff"}
+      const h = {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': '1000',
+        'webhook-signature': wh.sign('msg_1', 1000, body),
+      };
+      assert.throws(() => wh.verify(h, body, { now: 1000 }), {
+        name: 'WebhookVerificationError',
+        code: 'invalid_payload',
+      });
+      dispose(wh);
+    });
+
     test('verify reads mixed-case keys, and svix- headers where webhook- ones are absent', () => {
       const wh = new sigil.Webhook([spec.secret]);
       const now = { now: spec.now };
