@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use common::{BinServer, Http, TempDir};
+use common::{expect_2xx, BinServer, Http, TempDir};
 
 async fn kids(http: &Http) -> BTreeSet<String> {
     let (status, body, _) = http.call("GET", "/.well-known/jwks.json", None, None).await;
@@ -21,22 +21,6 @@ async fn kids(http: &Http) -> BTreeSet<String> {
         .iter()
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn client_credentials(http: &Http, basic: Option<(&str, &str)>) -> String {
-    let (status, body, _) = http
-        .form(
-            "/oauth/token",
-            basic,
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    ack("client_credentials", status, &body);
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-fn ack(what: &str, status: u16, body: &Value) {
-    assert!((200..300).contains(&status), "{what}: {status} {body}");
 }
 
 #[tokio::test]
@@ -68,7 +52,7 @@ async fn acknowledged_writes_survive_sigkill() {
                 Some(json!({"name": format!("key-{i}"), "preset": preset, "expiresInDays": 30})),
             )
             .await;
-        ack("create key", status, &body);
+        expect_2xx("create key", status, &body);
         keys.push((
             body["data"]["id"].as_str().unwrap().to_owned(),
             body["data"]["key"].as_str().unwrap().to_owned(),
@@ -84,7 +68,7 @@ async fn acknowledged_writes_survive_sigkill() {
             Some(json!({"name": "renamed-before-crash"})),
         )
         .await;
-    ack("rename key", status, &body);
+    expect_2xx("rename key", status, &body);
 
     // A confidential app.
     let (status, body, _) = http
@@ -99,7 +83,7 @@ async fn acknowledged_writes_survive_sigkill() {
             })),
         )
         .await;
-    ack("create app", status, &body);
+    expect_2xx("create app", status, &body);
     let client_id = body["data"]["clientId"].as_str().unwrap().to_owned();
     let client_secret = body["data"]["clientSecret"].as_str().unwrap().to_owned();
     let basic = Some((client_id.as_str(), client_secret.as_str()));
@@ -114,17 +98,17 @@ async fn acknowledged_writes_survive_sigkill() {
             None,
         )
         .await;
-    ack("revoke key", status, &body);
+    expect_2xx("revoke key", status, &body);
     assert_eq!(body["data"]["status"], "revoked");
 
     // Two client-credentials tokens; one is revoked, the other is a control
     // that must still work after the restart.
-    let kept_token = client_credentials(&http, basic).await;
-    let revoked_token = client_credentials(&http, basic).await;
+    let kept_token = http.client_credentials(basic).await;
+    let revoked_token = http.client_credentials(basic).await;
     let (status, body, _) = http
         .form("/oauth/revoke", basic, &[("token", &revoked_token)])
         .await;
-    ack("revoke access token", status, &body);
+    expect_2xx("revoke access token", status, &body);
 
     // kill -9 right after the last acknowledgement.
     server.kill();
@@ -190,14 +174,7 @@ async fn acknowledged_writes_survive_sigkill() {
             .any(|a| a["clientId"] == client_id.as_str()),
         "{body}"
     );
-    let (status, body, _) = http
-        .form(
-            "/oauth/token",
-            basic,
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    http.client_credentials(basic).await;
 
     // The revoked access token is still refused; the control still works,
     // so the refusal is the revocation and not a new signing key.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{BinServer, Http, TempDir};
+use common::{expect_2xx, BinServer, Http, TempDir};
 
 /// The same issuer on both nodes, as behind one public URL; rate limits
 /// (per node) out of the way of the load runs.
@@ -75,10 +75,6 @@ fn figure(line: String) {
     }
 }
 
-fn ok(what: &str, status: u16, body: &Value) {
-    assert!((200..300).contains(&status), "{what}: {status} {body}");
-}
-
 /// Polls `refused` every 10 ms until it holds, bounded at 10 s; the delay.
 async fn until_refused<F, Fut>(what: &str, mut refused: F) -> Duration
 where
@@ -104,7 +100,7 @@ where
 /// after checking it is a 2xx.
 async fn post(http: &Http, key: &str, path: &str, body: Option<Value>) -> Value {
     let (status, answer, _) = http.call("POST", path, Some(key), body).await;
-    ok(path, status, &answer);
+    expect_2xx(path, status, &answer);
     answer["data"].clone()
 }
 
@@ -205,15 +201,7 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
     // An OAuth access token introspected on node B, revoked on node A.
     let client = app(a, &n.key, &["identity.read"]).await;
     let basic = Some((client.0.as_str(), client.1.as_str()));
-    let (status, issued, _) = a
-        .form(
-            "/oauth/token",
-            basic,
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    ok("client_credentials", status, &issued);
-    let access = issued["access_token"].as_str().unwrap().to_owned();
+    let access = a.client_credentials(basic).await;
     let active = |node: &Http| {
         let node = node.clone();
         let access = access.clone();
@@ -226,13 +214,13 @@ async fn a_revocation_on_one_node_is_refused_on_the_other() {
                     &[("token", &access)],
                 )
                 .await;
-            ok("introspect", status, &body);
+            expect_2xx("introspect", status, &body);
             body["active"] == true
         }
     };
     assert!(active(b).await);
     let (status, body, _) = a.form("/oauth/revoke", basic, &[("token", &access)]).await;
-    ok("revoke access token", status, &body);
+    expect_2xx("revoke access token", status, &body);
     let access_delay = until_refused("access token (introspection)", || {
         let still = active(b);
         async move { !still.await }
@@ -441,7 +429,7 @@ async fn audit_subjects(http: &Http, key: &str, kind: &str) -> BTreeSet<String> 
             path.push_str(&format!("&cursor={c}"));
         }
         let (status, body, _) = http.call("GET", &path, Some(key), None).await;
-        ok("audit list", status, &body);
+        expect_2xx("audit list", status, &body);
         for entry in body["data"].as_array().unwrap() {
             if let Some(subject) = entry["subject"].as_str() {
                 out.insert(subject.to_owned());
@@ -456,7 +444,7 @@ async fn audit_subjects(http: &Http, key: &str, kind: &str) -> BTreeSet<String> 
 
 async fn listed_keys(http: &Http, key: &str) -> BTreeSet<String> {
     let (status, body, _) = http.call("GET", "/v1/api-keys", Some(key), None).await;
-    ok("list keys", status, &body);
+    expect_2xx("list keys", status, &body);
     body["data"]
         .as_array()
         .unwrap()
@@ -467,7 +455,7 @@ async fn listed_keys(http: &Http, key: &str) -> BTreeSet<String> {
 
 async fn audit_valid(http: &Http, key: &str) -> Value {
     let (status, body, _) = http.call("GET", "/v1/audit/verify", Some(key), None).await;
-    ok("audit verify", status, &body);
+    expect_2xx("audit verify", status, &body);
     assert_eq!(body["data"]["valid"], true, "{body}");
     body["data"].clone()
 }
@@ -565,7 +553,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
                 n.b.http
                     .call("GET", &format!("/v1/{kind}/{id}"), Some(&n.key), None)
                     .await;
-            ok("read an acknowledged app or agent", status, &body);
+            expect_2xx("read an acknowledged app or agent", status, &body);
         }
     }
     // Every acknowledged agent token's row is there: node B can revoke it.
@@ -579,7 +567,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_write() {
                     None,
                 )
                 .await;
-        ok("revoke an acknowledged token", status, &body);
+        expect_2xx("revoke an acknowledged token", status, &body);
     }
     figure(format!(
         "kill -9 under load: {} apps, {} agents and {} agent tokens acknowledged, all there",
@@ -658,7 +646,7 @@ async fn a_nonce_used_on_one_node_is_a_replay_on_the_other() {
     let nonce = sigil_server::crypto::random_base62(16);
     let (status, body, _) =
         common::send(signed_issuance(&n.a.http, &agent, &agent_key, &nonce)).await;
-    ok("signed issuance", status, &body);
+    expect_2xx("signed issuance", status, &body);
     let (status, body, _) =
         common::send(signed_issuance(&n.b.http, &agent, &agent_key, &nonce)).await;
     assert_eq!(
@@ -728,7 +716,7 @@ async fn an_idempotency_key_holds_across_nodes() {
                 ],
             )
             .await;
-    ok("app token", status, &token);
+    expect_2xx("app token", status, &token);
     let token = token["access_token"].as_str().unwrap().to_owned();
     let body = json!({"to": sub, "subject": "Hi", "body": "hello"});
 

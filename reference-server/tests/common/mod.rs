@@ -229,6 +229,24 @@ impl Http {
         }
         send(b.body(body.into_bytes()).unwrap()).await
     }
+
+    /// An access token by `client_credentials` for the client `basic`.
+    pub async fn client_credentials(&self, basic: Option<(&str, &str)>) -> String {
+        let (status, body, _) = self
+            .form(
+                "/oauth/token",
+                basic,
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        expect_2xx("client_credentials", status, &body);
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Fails the test, naming `what`, unless `status` is a success.
+pub fn expect_2xx(what: &str, status: u16, body: &Value) {
+    assert!((200..300).contains(&status), "{what}: {status} {body}");
 }
 
 /// `Basic base64(id:secret)`.
