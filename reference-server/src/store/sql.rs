@@ -221,20 +221,14 @@ impl SqlStore {
     }
 
     /// The row `sql` finds for text parameters `params` ($1, $2, …), read
-    /// with `map`: most lookups by id and workspace.
+    /// with `map`: the lookups by a unique key (id, email, id and workspace).
     async fn row<T>(
         &self,
         sql: &str,
         params: &[&str],
         map: fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        let query = params.iter().fold(sqlx::query(sql), |q, p| q.bind(*p));
-        query
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(map)
-            .transpose()
+        Ok(self.rows(sql, params, map).await?.into_iter().next())
     }
 
     /// Every row `sql` finds for text parameters `params`, read with `map`.
