@@ -140,7 +140,11 @@ pub fn fresh_postgres() -> Option<String> {
     .join()
     .expect("creating a PostgreSQL schema");
     let join = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{join}options[search_path]={schema}"))
+    // The schema names the connections too, so a test can find its own
+    // servers' backends in `pg_stat_activity`.
+    Some(format!(
+        "{base}{join}options[search_path]={schema}&application_name={schema}"
+    ))
 }
 
 // ---------------------------------------------------------------------------
