@@ -11,7 +11,8 @@ const {
   tokenEvent,
   apiClients,
   headerPairs,
-  webhookHeaders,
+  webhookHeader,
+  rawBody,
   webhookEvent,
   InvalidInputError,
   RawBodyRequiredError,
@@ -200,20 +201,6 @@ class Sigil extends EventEmitter {
 /** The headers the core's webhook verifier reads (`[name, fallback]` pairs). */
 const WEBHOOK_HEADERS = native.webhookHeaderNames();
 
-/** The raw body as received; parsed JSON is refused with the fix named. */
-function rawBody(body) {
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body))
-    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  throw new RawBodyRequiredError(
-    'webhook verification needs the raw request body (Buffer, Uint8Array or string), not a parsed object: ' +
-      "use express.raw({ type: 'application/json' }) for this route, or read request.arrayBuffer() / request.text() " +
-      'before any JSON parsing',
-    { code: 'raw_body_required' },
-  );
-}
-
 /** Standard Webhooks verifier and signer. */
 class Webhook {
   /** The native verifier (an napi External: free functions skip a class method's per-call cost). */
@@ -223,19 +210,14 @@ class Webhook {
   }
   verify(headers, body, options) {
     const raw = rawBody(body);
-    const [id, timestamp, signature] = webhookHeaders(headers, WEBHOOK_HEADERS);
+    const id = webhookHeader(headers, WEBHOOK_HEADERS, 0);
+    const timestamp = webhookHeader(headers, WEBHOOK_HEADERS, 1);
+    const signature = webhookHeader(headers, WEBHOOK_HEADERS, 2);
     call(() => native.webhookVerify(this.#handle, id, timestamp, signature, raw, options?.now));
     return webhookEvent(id, Number(timestamp), raw);
   }
   sign(id, timestamp, body) {
-    return call(() =>
-      native.webhookSign(
-        this.#handle,
-        id,
-        timestamp,
-        body instanceof ArrayBuffer ? new Uint8Array(body) : body,
-      ),
-    );
+    return call(() => native.webhookSign(this.#handle, id, timestamp, rawBody(body)));
   }
 }
 

@@ -128,26 +128,51 @@ function headerPairs(headers) {
 }
 
 /**
- * The values of the headers the core's webhook verifier reads, in its order
- * (`names`: its `[name, fallback]` pairs, such as `webhook-id`/`svix-id`;
- * each value is `undefined` when both are absent), from a `Headers` or
- * `Map` (its `get`) or a plain object (the lowercase key, else a key equal
- * ignoring case). Only these values cross into the core: verify is a hot path.
+ * The value of the `i`th header the core's webhook verifier reads (`names`:
+ * its `[name, fallback]` pairs, such as `webhook-id`/`svix-id`; `undefined`
+ * when both are absent), from a `Headers` or `Map` (its `get`) or a plain
+ * object (the lowercase key, else a key equal ignoring case). Only these
+ * values cross into the core, one by one with no array built: verify is a hot
+ * path.
  */
-function webhookHeaders(headers, names) {
-  return names.map(
-    ([name, fallback]) => headerValue(headers, name) ?? headerValue(headers, fallback),
-  );
+function webhookHeader(headers, names, i) {
+  const [name, fallback] = names[i];
+  return headerValue(headers, name) ?? headerValue(headers, fallback);
 }
 
 function headerValue(headers, name) {
   if (headers === undefined || headers === null) return undefined;
-  if (typeof headers.get === 'function') return headers.get(name) ?? undefined;
-  let v = headers[name];
-  if (v === undefined) {
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) v = headers[key];
+  let v;
+  if (typeof headers.get === 'function') v = headers.get(name);
+  else {
+    v = headers[name];
+    if (v === undefined) {
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === name) v = headers[key];
+    }
   }
   return typeof v === 'string' ? v : undefined;
+}
+
+/** The raw body as received; parsed JSON is refused with the fix named. */
+function rawBody(body) {
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body))
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  throw new RawBodyRequiredError(
+    'webhook verification needs the raw request body (Buffer, Uint8Array or string), not a parsed object: ' +
+      "use express.raw({ type: 'application/json' }) for this route, or read request.arrayBuffer() / request.text() " +
+      'before any JSON parsing',
+    { code: 'raw_body_required' },
+  );
+}
+
+const utf8Encoder = new TextEncoder();
+
+/** The raw body's bytes, a string as UTF-8 (what the signature covers). */
+function webhookBytes(body) {
+  const raw = rawBody(body);
+  return typeof raw === 'string' ? utf8Encoder.encode(raw) : raw;
 }
 
 // Strict: JSON is UTF-8 (RFC 8259), and a signed body that is not is refused.
@@ -190,6 +215,8 @@ export {
   tokenEvent,
   apiClients,
   headerPairs,
-  webhookHeaders,
+  webhookHeader,
+  rawBody,
+  webhookBytes,
   webhookEvent,
 };

@@ -11,9 +11,8 @@ mod client;
 #[cfg(all(target_arch = "wasm32", feature = "client"))]
 mod host;
 
-use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 // The error classes live in a tiny JS module; wasm-bindgen re-exports them
 // from the generated package so `instanceof` sees one class identity.
@@ -56,10 +55,20 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = apiClients)]
     pub fn api_clients(operations: Vec<String>, run: &js_sys::Function) -> JsValue;
 
-    /// The values of the headers named by `names` (`[name, fallback]`
-    /// pairs), in order.
-    #[wasm_bindgen(js_name = webhookHeaders)]
-    fn webhook_headers(headers: &JsValue, names: &JsValue) -> Array;
+    /// The value of the `i`th of the core's webhook headers (`names`: its
+    /// `[name, fallback]` pairs); one crossing per value, with no array or
+    /// object built on the way (the verify hot path).
+    #[wasm_bindgen(js_name = webhookHeader)]
+    fn webhook_header(headers: &JsValue, names: &JsValue, i: usize) -> Option<String>;
+
+    /// The same value as a JS string, handed back to JS without a copy.
+    #[wasm_bindgen(js_name = webhookHeader)]
+    fn webhook_header_js(headers: &JsValue, names: &JsValue, i: usize) -> JsValue;
+
+    /// The raw body's bytes (a string as UTF-8); a parsed object throws
+    /// `RawBodyRequiredError`, which names the fix.
+    #[wasm_bindgen(js_name = webhookBytes, catch)]
+    fn webhook_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue>;
 
     /// `{ id, timestamp, payload }`; throws `WebhookVerificationError`
     /// (`invalid_payload`) when the body is not JSON.
@@ -158,31 +167,39 @@ impl Webhook {
                 "headers must be an object or a Headers instance",
             ));
         }
-        // The shared JS reads the values of the core's headers; only they
-        // cross (a hot path).
-        let values = WEBHOOK_HEADERS.with(|names| webhook_headers(&headers, names));
-        let headers: Vec<(&str, String)> = sigil::webhook::HEADERS
-            .iter()
-            .zip(values.iter())
-            .filter_map(|((name, _), value)| Some((*name, value.as_string()?)))
-            .collect();
-        let bytes = body_bytes(&body)?;
+        let values = WEBHOOK_HEADERS.with(|names| {
+            std::array::from_fn::<_, { sigil::webhook::HEADERS.len() }, _>(|i| {
+                webhook_header(&headers, names, i)
+            })
+        });
+        // The present headers, on the stack (a hot path).
+        let mut present = [("", ""); sigil::webhook::HEADERS.len()];
+        let mut count = 0;
+        for ((name, _), value) in sigil::webhook::HEADERS.iter().zip(&values) {
+            if let Some(value) = value {
+                present[count] = (*name, value.as_str());
+                count += 1;
+            }
+        }
+        let found = &present[..count];
+        let bytes = webhook_bytes(&body)?;
         let now = match &options {
             Some(o) => Reflect::get(o, &JsValue::from_str("now"))?,
             None => JsValue::UNDEFINED,
         };
         let verified = if now.is_undefined() || now.is_null() {
-            self.inner.verify(headers.as_slice(), &bytes)
+            self.inner.verify(found, &bytes)
         } else {
             let now = now
                 .as_f64()
                 .filter(|n| n.is_finite())
                 .ok_or_else(|| invalid_input("options.now must be UNIX seconds"))?;
-            self.inner.verify_at(headers.as_slice(), &bytes, now as i64)
+            self.inner.verify_at(found, &bytes, now as i64)
         }
         .map_err(to_js)?;
         // The host's JSON.parse over the caller's own body: no copy back out.
-        webhook_event(&values.get(0), verified.timestamp as f64, &body)
+        let id = WEBHOOK_HEADERS.with(|names| webhook_header_js(&headers, names, 0));
+        webhook_event(&id, verified.timestamp as f64, &body)
     }
 
     /// The `webhook-signature` header value for a message.
@@ -191,7 +208,7 @@ impl Webhook {
         if !timestamp.is_finite() {
             return Err(invalid_input("timestamp must be UNIX seconds"));
         }
-        let body = body_bytes(&body)?;
+        let body = webhook_bytes(&body)?;
         Ok(self.inner.sign(&id, timestamp as i64, &body))
     }
 }
@@ -212,20 +229,4 @@ fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     value
         .as_string()
         .ok_or_else(|| invalid_input(&format!("{name} must be a string")))
-}
-
-/// Raw body bytes from a `Uint8Array` (including Node's `Buffer`), an
-/// `ArrayBuffer`, or a string (UTF-8).
-fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(s) = body.as_string() {
-        Ok(s.into_bytes())
-    } else if let Some(bytes) = body.dyn_ref::<Uint8Array>() {
-        Ok(bytes.to_vec())
-    } else if let Some(buf) = body.dyn_ref::<js_sys::ArrayBuffer>() {
-        Ok(Uint8Array::new(buf).to_vec())
-    } else {
-        Err(invalid_input(
-            "body must be a Uint8Array, ArrayBuffer or string",
-        ))
-    }
 }

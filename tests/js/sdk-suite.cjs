@@ -197,6 +197,17 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       });
       const wh = new sigil.Webhook(spec.secret);
       assert.throws(() => wh.verify(headersOf(spec), 42), sigil.InvalidInputError);
+      // A body parsed before verification names the fix, in both packages.
+      assert.throws(
+        () => wh.verify(headersOf(spec), JSON.parse(spec.body)),
+        (e) => {
+          assert.ok(e instanceof sigil.RawBodyRequiredError);
+          assert.equal(e.code, 'raw_body_required');
+          assert.match(e.message, /raw request body/);
+          return true;
+        },
+      );
+      assert.throws(() => wh.sign('id', 1, { parsed: true }), sigil.RawBodyRequiredError);
       assert.throws(() => wh.sign('id', 'not a number', 'x'), sigil.InvalidInputError);
       assert.throws(() => sigil.pkceChallenge(42), sigil.InvalidInputError);
       dispose(wh);
