@@ -783,6 +783,7 @@ async fn a_node_whose_listener_lost_its_connection_reloads_what_it_missed() {
     // This test's own nodes only (their connections carry the schema's name):
     // the suite's other tests share the cluster.
     let schema = n.database.rsplit("application_name=").next().unwrap();
+    let cutting = Instant::now();
     let cut: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) AS gone \
          FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND application_name = $1) AS cut \
@@ -800,4 +801,13 @@ async fn a_node_whose_listener_lost_its_connection_reloads_what_it_missed() {
         b.call("GET", "/v1/api-keys", Some(&secret), None).await.0 == 401
     })
     .await;
+    // A listener reconnects half a second after it lost the database, so an
+    // earlier refusal came from elsewhere and proved nothing. (Other tests'
+    // notifications on the shared database used to empty node B's cache.)
+    let since_cut = cutting.elapsed();
+    assert!(
+        since_cut >= Duration::from_millis(500),
+        "refused {} ms after the cut, before the listener could reconnect",
+        since_cut.as_millis()
+    );
 }

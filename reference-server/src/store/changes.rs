@@ -7,6 +7,11 @@
 //! signing keys). A listener that lost its connection cannot know what it
 //! missed, so once reconnected it applies [`Change::All`]: everything is
 //! reloaded from the database.
+//!
+//! The channel is one per database, and deployments (or test runs) may share
+//! a database in separate schemas. So each notification names its schema
+//! (`keys@tenant_a`), and a node applies only its own schema's, or an
+//! unscoped one from an older node.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +78,16 @@ impl Change {
         }
     }
 
+    /// What a notification's payload asks of a node on `schema`: `None`
+    /// when it comes from another schema's deployment.
+    fn from_notification(payload: &str, schema: &str) -> Option<Self> {
+        match payload.split_once('@') {
+            Some((name, from)) if from == schema => Some(Self::parse(name)),
+            Some(_) => None,
+            None => Some(Self::parse(payload)),
+        }
+    }
+
     fn parse(name: &str) -> Self {
         [
             Self::Apps,
@@ -96,8 +111,9 @@ impl Change {
 #[derive(Clone)]
 pub struct ChangeFeed {
     caches: Arc<Caches>,
-    /// Set on PostgreSQL, where other nodes must hear of a change.
-    notify: Option<AnyPool>,
+    /// Set on PostgreSQL, where other nodes must hear of a change: the pool
+    /// and the schema the deployment's tables live in.
+    notify: Option<(AnyPool, String)>,
     /// What the application layer follows (see [`ChangeFeed::subscribe`]).
     sender: broadcast::Sender<Change>,
 }
@@ -122,15 +138,19 @@ impl ChangeFeed {
         let notify = match dialect {
             Dialect::Sqlite => None,
             Dialect::Postgres => {
-                let mut listener = sqlx::postgres::PgListener::connect(url).await?;
-                listener.listen(CHANNEL).await?;
+                let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(&pool)
+                    .await?;
+                let schema = schema.unwrap_or_default();
+                let listener = listener(url).await?;
                 tokio::spawn(listen(
                     listener,
                     url.to_owned(),
+                    schema.clone(),
                     caches.clone(),
                     sender.clone(),
                 ));
-                Some(pool)
+                Some((pool, schema))
             }
         };
         Ok(Self {
@@ -146,10 +166,10 @@ impl ChangeFeed {
     pub async fn publish(&self, change: Change) {
         self.caches.apply(change);
         let _ = self.sender.send(change);
-        if let Some(pool) = &self.notify {
+        if let Some((pool, schema)) = &self.notify {
             let sent = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(change.name())
+                .bind(format!("{}@{schema}", change.name()))
                 .execute(pool)
                 .await;
             if let Err(e) = sent {
@@ -170,15 +190,17 @@ impl ChangeFeed {
 async fn listen(
     mut listener: sqlx::postgres::PgListener,
     url: String,
+    schema: String,
     caches: Arc<Caches>,
     sender: broadcast::Sender<Change>,
 ) {
     loop {
         match listener.try_recv().await {
             Ok(Some(note)) => {
-                let change = Change::parse(note.payload());
-                caches.apply(change);
-                let _ = sender.send(change);
+                if let Some(change) = Change::from_notification(note.payload(), &schema) {
+                    caches.apply(change);
+                    let _ = sender.send(change);
+                }
                 continue;
             }
             Ok(None) => tracing::warn!("change listener lost the database; reconnecting"),
@@ -194,11 +216,52 @@ async fn listen(
 async fn reconnect(url: &str) -> sqlx::postgres::PgListener {
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let Ok(mut listener) = sqlx::postgres::PgListener::connect(url).await else {
-            continue;
-        };
-        if listener.listen(CHANNEL).await.is_ok() {
+        if let Ok(listener) = listener(url).await {
             return listener;
+        }
+    }
+}
+
+/// A connection listening on the channel. It does not reconnect by itself
+/// (sqlx would by default): [`listen`] reconnects, then reloads.
+async fn listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn a_node_applies_its_own_schemas_notifications_and_unscoped_ones() {
+        assert_eq!(
+            Change::from_notification("keys@tenant_a", "tenant_a"),
+            Some(Change::Keys)
+        );
+        assert_eq!(Change::from_notification("keys@tenant_b", "tenant_a"), None);
+        // From a node older than the scoping: applied, never ignored.
+        assert_eq!(
+            Change::from_notification("keys", "tenant_a"),
+            Some(Change::Keys)
+        );
+        // A change this node does not know: everything is reloaded.
+        assert_eq!(
+            Change::from_notification("shiny@tenant_a", "tenant_a"),
+            Some(Change::All)
+        );
+    }
+
+    #[test]
+    fn every_change_survives_its_notification() {
+        for change in Change::CACHED
+            .into_iter()
+            .chain([Change::Revocations, Change::SigningKeys])
+        {
+            let payload = format!("{}@public", change.name());
+            assert_eq!(Change::from_notification(&payload, "public"), Some(change));
         }
     }
 }
