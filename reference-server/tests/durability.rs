@@ -28,7 +28,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let dir = TempDir::new("durability");
     let db = dir.database_url();
     // No server yet: the CLI creates the file, migrates it and the account.
-    let root = common::create_key_cli(&db, "durable@example.com", "full", &[], None);
+    let root = common::create_key_cli(&db, "durable@example.com", &[], &[], None);
 
     // The restart lands on another port; a fixed issuer keeps tokens issued
     // before the crash valid after it (as a fixed public URL would).

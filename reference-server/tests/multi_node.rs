@@ -2,8 +2,10 @@
 //! server: a revocation on one node is refused on the other (the delay is
 //! printed), refresh-token reuse across nodes revokes the family, both
 //! nodes append to one valid audit chain, each webhook event is delivered
-//! once, and a `kill -9` of one node during load loses no acknowledged
-//! write or webhook event while the other keeps serving.
+//! once, a `kill -9` of one node during load loses no acknowledged
+//! write or webhook event while the other keeps serving, a moderation or
+//! plan change on one node holds on the other, and a node whose listener
+//! lost the database reloads what it missed.
 //!
 //! Runs only when `SIGIL_TEST_POSTGRES` names a server
 //! (scripts/test-postgres.sh); on SQLite there is one node by design.
@@ -48,7 +50,7 @@ async fn two_nodes(tag: &str) -> Option<Nodes> {
     let dir = TempDir::new(tag);
     let database = dir.database_url();
     let log = dir.0.join("nodes.log");
-    let key = common::create_key_cli(&database, "nodes@example.com", "full", &ENV, Some(&log));
+    let key = common::create_key_cli(&database, "nodes@example.com", &[], &ENV, Some(&log));
     let a = BinServer::start(&database, &ENV, Some(&log)).await;
     let b = BinServer::start(&database, &ENV, Some(&log)).await;
     Some(Nodes {
@@ -810,4 +812,67 @@ async fn a_node_whose_listener_lost_its_connection_reloads_what_it_missed() {
         "refused {} ms after the cut, before the listener could reconnect",
         since_cut.as_millis()
     );
+}
+
+#[tokio::test]
+async fn moderation_and_plan_changes_on_one_node_hold_on_the_other() {
+    let Some(n) = two_nodes("nodes-trust").await else {
+        return;
+    };
+    let (a, b) = (&n.a.http, &n.b.http);
+    let ops = common::create_key_cli(&n.database, "ops@example.com", &["--operator"], &ENV, None);
+    let owner = sigil_server::seed::user(&seeder(&n.database).await, "nodes@example.com")
+        .await
+        .unwrap()
+        .id;
+    let admin_put = |path: String, body: Value| {
+        let ops = ops.clone();
+        async move {
+            let (status, answer, _) = a.call("PUT", &path, Some(&ops), Some(body)).await;
+            expect_2xx(&path, status, &answer);
+        }
+    };
+    let exchange = || async {
+        let body = json!({ "apiKey": n.key });
+        b.call("POST", "/auth/token/exchange", None, Some(body))
+            .await
+            .0
+    };
+
+    // Node B reads (and caches) the owner's moderation state, then node A
+    // disables the account: node B stops issuing tokens, and starts again
+    // once node A lifts it.
+    assert_eq!(exchange().await, 200);
+    let moderation = format!("/v1/admin/users/{owner}/moderation");
+    admin_put(
+        moderation.clone(),
+        json!({ "state": "disabled", "reason": "abuse" }),
+    )
+    .await;
+    until_refused("disabled account (API-key exchange)", || async {
+        exchange().await == 403
+    })
+    .await;
+    admin_put(moderation, json!({ "state": "clean", "reason": "appeal" })).await;
+    until_refused(
+        "re-enabled account (API-key exchange succeeds again)",
+        || async { exchange().await == 200 },
+    )
+    .await;
+
+    // Node B reads (and caches) the plan creating an agent; node A lowers the
+    // plan to the one agent there is: node B refuses the next with 402.
+    let create = || async {
+        let body = json!({ "name": "worker" });
+        b.call("POST", "/v1/agents", Some(&n.key), Some(body))
+            .await
+            .0
+    };
+    assert_eq!(create().await, 201);
+    let plan = json!({ "plan": "tiny", "maxAgents": 1, "maxTokensPerMonth": 1000 });
+    admin_put(format!("/v1/admin/accounts/{owner}/plan"), plan).await;
+    until_refused("lowered plan (agent creation is 402)", || async {
+        create().await == 402
+    })
+    .await;
 }

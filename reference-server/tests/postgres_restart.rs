@@ -28,7 +28,7 @@ async fn a_database_restart_gives_503s_then_recovers() {
     }
     let dir = TempDir::new("pg-restart");
     let db = dir.database_url();
-    let key = common::create_key_cli(&db, "restart@example.com", "full", &[], None);
+    let key = common::create_key_cli(&db, "restart@example.com", &[], &[], None);
     let server = BinServer::start(&db, &[], None).await;
     let list = || server.http.call("GET", "/v1/api-keys", Some(&key), None);
     assert_eq!(list().await.0, 200);

@@ -104,7 +104,7 @@ async fn no_secret_reaches_the_debug_log() {
         secrets.push((label.to_owned(), secret.to_owned()));
     };
 
-    let root = common::create_key_cli(&db, "logs@example.com", "full", &env, Some(&log_path));
+    let root = common::create_key_cli(&db, "logs@example.com", &[], &env, Some(&log_path));
     keep("bootstrap key", &root);
     // Test mode for the dev mailbox the sign-in code is read from.
     let serve_env = [env[0], env[1], ("SIGIL_TEST_MODE", "true")];

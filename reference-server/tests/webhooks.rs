@@ -732,7 +732,7 @@ async fn no_event_is_lost_across_a_kill_9() {
         ("SIGIL_ISSUER", "http://sigil.webhooks.test"),
         ("SIGIL_WEBHOOK_RETRY_SCALE", "0.0001"),
     ];
-    let key = common::create_key_cli(&db, "wh-kill@example.com", "full", &envs, None);
+    let key = common::create_key_cli(&db, "wh-kill@example.com", &[], &envs, None);
     // A port with nothing listening yet: every attempt before the restart fails.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -287,28 +287,23 @@ pub fn server_bin() -> &'static str {
     env!("CARGO_BIN_EXE_sigil-server")
 }
 
-/// `sigil-server create-key --database <url> --preset <preset>`; returns the
-/// printed key. The child's stderr (its logs) is appended to `log` if given.
+/// `sigil-server create-key --database <url> --email <email> <args>` (a
+/// `full` key unless `args` say otherwise, such as `--operator`); returns
+/// the printed key. The child's stderr (its logs) is appended to `log` if
+/// given.
 pub fn create_key_cli(
     database: &str,
     email: &str,
-    preset: &str,
+    args: &[&str],
     envs: &[(&str, &str)],
     log: Option<&std::path::Path>,
 ) -> String {
     let mut cmd = std::process::Command::new(server_bin());
-    cmd.args([
-        "create-key",
-        "--database",
-        database,
-        "--email",
-        email,
-        "--preset",
-        preset,
-    ])
-    .envs(envs.iter().copied())
-    .stdin(std::process::Stdio::null())
-    .stdout(std::process::Stdio::piped());
+    cmd.args(["create-key", "--database", database, "--email", email])
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped());
     cmd.stderr(match log {
         Some(path) => std::process::Stdio::from(append(path)),
         None => std::process::Stdio::null(),
