@@ -29,27 +29,58 @@ fn follow_changes(
     let store = Arc::downgrade(store);
     tokio::spawn(async move {
         loop {
-            let change = match changes.recv().await {
+            let first = match changes.recv().await {
                 Ok(change) => change,
                 Err(broadcast::error::RecvError::Lagged(_)) => Change::All,
                 Err(broadcast::error::RecvError::Closed) => return,
             };
+            let due = Reloads::after(first, &mut changes);
             let Some(store) = store.upgrade() else { return };
             let reloaded = async {
-                if matches!(change, Change::Revocations | Change::Agents | Change::All) {
+                if due.denylists {
                     denylist.reload(|| store.revoked_jtis(clock.now())).await?;
                     blocked_agents.reload(|| store.blocked_agents()).await?;
                 }
-                if matches!(change, Change::SigningKeys | Change::All) {
+                if due.keys {
                     keys.reload(store.as_ref()).await?;
                 }
                 StoreResult::Ok(())
             };
             if let Err(e) = reloaded.await {
-                tracing::error!(error = %e, ?change, "could not reload after a change");
+                tracing::error!(error = %e, ?due, "could not reload after a change");
             }
         }
     });
+}
+
+/// What a batch of changes makes this node read again.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Reloads {
+    /// The revoked token ids and the blocked agents.
+    denylists: bool,
+    /// The signing keys.
+    keys: bool,
+}
+
+impl Reloads {
+    /// What `first` and every change already queued behind it need. One
+    /// reload after them all covers them all (each was committed before it
+    /// was published), so a burst of revocations costs one read of the
+    /// revoked set per node, not one per revocation.
+    fn after(first: Change, changes: &mut broadcast::Receiver<Change>) -> Self {
+        let mut due = Self::default();
+        let mut next = Some(first);
+        while let Some(change) = next {
+            due.denylists |= matches!(change, Change::Revocations | Change::Agents | Change::All);
+            due.keys |= matches!(change, Change::SigningKeys | Change::All);
+            next = match changes.try_recv() {
+                Ok(change) => Some(change),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Change::All),
+                Err(_) => None,
+            };
+        }
+        due
+    }
 }
 
 /// Agent-token rows are submitted (awaited): a token is handed out only once
@@ -239,5 +270,55 @@ impl AppState {
             agent_tokens,
             providers,
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_changes_is_one_reload() {
+        let (tx, mut rx) = broadcast::channel(1024);
+        for _ in 0..500 {
+            tx.send(Change::Revocations).unwrap();
+        }
+        tx.send(Change::Policies).unwrap();
+        let first = rx.try_recv().unwrap();
+        let due = Reloads::after(first, &mut rx);
+        assert_eq!(
+            due,
+            Reloads {
+                denylists: true,
+                keys: false
+            }
+        );
+        assert!(rx.try_recv().is_err(), "the whole burst was taken");
+
+        tx.send(Change::SigningKeys).unwrap();
+        let due = Reloads::after(Change::Policies, &mut rx);
+        assert_eq!(
+            due,
+            Reloads {
+                denylists: false,
+                keys: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_lagged_receiver_reloads_everything() {
+        let (tx, mut rx) = broadcast::channel(4);
+        for _ in 0..10 {
+            tx.send(Change::Policies).unwrap();
+        }
+        let due = Reloads::after(Change::Policies, &mut rx);
+        assert_eq!(
+            due,
+            Reloads {
+                denylists: true,
+                keys: true
+            }
+        );
     }
 }
