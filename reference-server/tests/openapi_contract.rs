@@ -79,6 +79,24 @@ async fn every_operation_the_sdk_calls_is_documented_with_its_method_and_path() 
     );
 }
 
+/// The other way round: every documented `/v1` and `/app/v1` operation has
+/// a typed client in every SDK (they all read `sigil::api::OPERATIONS`), so
+/// a new route fails here until the table has it.
+#[tokio::test]
+async fn every_documented_api_operation_has_an_sdk_client() {
+    let doc = document().await;
+    let sdk = sdk_operations();
+    let uncovered: Vec<_> = operations(&doc)
+        .into_keys()
+        .filter(|(_, path)| path.starts_with("/v1/") || path.starts_with("/app/v1/"))
+        .filter(|key| !sdk.contains(key))
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "documented operations no SDK client calls: {uncovered:?}"
+    );
+}
+
 /// What the SDK sends without a token (`requires_auth() == false`) is
 /// public in the document, and what the document secures (no anonymous
 /// alternative) the SDK sends with one. Public operations the SDK still

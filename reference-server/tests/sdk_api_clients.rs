@@ -14,9 +14,10 @@ use common::TestServer;
 use hickory_proto::op::{Message, OpCode, ResponseCode};
 use serde_json::{json, Value};
 use sigil::api::{
-    AgentQuery, AgentStatus, ApprovalStatus, AuditFilter, AuditFormat, ChainVerdict, DomainStatus,
-    Effect, Issuance, NewAgent, NewMessage, NewPolicy, NewWebhook, PolicyUpdate, Rule, RuleLimit,
-    RuleMatch, TokenRequest, TokenVerdict, WebhookStatus,
+    AccountUpdate, AgentQuery, AgentStatus, ApprovalStatus, AuditFilter, AuditFormat, ChainVerdict,
+    DomainStatus, Effect, Issuance, NewAgent, NewApp, NewCapToken, NewMessage, NewPolicy,
+    NewWebhook, PolicyUpdate, Rule, RuleLimit, RuleMatch, TokenRequest, TokenVerdict,
+    WebhookStatus,
 };
 use sigil::{
     AppApi, AuthorizationRequest, ClientAuth, Error, Management, MemoryStorage, OAuthClient,
@@ -846,4 +847,65 @@ async fn workspaces_client_against_the_server() {
     assert_eq!(api_error(&e), (404, "member_not_found"));
     let e = ws.get("ws_elsewhere").await.unwrap_err();
     assert_eq!(api_error(&e), (404, "workspace_not_found"));
+}
+
+#[tokio::test]
+async fn account_and_capability_tokens_against_the_server() {
+    let s = common::start().await;
+    let (user, key) = s.account("sdk-account@example.com").await;
+    let m = management_with(&s, key).await;
+
+    let me = m.account().get().await.unwrap();
+    assert_eq!(
+        (me.id.as_str(), me.email.as_str(), me.alias.as_deref()),
+        (user.as_str(), "sdk-account@example.com", None)
+    );
+    let set = AccountUpdate {
+        alias: Some(Some("  Ada  ".into())),
+    };
+    assert_eq!(
+        m.account().update(&set).await.unwrap().alias.as_deref(),
+        Some("Ada")
+    );
+    let keep = AccountUpdate::default();
+    assert_eq!(
+        m.account().update(&keep).await.unwrap().alias.as_deref(),
+        Some("Ada")
+    );
+    let clear = AccountUpdate { alias: Some(None) };
+    assert_eq!(m.account().update(&clear).await.unwrap().alias, None);
+    let bad = AccountUpdate {
+        alias: Some(Some("\u{7}".into())),
+    };
+    assert_eq!(
+        api_error(&m.account().update(&bad).await.unwrap_err()),
+        (422, "validation_failed")
+    );
+
+    let app = NewApp {
+        name: "front".into(),
+        redirect_uris: vec![CB.into()],
+        allowed_origins: vec![],
+        public: true,
+        scopes: Some(vec!["identity.read".into()]),
+    };
+    let app = m.apps().create(&app).await.unwrap().app.id;
+    let request = NewCapToken {
+        app_id: app.clone(),
+        scopes: vec!["identity.read".into()],
+        expires_in_secs: Some(3600),
+        origins: vec!["https://app.example".into()],
+        emails: vec!["Reader@Example.com".into()],
+    };
+    let cap = m.cap_tokens().create(&request).await.unwrap();
+    assert!(cap.token.starts_with("cap_"), "{cap:?}");
+    assert_eq!(cap.app_id, app);
+    assert_eq!(cap.emails, ["reader@example.com"]);
+    assert!(cap.expires_at.is_some());
+    let elsewhere = NewCapToken {
+        app_id: "app_nope".into(),
+        ..request
+    };
+    let e = m.cap_tokens().create(&elsewhere).await.unwrap_err();
+    assert_eq!(api_error(&e).0, 404);
 }

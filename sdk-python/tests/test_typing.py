@@ -31,6 +31,8 @@ MANAGEMENT = {
     "workspaces": "Workspaces",
     "trust": "Trust",
     "plans": "Plans",
+    "account": "Account",
+    "capTokens": "CapTokens",
     "providerLogin": "ProviderLogin",
     "app": "App",
     "appWebhooks": "Webhooks",

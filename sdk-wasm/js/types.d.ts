@@ -298,6 +298,42 @@ export interface PlanChange {
 }
 export type ReportReason = 'spam' | 'abuse' | 'impersonation' | 'fraud' | 'other';
 
+// ---------------------------------------------------------------- account and capability tokens
+
+export interface Account {
+  id: string;
+  email: string;
+  /** What apps granted `profile.basic` see. */
+  alias: string | null;
+  createdAt: string;
+}
+export interface AccountUpdate {
+  /** 1-64 characters after trimming; `null` clears it, absent keeps it. */
+  alias?: string | null;
+}
+export interface NewCapToken {
+  appId: string;
+  /** A non-empty subset of the app's scopes. */
+  scopes: string[];
+  /** 1 to one year; absent never expires. */
+  expiresInSecs?: number;
+  /** `scheme://host[:port]`, at most 20. */
+  origins?: string[];
+  /** At most 100. */
+  emails?: string[];
+}
+export interface CapToken {
+  id: string;
+  /** `cap_…`, shown only here. */
+  token: string;
+  appId: string;
+  scopes: string[];
+  expiresAt: string | null;
+  origins: string[];
+  emails: string[];
+  createdAt: string;
+}
+
 /** What `POST /auth/oauth/exchange` gives for a provider login's code. */
 export interface ProviderSession {
   accessToken: string;
@@ -579,6 +615,14 @@ export interface Management {
     mine(): Promise<PlanInfo>;
     get(accountId: string): Promise<PlanInfo>;
     set(accountId: string, change: PlanChange): Promise<PlanInfo>;
+  };
+  account: {
+    get(): Promise<Account>;
+    update(update: AccountUpdate): Promise<Account>;
+  };
+  /** Mints a `cap_…` token for one of your apps' front ends (`apps.write`). */
+  capTokens: {
+    create(token: NewCapToken): Promise<CapToken>;
   };
   /** Needs no session: the code is the credential. */
   providerLogin: {

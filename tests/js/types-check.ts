@@ -219,6 +219,12 @@ async function nodeClient(): Promise<void> {
     scope: ['a.b'],
   });
   if (issued.status === 'issued') void issued.token;
+  const account: node.Account = await client.management.account.update({ alias: null });
+  const cap: node.CapToken = await client.management.capTokens.create({
+    appId: 'app_1',
+    scopes: ['identity.read'],
+    origins: ['https://app.example'],
+  });
   const identity = await client.app.lookupIdentity('usr_1');
   const hooks: node.WebhookInfo[] = await client.app.webhooks.list();
   const claims: node.Claims = await client.verifyToken(token, {
@@ -249,6 +255,8 @@ async function nodeClient(): Promise<void> {
     response,
     key,
     agents,
+    account,
+    cap,
     identity,
     hooks,
     claims,
@@ -265,6 +273,8 @@ async function nodeClient(): Promise<void> {
   new node.Sigil({ issuer: 'https://a.example', renewal: 'password' });
   // @ts-expect-error: a key needs a name.
   await client.management.apiKeys.create({ preset: 'read' });
+  // @ts-expect-error: a capability token needs scopes.
+  await client.management.capTokens.create({ appId: 'app_1' });
   // @ts-expect-error: tokenChange listeners get a TokenEvent.
   client.on('tokenChange', (event: string) => event);
 }

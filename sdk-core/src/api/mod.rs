@@ -3,11 +3,13 @@
 //! retry and typed-error rules, and answers are unwrapped from the
 //! `{data, meta}` envelope. One private send path serves every resource.
 
+mod account;
 mod agents;
 mod api_keys;
 mod app;
 mod apps;
 mod audit;
+mod cap_tokens;
 mod domains;
 mod ops;
 mod plans;
@@ -27,11 +29,13 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
+pub use account::{Account, AccountUpdate, Accounts};
 pub use agents::{AgentInfo, AgentList, AgentQuery, AgentStatus, Agents, CreatedAgent, NewAgent};
 pub use api_keys::{ApiKeyInfo, ApiKeyUpdate, ApiKeys, CreatedApiKey, NewApiKey};
 pub use app::{AppApi, FiledReport, Identity, NewMessage, NewReport, ReportReason, SentMessage};
 pub use apps::{AppInfo, AppUpdate, AppWithSecret, Apps, NewApp};
 pub use audit::{Audit, AuditEntry, AuditFilter, AuditFormat, AuditPage, ChainVerdict};
+pub use cap_tokens::{CapToken, CapTokens, NewCapToken};
 pub use domains::{DnsRecord, DomainInfo, DomainStatus, Domains};
 pub use ops::{Operation, OPERATIONS};
 pub use plans::{PlanChange, PlanHolder, PlanInfo, PlanLimits, PlanUsage, Plans};
@@ -129,6 +133,16 @@ impl Management {
     /// Plans: yours, and the operator API.
     pub fn plans(&self) -> Plans<'_> {
         Plans(&self.core)
+    }
+
+    /// Your own account: email and alias.
+    pub fn account(&self) -> Accounts<'_> {
+        Accounts(&self.core)
+    }
+
+    /// Capability tokens for your apps' front ends.
+    pub fn cap_tokens(&self) -> CapTokens<'_> {
+        CapTokens(&self.core)
     }
 
     /// Any operation of [`OPERATIONS`], `/app/v1` ones included, by name

@@ -6,7 +6,7 @@
 //! siblings pass their arguments through it and decode the answer into
 //! their own types; bindings call [`call`] by name with JSON arguments and
 //! get the server's JSON back without a typed decode. One generic send and
-//! one argument check therefore serve 64 operations: the browser module
+//! one argument check therefore serve every operation: the browser module
 //! carries no per-operation code (it had 350 KB of it when each operation
 //! was its own typed future).
 
@@ -15,9 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{
-    AgentQuery, ApiKeyUpdate, AuditFilter, AuditFormat, ModerationChange, NewAgent, NewApiKey,
-    NewApp, NewMessage, NewPolicy, NewReport, NewWebhook, NewWorkspaceMember, PlanChange,
-    PolicyUpdate, TokenRequest,
+    AccountUpdate, AgentQuery, ApiKeyUpdate, AuditFilter, AuditFormat, ModerationChange, NewAgent,
+    NewApiKey, NewApp, NewCapToken, NewMessage, NewPolicy, NewReport, NewWebhook,
+    NewWorkspaceMember, PlanChange, PolicyUpdate, TokenRequest,
 };
 use super::{AppUpdate, ApprovalStatus, Core, Envelope};
 use crate::error::{Error, Result};
@@ -228,6 +228,9 @@ operations! {
     PLANS_MINE = "plans.mine" GET "v1/account/plan" [] => Data;
     PLANS_GET = "plans.get" GET "v1/admin/accounts/{}/plan" [Path] => Data;
     PLANS_SET = "plans.set" PUT "v1/admin/accounts/{}/plan" [Path, Body(Some(check::<PlanChange>))] => Data;
+    ACCOUNT_GET = "account.get" GET "v1/account" [] => Data;
+    ACCOUNT_UPDATE = "account.update" PATCH "v1/account" [Body(Some(check::<AccountUpdate>))] => Data;
+    CAP_TOKENS_CREATE = "capTokens.create" POST "v1/cap-tokens" [Body(Some(check::<NewCapToken>))] => Data;
     APP_LOOKUP_IDENTITY = "app.lookupIdentity" POST "app/v1/identity/lookup" [Field("userId", Str)] => Data;
     APP_SEND_MESSAGE = "app.sendMessage" POST "app/v1/messages"
         [Body(Some(check::<NewMessage>)), Header("idempotency-key")] => Data;

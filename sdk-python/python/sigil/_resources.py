@@ -62,6 +62,23 @@ class PlanChange(TypedDict):
     maxTokensPerMonth: int
 
 
+class AccountUpdate(TypedDict, total=False):
+    """``alias: None`` clears the alias; leaving it out keeps it."""
+
+    alias: Optional[str]
+
+
+class _NewCapToken(TypedDict):
+    appId: str
+    scopes: list[str]
+
+
+class NewCapToken(_NewCapToken, total=False):
+    expiresInSecs: int
+    origins: list[str]
+    emails: list[str]
+
+
 class _NewReport(TypedDict):
     userId: str
     reason: Literal["spam", "abuse", "impersonation", "fraud", "other"]
@@ -329,6 +346,19 @@ class Plans(Protocol):
     def set(self, account_id: str, change: PlanChange, /) -> JsonObject: ...
 
 
+class Account(Protocol):
+    """``/v1/account``: the caller's own account."""
+
+    def get(self) -> JsonObject: ...
+    def update(self, update: AccountUpdate, /) -> JsonObject: ...
+
+
+class CapTokens(Protocol):
+    """``/v1/cap-tokens``: ``cap_…`` tokens for an app's front end (``apps.write``)."""
+
+    def create(self, token: NewCapToken, /) -> JsonObject: ...
+
+
 class ProviderLogin(Protocol):
     """``POST /auth/oauth/exchange``: needs no session, the code is the credential."""
 
@@ -363,6 +393,8 @@ class Management(Protocol):
     workspaces: Workspaces
     trust: Trust
     plans: Plans
+    account: Account
+    cap_tokens: CapTokens
     provider_login: ProviderLogin
 
 
@@ -505,6 +537,19 @@ class AsyncPlans(Protocol):
     async def set(self, account_id: str, change: PlanChange, /) -> JsonObject: ...
 
 
+class AsyncAccount(Protocol):
+    """``/v1/account``: the caller's own account."""
+
+    async def get(self) -> JsonObject: ...
+    async def update(self, update: AccountUpdate, /) -> JsonObject: ...
+
+
+class AsyncCapTokens(Protocol):
+    """``/v1/cap-tokens``: ``cap_…`` tokens for an app's front end (``apps.write``)."""
+
+    async def create(self, token: NewCapToken, /) -> JsonObject: ...
+
+
 class AsyncProviderLogin(Protocol):
     """``POST /auth/oauth/exchange``: needs no session, the code is the credential."""
 
@@ -539,4 +584,6 @@ class AsyncManagement(Protocol):
     workspaces: AsyncWorkspaces
     trust: AsyncTrust
     plans: AsyncPlans
+    account: AsyncAccount
+    cap_tokens: AsyncCapTokens
     provider_login: AsyncProviderLogin
