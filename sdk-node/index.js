@@ -4,13 +4,13 @@
 // and maps errors; every behaviour lives in the core.
 
 const { EventEmitter } = require('node:events');
-const errors = require('./errors.js');
+const errors = requireBuilt('./errors.js');
 
 const {
   fromNative,
   tokenEvent,
   apiClients,
-  headerPairs,
+  requestParts,
   webhookHeader,
   rawBody,
   webhookEvent,
@@ -18,17 +18,22 @@ const {
   RawBodyRequiredError,
   AbortError,
 } = errors;
-const native = loadNative();
+const native = requireBuilt('./sigil.node');
 
-function loadNative() {
+/**
+ * One of the files the build writes (the native module, and errors.js from
+ * the shared JS); when it is missing or does not load here, an error naming
+ * this platform and the build command.
+ */
+function requireBuilt(file) {
   try {
-    return require('./sigil.node');
+    return require(file);
   } catch (e) {
     if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_DLOPEN_FAILED')) {
       throw new Error(
-        `@sigil/node: no native module for ${process.platform}-${process.arch} (sdk-node/sigil.node). ` +
-          'Build it from the repository root: cargo build --release -p sigil-node && ' +
-          'cp target/release/libsigil_node.so sdk-node/sigil.node',
+        `@sigil/node: not built for ${process.platform}-${process.arch} (sdk-node/${file.slice(2)} ` +
+          'does not load). Build it from the repository root: ' +
+          'cargo build --release -p sigil-node && node sdk-node/prepare.js',
         { cause: e },
       );
     }
@@ -60,33 +65,12 @@ function object(value, what) {
   return value;
 }
 
-/** Request body bytes; a string is UTF-8. */
-function bodyBuffer(body) {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return Buffer.from(body);
-  if (body instanceof ArrayBuffer) return Buffer.from(body);
-  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  throw new InvalidInputError(
-    'body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)',
-    {
-      code: 'invalid_input',
-    },
-  );
-}
-
+/** The core's request from a `fetch`-shaped call (the body as a `Buffer` view). */
 function nativeRequest(input, init) {
-  const { method, headers, body, json } = init;
-  const pairs = headerPairs(headers);
-  let bytes = bodyBuffer(body);
-  if (json !== undefined) {
-    bytes = Buffer.from(JSON.stringify(json));
-    if (!pairs.some(([n]) => n.toLowerCase() === 'content-type'))
-      pairs.push(['content-type', 'application/json']);
-  }
-  const url = input instanceof URL ? input.href : input;
-  if (typeof url !== 'string')
-    throw new InvalidInputError('url must be a string or URL', { code: 'invalid_input' });
-  return { method, url, headers: pairs, body: bytes };
+  const parts = requestParts(input, init);
+  const { body } = parts;
+  if (body) parts.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return parts;
 }
 
 /** The bridge the core awaits: `(op, key, value) => Promise<string | null>`. */

@@ -64,3 +64,32 @@ test(
     assert.equal(esm.pkceChallenge(verifier), challenge);
   },
 );
+
+test('an unbuilt checkout names the platform and the build command', () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigil-node-unbuilt-'));
+  try {
+    fs.copyFileSync(path.join(__dirname, '..', 'index.js'), path.join(dir, 'index.js'));
+    const expectUnbuilt = (file) =>
+      assert.throws(
+        () => require(path.join(dir, 'index.js')),
+        (e) => {
+          assert.ok(e.message.includes(`${process.platform}-${process.arch}`), e.message);
+          assert.ok(e.message.includes(`sdk-node/${file}`), e.message);
+          assert.ok(
+            e.message.includes('cargo build --release -p sigil-node && node sdk-node/prepare.js'),
+            e.message,
+          );
+          return true;
+        },
+      );
+    // Nothing built, then the shared JS written but no native module.
+    expectUnbuilt('errors.js');
+    fs.copyFileSync(path.join(__dirname, '..', 'errors.js'), path.join(dir, 'errors.js'));
+    expectUnbuilt('sigil.node');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -49,8 +49,9 @@ function sharedStorage(name = 'sigil') {
 
 /**
  * RFC 9421 `signRequest` and `verifyRequest` over the module's own, which take
- * headers as pairs and the body as text: here `headers` is an object, a
- * `Headers`, a `Map` or pairs, and `body` a string or bytes (UTF-8).
+ * headers as pairs and the body as bytes beside the request: here `headers` is
+ * an object, a `Headers`, a `Map` or pairs, and `body` a string (UTF-8) or
+ * bytes, signed as they are.
  */
 export function createSigning(wasm) {
   const parts = (request) => {
@@ -58,15 +59,20 @@ export function createSigning(wasm) {
       throw new wasm.InvalidInputError('request must be an object', { code: 'invalid_input' });
     }
     const { method = 'GET', url, headers, body } = request;
-    const text =
-      body === undefined || typeof body === 'string' ? body : new TextDecoder().decode(body);
-    return { method, url: String(url), headers: wasm.headerPairs(headers), body: text };
+    return [
+      { method, url: String(url), headers: wasm.headerPairs(headers) },
+      wasm.requestBody(body),
+    ];
   };
   return {
-    signRequest: (request, options) =>
-      Object.fromEntries(wasm.signRequest(parts(request), options)),
-    verifyRequest: (request, { now, ...options } = {}) =>
-      wasm.verifyRequest(parts(request), options, now),
+    signRequest: (request, options) => {
+      const [head, body] = parts(request);
+      return Object.fromEntries(wasm.signRequest(head, options, body));
+    },
+    verifyRequest: (request, { now, ...options } = {}) => {
+      const [head, body] = parts(request);
+      return wasm.verifyRequest(head, options, now, body);
+    },
   };
 }
 
@@ -84,8 +90,12 @@ export function createSigil(wasm) {
      * shared by the app's tabs: IndexedDB, or localStorage where IndexedDB is
      * missing) or an object with `get`/`set`/`delete`.
      */
-    constructor({ storage = 'memory', ...config }) {
+    constructor(options) {
       super();
+      if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+        throw new wasm.InvalidInputError('config must be an object', { code: 'invalid_input' });
+      }
+      const { storage = 'memory', ...config } = options;
       let store;
       if (storage === 'local') {
         store = globalThis.indexedDB ? sharedStorage() : webStorage(globalThis.localStorage);
@@ -171,21 +181,23 @@ export function createSigil(wasm) {
      * honours Retry-After on 429, accepts an `AbortSignal`. Error statuses
      * reject with the typed error.
      */
-    async request(input, { method = 'GET', headers = {}, body, json, signal } = {}) {
-      const pairs = Object.entries(
-        headers instanceof Headers ? Object.fromEntries(headers) : headers,
-      );
-      let bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-      if (json !== undefined) {
-        bytes = new TextEncoder().encode(JSON.stringify(json));
-        pairs.push(['content-type', 'application/json']);
-      }
+    async request(input, init) {
+      const { method = 'GET', url, headers, body } = wasm.requestParts(input, init);
+      const signal = init?.signal;
       const cancellation = new wasm.Cancellation();
       if (signal?.aborted) cancellation.abort();
-      signal?.addEventListener('abort', () => cancellation.abort(), { once: true });
-      const res = await this.#native.request(method, String(input), pairs, bytes, cancellation);
-      const nullBody = [101, 204, 205, 304].includes(res.status);
-      return new Response(nullBody ? null : res.body, { status: res.status, headers: res.headers });
+      const onAbort = () => cancellation.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const res = await this.#native.request(method, url, headers, body, cancellation);
+        const nullBody = [101, 204, 205, 304].includes(res.status);
+        return new Response(nullBody ? null : res.body, {
+          status: res.status,
+          headers: res.headers,
+        });
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
     }
   };
 }

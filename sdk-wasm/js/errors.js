@@ -169,6 +169,42 @@ function rawBody(body) {
 
 const utf8Encoder = new TextEncoder();
 
+/** Request body bytes (a string as UTF-8); `undefined` for none. */
+function requestBody(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return utf8Encoder.encode(body);
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body))
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  throw new InvalidInputError(
+    'body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)',
+    { code: 'invalid_input' },
+  );
+}
+
+/**
+ * A `fetch`-shaped call's parts for the core's `request`: `{ method, url,
+ * headers: [name, value][], body: Uint8Array | undefined }`. Headers may be a
+ * plain object, `Headers`, a `Map` or pairs; `json` is serialized with its
+ * content type unless one is given.
+ */
+function requestParts(input, init) {
+  const { method, headers, body, json } = init ?? {};
+  const pairs = headerPairs(headers);
+  let bytes = requestBody(body);
+  if (json !== undefined) {
+    bytes = utf8Encoder.encode(JSON.stringify(json));
+    if (!pairs.some(([n]) => n.toLowerCase() === 'content-type'))
+      pairs.push(['content-type', 'application/json']);
+  }
+  const url = input instanceof URL ? input.href : input;
+  if (typeof url !== 'string')
+    throw new InvalidInputError('url must be a string or URL', { code: 'invalid_input' });
+  if (method !== undefined && typeof method !== 'string')
+    throw new InvalidInputError('method must be a string', { code: 'invalid_input' });
+  return { method, url, headers: pairs, body: bytes };
+}
+
 /** The raw body's bytes, a string as UTF-8 (what the signature covers). */
 function webhookBytes(body) {
   const raw = rawBody(body);
@@ -218,5 +254,7 @@ export {
   webhookHeader,
   rawBody,
   webhookBytes,
+  requestBody,
+  requestParts,
   webhookEvent,
 };

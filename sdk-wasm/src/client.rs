@@ -315,23 +315,30 @@ fn header_pairs(headers: &Array) -> Result<Vec<(String, String)>, JsValue> {
 
 /// The headers that sign a request (RFC 9421, with `Content-Digest`), as
 /// `[name, value]` pairs. `request` is `{ method, url, headers, body }` with
-/// `headers` as pairs and `body` as text.
+/// `headers` as pairs and `body` as text; `bytes`, when given, is the body
+/// instead (one that is not UTF-8 text).
 #[wasm_bindgen(js_name = signRequest)]
-pub fn sign_request(request: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let request = request_parts(&request)?;
+pub fn sign_request(
+    request: JsValue,
+    options: JsValue,
+    bytes: Option<Uint8Array>,
+) -> Result<JsValue, JsValue> {
+    let request = request_parts(&request, bytes)?;
     let options: facade::offline::SignOptions = from_js("options", &options)?;
     let now = sigil::transport::system_now().as_secs() as i64;
     to_js_value(&facade::offline::sign_request(&request, &options, now).map_err(to_js)?)
 }
 
 /// Verifies the RFC 9421 signature of a request; returns what it covered.
+/// `bytes` as for [`sign_request`].
 #[wasm_bindgen(js_name = verifyRequest)]
 pub fn verify_request(
     request: JsValue,
     options: JsValue,
     now: Option<f64>,
+    bytes: Option<Uint8Array>,
 ) -> Result<JsValue, JsValue> {
-    let request = request_parts(&request)?;
+    let request = request_parts(&request, bytes)?;
     let options: facade::offline::VerifyRequestOptions = from_js("options", &options)?;
     let now = now.map_or_else(
         || sigil::transport::system_now().as_secs() as i64,
@@ -353,12 +360,12 @@ struct RequestParts {
     body: String,
 }
 
-fn request_parts(value: &JsValue) -> Result<RequestInit, JsValue> {
+fn request_parts(value: &JsValue, bytes: Option<Uint8Array>) -> Result<RequestInit, JsValue> {
     let parts: RequestParts = from_js("request", value)?;
     Ok(RequestInit {
         method: parts.method,
         url: parts.url,
         headers: parts.headers,
-        body: parts.body.into_bytes(),
+        body: bytes.map_or_else(|| parts.body.into_bytes(), |b| b.to_vec()),
     })
 }

@@ -78,6 +78,15 @@ extern "C" {
     /// `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs.
     #[wasm_bindgen(reexport, js_name = headerPairs)]
     pub fn js_header_pairs(headers: &JsValue) -> Array;
+
+    /// `{ method, url, headers, body }` from a `fetch`-shaped call, as
+    /// @sigil/node builds it; exported for the `Sigil` class.
+    #[wasm_bindgen(reexport, js_name = requestParts)]
+    pub fn js_request_parts(input: &JsValue, init: &JsValue) -> JsValue;
+
+    /// A body's bytes (a string as UTF-8); exported for RFC 9421 signing.
+    #[wasm_bindgen(reexport, js_name = requestBody)]
+    pub fn js_request_body(body: &JsValue) -> JsValue;
 }
 
 /// Converts any core error into an instance of the matching JS class, with

@@ -158,11 +158,12 @@ describe('the demo app in Chromium', () => {
     const { context, one, two } = await twoTabs({ screenshot: true });
     try {
       assert.equal(await one.locator('#status').innerText(), 'Signed in');
-      assert.match(await one.locator('#user').innerText(), /\S{8,}/, 'the pairwise user id');
-      assert.match(
+      const user = await one.locator('#user').innerText();
+      assert.match(user, /^pw_\w{8,}$/, 'the pairwise user id');
+      assert.equal(
         await one.locator('#alias').innerText(),
-        /\S{8,}/,
-        'the identity lookup answered',
+        user,
+        'the identity lookup answered with the same pairwise id (no alias is set)',
       );
       assert.equal(new URL(one.url()).search, '', 'the callback parameters are gone');
       await one.screenshot({ path: path.join(shots, 'signed-in.png'), fullPage: true });
@@ -343,6 +344,63 @@ describe('the demo app in Chromium', () => {
       assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
     } finally {
       await sigil.advanceClock(-moved);
+      await context.close();
+    }
+  });
+
+  test('request() takes any header and body shape and an AbortSignal; signing keeps bytes', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(WAIT_MS);
+    try {
+      const page = await context.newPage();
+      await signIn(page, 'Approve', false);
+      const out = await page.evaluate(async () => {
+        const { sigil: s, sigilModule: m } = window;
+        const sub = (await s.verifyToken(await s.accessToken())).sub;
+        const json = JSON.stringify({ userId: sub });
+        const type = 'application/json';
+        const lookup = (headers, body) =>
+          s.request('/app/v1/identity/lookup', { method: 'POST', headers, body });
+        const statuses = [];
+        for (const [headers, body] of [
+          [new Map([['content-type', type]]), new TextEncoder().encode(json).buffer],
+          [[['content-type', type]], new TextEncoder().encode(json)],
+          [new Headers({ 'content-type': type }), json],
+          [{ 'Content-Type': type }, json],
+        ]) {
+          statuses.push((await lookup(headers, body)).status);
+        }
+        const aborted = new AbortController();
+        aborted.abort();
+        const abort = await s.request('/v1/account', { signal: aborted.signal }).then(
+          () => 'resolved',
+          (e) => [e instanceof m.AbortError, e.code],
+        );
+        let noConfig;
+        try {
+          new m.Sigil();
+        } catch (e) {
+          noConfig = [e instanceof m.InvalidInputError, e.code];
+        }
+        // Bytes that are not UTF-8 are signed as they are.
+        const bytes = new Uint8Array([0xff, 0x00, 0x80, 0x7f]);
+        const signed = m.signRequest(
+          { method: 'POST', url: 'https://api.example/v1/x', body: bytes },
+          { keyId: 'k1', key: 'c2VjcmV0LWtleS1mb3ItdGhlLWhtYWMtdGVzdA', alg: 'hmac-sha256' },
+        );
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        const expected = `sha-256=:${btoa(String.fromCharCode(...digest))}:`;
+        return { statuses, abort, noConfig, digest: [signed['content-digest'], expected] };
+      });
+      assert.deepEqual(
+        out.statuses,
+        [200, 200, 200, 200],
+        'Map, pairs, Headers and object headers',
+      );
+      assert.deepEqual(out.abort, [true, 'aborted']);
+      assert.deepEqual(out.noConfig, [true, 'invalid_input']);
+      assert.equal(out.digest[0], out.digest[1]);
+    } finally {
       await context.close();
     }
   });

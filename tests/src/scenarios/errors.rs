@@ -69,6 +69,16 @@ pub(super) async fn oauth_token_endpoint(cx: &mut Ctx<'_>) -> Result<(), String>
         .await?;
     expect_error(&e, "OAuthError", "invalid_client", Some(401))?;
 
+    // A public client (no secret) may not use client_credentials: the
+    // server's `unauthorized_client`, which the SDK refuses before sending.
+    let public = json!({"issuer": cx.target.issuer, "clientId": k.public_app_id});
+    let public = cx.sdk.client(public).await?;
+    let e = cx
+        .sdk
+        .err("clientCredentials", json!({"client": public}))
+        .await?;
+    expect_error(&e, "InvalidInputError", "invalid_input", None)?;
+
     let app = cx.app_client().await?;
     let broad = json!({"client": app, "scopes": ["account.write"]});
     let e = cx.sdk.err("clientCredentials", broad).await?;
