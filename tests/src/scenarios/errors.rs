@@ -24,6 +24,11 @@ pub(super) async fn api_statuses(cx: &mut Ctx<'_>) -> Result<(), String> {
     let unknown = json!({"client": c, "apiKey": "sgl_test_unknown"});
     let e = cx.sdk.err("exchangeApiKey", unknown).await?;
     expect_error(&e, "ApiError", "invalid_token", Some(401))?;
+    // No credential at all (the server's 401 `missing_credentials`, which
+    // keys.exchange shows on a raw call): the SDK refuses before sending.
+    let bare = cx.sdk.client(json!({"issuer": cx.target.issuer})).await?;
+    let e = cx.request_err(&bare, "GET", "/v1/api-keys", None).await?;
+    expect_error(&e, "LoginRequiredError", "not_authenticated", None)?;
     let config = json!({"issuer": cx.target.issuer, "apiKey": cx.target.known.narrow_key});
     let narrow = cx.sdk.client(config).await?;
     let e = cx
