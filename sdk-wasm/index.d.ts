@@ -17,12 +17,14 @@ import type {
   AuthorizationOptions,
   Claims,
   HeadersInput,
+  Introspection,
   Management,
   ServerMetadata,
   SigilConfig,
   SigilRequestInit,
   StorageAdapter,
   TokenEvent,
+  TokenExchangeOptions,
   Tokens,
   SignableRequest,
   SignRequestOptions,
@@ -80,9 +82,18 @@ export class Sigil extends EventTarget {
   login(options?: AuthorizationOptions): Promise<void>;
   /** Checks `state`, `iss` and `error=`, exchanges the code once, cleans the address bar. */
   handleCallback(url?: string | URL): Promise<Tokens>;
+  /** The authorization URL, for an app that navigates itself (`login()` redirects to it). */
+  authorizationUrl(options?: AuthorizationOptions): Promise<{ url: string; state: string }>;
   /** A valid access token, renewed once across tabs near expiry. */
   accessToken(): Promise<string>;
   tokens(): Promise<Tokens | undefined>;
+  setTokens(tokens: Tokens): Promise<void>;
+  clientCredentials(scopes?: string[]): Promise<Tokens>;
+  /** With a key: one exchange. Without: the configured `apiKey`'s cached, renewed token. */
+  exchangeApiKey(apiKey?: string, scopes?: string[]): Promise<Tokens>;
+  tokenExchange(options: TokenExchangeOptions): Promise<Tokens>;
+  introspect(token: string, hint?: string): Promise<Introspection>;
+  revoke(token: string, hint?: string): Promise<void>;
   /** Revokes, forgets, and tells the other tabs. */
   logout(): Promise<void>;
   discover(): Promise<ServerMetadata>;

@@ -142,16 +142,25 @@ export function createSigil(wasm) {
      * `access_denied`), exchanges the code once, stores the tokens, and removes
      * the callback parameters from the address bar either way.
      */
-    async handleCallback(url = globalThis.location.href) {
+    async handleCallback(url = globalThis.location?.href) {
       try {
         return await this.#native.handleCallback(String(url));
       } finally {
-        const here = new URL(globalThis.location.href);
-        if (String(url) === here.href) {
+        // Outside a page (tests under Node) there is no address bar.
+        const here = globalThis.location && new URL(globalThis.location.href);
+        if (here && String(url) === here.href) {
           for (const p of CALLBACK_PARAMS) here.searchParams.delete(p);
           globalThis.history.replaceState(globalThis.history.state, '', here.href);
         }
       }
+    }
+
+    /**
+     * The authorization URL (PKCE; state and verifier in sessionStorage), for
+     * an app that navigates itself (a popup); `login()` redirects to it.
+     */
+    authorizationUrl(options = {}) {
+      return this.#native.authorizationUrl(options);
     }
 
     /** A valid access token, renewed once across tabs before it expires. */
@@ -161,6 +170,31 @@ export function createSigil(wasm) {
 
     async tokens() {
       return (await this.#native.tokens()) ?? undefined;
+    }
+
+    /** Stores tokens obtained elsewhere as the session. */
+    setTokens(tokens) {
+      return this.#native.setTokens(tokens);
+    }
+
+    clientCredentials(scopes) {
+      return this.#native.clientCredentials(scopes);
+    }
+
+    exchangeApiKey(apiKey, scopes) {
+      return this.#native.exchangeApiKey(apiKey ?? null, scopes);
+    }
+
+    tokenExchange(options) {
+      return this.#native.tokenExchange(options);
+    }
+
+    introspect(token, hint) {
+      return this.#native.introspect(token, hint ?? null);
+    }
+
+    revoke(token, hint) {
+      return this.#native.revoke(token, hint ?? null);
     }
 
     /** Revokes, forgets, and tells the other tabs. */

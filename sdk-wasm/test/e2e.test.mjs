@@ -159,7 +159,7 @@ describe('the demo app in Chromium', () => {
     try {
       assert.equal(await one.locator('#status').innerText(), 'Signed in');
       const user = await one.locator('#user').innerText();
-      assert.match(user, /^pw_\w{8,}$/, 'the pairwise user id');
+      assert.match(user, /^pw_[A-Za-z0-9_-]{8,}$/, 'the pairwise user id (base64url)');
       assert.equal(
         await one.locator('#alias').innerText(),
         user,
