@@ -62,6 +62,27 @@ section "Bindings: Python (sigil-sdk)"
 # build in sdk-wasm/pkg/node.
 section "Conformance: the scenario matrix (rust, node, python, wasm drivers) against a real sigil-server process"
 "$TARGET_DIR/debug/sigil-conformance" --server "$SIGIL_SERVER" --drivers rust,node,python,wasm
+# The mode for users' CI (README): --url and --credentials against a server
+# that is already running. What needs test mode must be skipped, never
+# passed, and the rest must pass.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SIGIL_LOG=warn "$SIGIL_SERVER" serve --bind "127.0.0.1:$port" --database sqlite::memory: \
+  --test-mode --fixtures reference-server/fixtures.example.json &
+url_server=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+url_log=$(mktemp)
+url_rc=0
+"$TARGET_DIR/debug/sigil-conformance" --url "http://127.0.0.1:$port" \
+  --credentials reference-server/fixtures.example.json --drivers rust,node \
+  --matrix-out "$TARGET_DIR/conformance-url" >"$url_log" || url_rc=$?
+kill "$url_server"
+wait "$url_server" 2>/dev/null || true
+grep -E '^(FAIL|skip) ' "$url_log" || true
+tail -1 "$url_log"
+if [ "$url_rc" != 0 ] || ! grep -Eq '^conformance: [0-9]+ passed, 0 failed, [0-9]+ skipped$' "$url_log"; then
+  echo "sigil-conformance --url: expected every scenario to pass or be skipped" >&2
+  exit 1
+fi
 
 section "Benchmarks compile (run them with ./scripts/bench.sh)"
 cargo bench -p sigil --no-run
