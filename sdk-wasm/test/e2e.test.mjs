@@ -25,6 +25,10 @@ const repoRoot = path.resolve(pkgRoot, '..');
 const shots = path.join(here, 'screenshots');
 const EMAIL = 'alice@example.com';
 const WAIT_MS = 15_000;
+/** The fixtures' `full` API key (alice's), for the storage-option test. */
+const FULL_KEY = JSON.parse(
+  readFileSync(path.join(repoRoot, 'reference-server/fixtures.example.json'), 'utf8'),
+).apiKeys.find((k) => k.preset === 'full').key;
 const TYPES = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -402,6 +406,71 @@ describe('the demo app in Chromium', () => {
       assert.equal(out.digest[0], out.digest[1]);
     } finally {
       await context.close();
+    }
+  });
+
+  test('each storage option keeps the session where its docs say', async () => {
+    const run = async (page) =>
+      page.evaluate(async (apiKey) => {
+        const m = window.sigilModule;
+        const { issuer } = await (await fetch('/config.json')).json();
+        const stored = (storage) =>
+          Object.keys(storage).filter((k) => k.endsWith(':tokens')).length;
+        const fresh = () => {
+          sessionStorage.clear();
+          localStorage.clear();
+        };
+        const out = {};
+        fresh();
+        await new m.Sigil({ issuer, apiKey }).accessToken();
+        out.memory = [stored(sessionStorage), stored(localStorage)];
+        fresh();
+        await new m.Sigil({ issuer, apiKey, storage: 'session' }).accessToken();
+        out.session = [stored(sessionStorage), stored(localStorage)];
+        fresh();
+        const map = new Map();
+        const calls = [];
+        const adapter = {
+          get: async (k) => (calls.push('get'), map.get(k) ?? null),
+          set: async (k, v) => (calls.push('set'), map.set(k, v)),
+          delete: async (k) => (calls.push('delete'), map.delete(k)),
+        };
+        const first = await new m.Sigil({ issuer, apiKey, storage: adapter }).accessToken();
+        // A second client on the same adapter takes the stored token.
+        const second = await new m.Sigil({ issuer, apiKey, storage: adapter }).accessToken();
+        out.adapter = [calls.includes('set'), first === second, stored(sessionStorage)];
+        fresh();
+        await new m.Sigil({ issuer, apiKey, storage: 'local' }).accessToken();
+        out.local = [stored(sessionStorage), stored(localStorage), 'indexedDB' in globalThis];
+        return out;
+      }, FULL_KEY);
+    const context = await browser.newContext();
+    context.setDefaultTimeout(WAIT_MS);
+    try {
+      const page = await context.newPage();
+      await page.goto(`${appOrigin}/`);
+      await ready(page);
+      const out = await run(page);
+      assert.deepEqual(out.memory, [0, 0], "'memory' (the default) writes neither web storage");
+      assert.deepEqual(out.session, [1, 0], "'session' is sessionStorage");
+      assert.deepEqual(out.adapter, [true, true, 0], 'an adapter holds the session, shared');
+      assert.deepEqual(out.local, [0, 0, true], "'local' is IndexedDB where it exists");
+    } finally {
+      await context.close();
+    }
+    // Where IndexedDB is missing, 'local' falls back to localStorage.
+    const old = await browser.newContext();
+    old.setDefaultTimeout(WAIT_MS);
+    await old.addInitScript(() => {
+      delete globalThis.indexedDB;
+    });
+    try {
+      const page = await old.newPage();
+      await page.goto(`${appOrigin}/`);
+      await ready(page);
+      assert.deepEqual((await run(page)).local, [0, 1, false]);
+    } finally {
+      await old.close();
     }
   });
 
