@@ -108,6 +108,8 @@ export function createSigil(wasm) {
       if (shared && typeof BroadcastChannel === 'function') {
         this.#channel = new BroadcastChannel(name);
         this.#channel.onmessage = (e) => this.#emit(e.data, true);
+        // Under Node (node.cjs) an open channel would keep the process alive.
+        this.#channel.unref?.();
       }
       const lock = shared && globalThis.navigator?.locks ? `${name}:renewal` : undefined;
       const listener = (event) => {

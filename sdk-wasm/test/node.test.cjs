@@ -1,8 +1,8 @@
 'use strict';
-// The nodejs build (pkg/node) against the shared vectors: the suite shared with
+// The package's Node entry (node.cjs over pkg/node): the suite shared with
 // @sigil/node (tests/js/sdk-suite.cjs).
 const sdkSuite = require('../../tests/js/sdk-suite.cjs');
-const sigil = require('../pkg/node/sigil_wasm.js');
+const sigil = require('..');
 
 // wasm-bindgen objects own WASM memory; the vector tests release theirs.
-sdkSuite(sigil, { name: '@sigil/web (pkg/node)', dispose: (wh) => wh.free() });
+sdkSuite(sigil, { name: '@sigil/web (node.cjs)', dispose: (wh) => wh.free() });
