@@ -36,6 +36,22 @@ pub const HEADERS: [(&str, &str); 3] = [
     ("webhook-timestamp", "svix-timestamp"),
     ("webhook-signature", "svix-signature"),
 ];
+
+/// The values of [`HEADERS`], in its order, each already read under its name
+/// or its fallback (`None` when both are absent): what a binding that reads
+/// headers on the host's side hands [`Webhook::verify_as_of`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeaderValues<'a>(pub [Option<&'a str>; HEADERS.len()]);
+
+impl HeaderLookup for HeaderValues<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        HEADERS
+            .iter()
+            .position(|(primary, _)| *primary == name)
+            .and_then(|i| self.0[i])
+    }
+}
+
 /// Caps on attacker-controlled header sizes.
 const MAX_SIGNATURE_HEADER: usize = 8 * 1024;
 const MAX_ID_LEN: usize = 1024;
@@ -177,6 +193,20 @@ impl Webhook {
         self.verify_at(headers, body, now)
     }
 
+    /// Verifies as of `now` (UNIX seconds), or the system clock when `None`:
+    /// the choice every binding's optional `now` argument makes.
+    pub fn verify_as_of<'a, H: HeaderLookup + ?Sized>(
+        &self,
+        headers: &'a H,
+        body: &'a [u8],
+        now: Option<i64>,
+    ) -> Result<VerifiedWebhook<'a>, WebhookError> {
+        match now {
+            Some(now) => self.verify_at(headers, body, now),
+            None => self.verify(headers, body),
+        }
+    }
+
     /// Verifies as if the time were `now` (UNIX seconds).
     pub fn verify_at<'a, H: HeaderLookup + ?Sized>(
         &self,
@@ -303,6 +333,31 @@ mod tests {
             ("webhook-timestamp", "1000".into()),
             ("webhook-signature", sig.into()),
         ]
+    }
+
+    #[test]
+    fn header_values_read_as_the_named_headers_and_a_missing_one_is_named() {
+        let w = Webhook::new(&[SECRET]).unwrap();
+        let sig = w.sign("msg_1", 1_000, b"{}");
+        let values = HeaderValues([Some("msg_1"), Some("1000"), Some(sig.as_str())]);
+        assert_eq!(values.header("webhook-id"), Some("msg_1"));
+        assert_eq!(
+            values.header("svix-id"),
+            None,
+            "fallbacks are already merged"
+        );
+        let verified = w.verify_as_of(&values, b"{}", Some(1_000)).unwrap();
+        assert_eq!((verified.id, verified.timestamp), ("msg_1", 1_000));
+        let missing = HeaderValues([Some("msg_1"), None, Some(sig.as_str())]);
+        assert!(matches!(
+            w.verify_as_of(&missing, b"{}", Some(1_000)),
+            Err(WebhookError::MissingHeader("webhook-timestamp"))
+        ));
+        // Without `now`, the system clock: a 1970 timestamp is out of tolerance.
+        assert!(matches!(
+            w.verify_as_of(&values, b"{}", None),
+            Err(WebhookError::TimestampOutOfTolerance)
+        ));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{Either, External, Latin1String};
 use napi_derive::napi;
+use sigil::webhook::HeaderValues;
 use sigil::WebhookError;
 
 use crate::{invalid_input, js_error};
@@ -57,27 +58,29 @@ pub fn webhook_verify(
     body: Either<&[u8], String>,
     now: Option<f64>,
 ) -> napi::Result<()> {
-    // The present headers, on the stack (a hot path).
-    let mut present = [("", ""); sigil::webhook::HEADERS.len()];
-    let mut count = 0;
+    let mut values = HeaderValues::default();
     let names = sigil::webhook::HEADERS.map(|(name, _)| name);
-    for (name, value) in names.into_iter().zip([&id, &timestamp, &signature]) {
+    for ((name, value), slot) in names
+        .into_iter()
+        .zip([&id, &timestamp, &signature])
+        .zip(&mut values.0)
+    {
         if let Some(bytes) = value {
             // The header's bytes; a value that is not UTF-8 cannot be what was signed.
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| js_error(WebhookError::InvalidHeader(name)))?;
-            present[count] = (name, text);
-            count += 1;
+            *slot = Some(text);
         }
     }
-    let headers = &present[..count];
-    let body = body_bytes(&body);
-    match now {
-        None => webhook.verify(headers, body).map(drop),
-        Some(now) if now.is_finite() => webhook.verify_at(headers, body, now as i64).map(drop),
+    let now = match now {
+        None => None,
+        Some(now) if now.is_finite() => Some(now as i64),
         Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
-    }
-    .map_err(js_error)
+    };
+    webhook
+        .verify_as_of(&values, body_bytes(&body), now)
+        .map(drop)
+        .map_err(js_error)
 }
 
 /// The `webhook-signature` header value for a message.

@@ -158,10 +158,7 @@ impl Webhook {
         let body = raw_body(body)?;
         let data = body.as_bytes();
         let check = || -> sigil::Result<(String, i64)> {
-            let verified = match now {
-                Some(now) => self.inner.verify_at(&pairs, data, now),
-                None => self.inner.verify(&pairs, data),
-            }?;
+            let verified = self.inner.verify_as_of(&pairs, data, now)?;
             // The payload must be JSON; it is parsed into Python objects lazily.
             serde_json::from_slice::<serde::de::IgnoredAny>(data)
                 .map_err(|e| sigil::WebhookError::InvalidPayload(e.to_string()))?;

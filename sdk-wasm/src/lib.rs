@@ -181,31 +181,25 @@ impl Webhook {
                 webhook_header(&headers, names, i)
             })
         });
-        // The present headers, on the stack (a hot path).
-        let mut present = [("", ""); sigil::webhook::HEADERS.len()];
-        let mut count = 0;
-        for ((name, _), value) in sigil::webhook::HEADERS.iter().zip(&values) {
-            if let Some(value) = value {
-                present[count] = (*name, value.as_str());
-                count += 1;
-            }
-        }
-        let found = &present[..count];
+        let found = sigil::webhook::HeaderValues(values.each_ref().map(|v| v.as_deref()));
         let bytes = webhook_bytes(&body)?;
         let now = match &options {
             Some(o) => Reflect::get(o, &JsValue::from_str("now"))?,
             None => JsValue::UNDEFINED,
         };
-        let verified = if now.is_undefined() || now.is_null() {
-            self.inner.verify(found, &bytes)
+        let now = if now.is_undefined() || now.is_null() {
+            None
         } else {
             let now = now
                 .as_f64()
                 .filter(|n| n.is_finite())
                 .ok_or_else(|| invalid_input("options.now must be UNIX seconds"))?;
-            self.inner.verify_at(found, &bytes, now as i64)
-        }
-        .map_err(to_js)?;
+            Some(now as i64)
+        };
+        let verified = self
+            .inner
+            .verify_as_of(&found, &bytes, now)
+            .map_err(to_js)?;
         // The host's JSON.parse over the caller's own body: no copy back out.
         let id = WEBHOOK_HEADERS.with(|names| webhook_header_js(&headers, names, 0));
         webhook_event(&id, verified.timestamp as f64, &body)
