@@ -153,12 +153,24 @@ function headerValue(headers, name) {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The raw body as received; parsed JSON is refused with the fix named. */
-function rawBody(body) {
+/** A string as it is, bytes as a `Uint8Array` view; `undefined` for anything else. */
+function bodyOf(body) {
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   if (ArrayBuffer.isView(body))
     return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  return undefined;
+}
+
+const utf8Encoder = new TextEncoder();
+
+/** The bytes of a string or bytes `bodyOf` gave (a string as UTF-8). */
+const utf8Bytes = (body) => (typeof body === 'string' ? utf8Encoder.encode(body) : body);
+
+/** The raw body as received; parsed JSON is refused with the fix named. */
+function rawBody(body) {
+  const raw = bodyOf(body);
+  if (raw !== undefined) return raw;
   throw new RawBodyRequiredError(
     'webhook verification needs the raw request body (Buffer, Uint8Array or string), not a parsed object: ' +
       "use express.raw({ type: 'application/json' }) for this route, or read request.arrayBuffer() / request.text() " +
@@ -167,15 +179,11 @@ function rawBody(body) {
   );
 }
 
-const utf8Encoder = new TextEncoder();
-
 /** Request body bytes (a string as UTF-8); `undefined` for none. */
 function requestBody(body) {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return utf8Encoder.encode(body);
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body))
-    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const raw = bodyOf(body);
+  if (raw !== undefined) return utf8Bytes(raw);
   throw new InvalidInputError(
     'body must be a string, Buffer, Uint8Array or ArrayBuffer (or use `json`)',
     { code: 'invalid_input' },
@@ -207,8 +215,7 @@ function requestParts(input, init) {
 
 /** The raw body's bytes, a string as UTF-8 (what the signature covers). */
 function webhookBytes(body) {
-  const raw = rawBody(body);
-  return typeof raw === 'string' ? utf8Encoder.encode(raw) : raw;
+  return utf8Bytes(rawBody(body));
 }
 
 // Strict: JSON is UTF-8 (RFC 8259), and a signed body that is not is refused.
