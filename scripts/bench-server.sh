@@ -78,9 +78,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 DB="sqlite://$WORK/sigil.db"
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 PORT="${BENCH_PORT:-$(free_port)}"
 BASE="http://127.0.0.1:$PORT"
 

@@ -45,6 +45,11 @@ wasm_cargo() {
 RUST_PACKAGES=(--workspace --exclude sigil-node --exclude sigil-python --exclude sigil-wasm)
 
 # Fails with one clear message when any of the given executables is missing.
+# A loopback port nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 require() {
   local missing=() tool
   for tool in "$@"; do

@@ -65,7 +65,7 @@ section "Conformance: the scenario matrix (rust, node, python, wasm drivers) aga
 # The mode for users' CI (README): --url and --credentials against a server
 # that is already running. What needs test mode must be skipped, never
 # passed, and the rest must pass.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 SIGIL_LOG=warn "$SIGIL_SERVER" serve --bind "127.0.0.1:$port" --database sqlite::memory: \
   --test-mode --fixtures reference-server/fixtures.example.json &
 url_server=$!
