@@ -324,6 +324,12 @@ async function webClient(): Promise<void> {
   const keys: web.ApiKeyInfo[] = await sigil.management.apiKeys.list();
   const identity: { slug: string } = await sigil.app.lookupIdentity('usr_1');
   const hooks: web.WebhookInfo[] = await sigil.app.webhooks.list();
+  const start: { url: string; state: string } = await sigil.authorizationUrl({ scopes: ['x'] });
+  const exchanged: web.Tokens = await sigil.exchangeApiKey();
+  const intro: web.Introspection = await sigil.introspect(token, 'access_token');
+  await sigil.revoke(token);
+  await sigil.setTokens(exchanged);
+  const account: web.Account = await sigil.management.account.get();
   await sigil.logout();
   const signed: Record<string, string> = web.signRequest(
     { method: 'POST', url: 'https://api.example/x', headers: { a: 'b' }, body: '{}' },
@@ -334,6 +340,7 @@ async function webClient(): Promise<void> {
     { keys: { agt_1: { key: 'x' } } },
   );
   void [memory, adapter, fromCallback, stored, metadata, res, keys, identity, hooks, covered];
+  void [start, intro, account];
 
   // @ts-expect-error: the issuer is required.
   new web.Sigil({ clientId: 'app_spa' });
@@ -347,6 +354,8 @@ async function webClient(): Promise<void> {
   sigil.addEventListener('tokenchange', (e: CustomEvent<web.TokenChangeDetail>) => e);
   // @ts-expect-error: the signing key id is required.
   web.signRequest({ url: 'https://api.example/x' }, { key: 'x' });
+  // @ts-expect-error: token exchange needs its options.
+  await sigil.tokenExchange();
 }
 
 webApi(web);
