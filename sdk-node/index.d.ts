@@ -119,6 +119,9 @@ export class Webhook {
   ): VerifiedWebhook<T>;
   /** The `webhook-signature` header value for a message. */
   sign(id: string, timestamp: number, body: WebhookBody): string;
+  /** Drops the native verifier; later calls throw `InvalidInputError`. */
+  free(): void;
+  [Symbol.dispose](): void;
 }
 
 /** Verifies a webhook on a Node request (reads the body itself when no parser ran). */

@@ -11,9 +11,7 @@ const {
   tokenEvent,
   apiClients,
   requestParts,
-  webhookHeader,
-  rawBody,
-  webhookEvent,
+  webhookClass,
   InvalidInputError,
   RawBodyRequiredError,
   AbortError,
@@ -182,28 +180,8 @@ class Sigil extends EventEmitter {
   }
 }
 
-/** The headers the core's webhook verifier reads (`[name, fallback]` pairs). */
-const WEBHOOK_HEADERS = native.webhookHeaderNames();
-
-/** Standard Webhooks verifier and signer. */
-class Webhook {
-  /** The native verifier (an napi External: free functions skip a class method's per-call cost). */
-  #handle;
-  constructor(secrets, toleranceSeconds) {
-    this.#handle = call(() => native.webhookNew(secrets, toleranceSeconds));
-  }
-  verify(headers, body, options) {
-    const raw = rawBody(body);
-    const id = webhookHeader(headers, WEBHOOK_HEADERS, 0);
-    const timestamp = webhookHeader(headers, WEBHOOK_HEADERS, 1);
-    const signature = webhookHeader(headers, WEBHOOK_HEADERS, 2);
-    call(() => native.webhookVerify(this.#handle, id, timestamp, signature, raw, options?.now));
-    return webhookEvent(id, Number(timestamp), raw);
-  }
-  sign(id, timestamp, body) {
-    return call(() => native.webhookSign(this.#handle, id, timestamp, rawBody(body)));
-  }
-}
+/** Standard Webhooks verifier and signer (the class both JS packages share). */
+const Webhook = webhookClass(native, { mapError: fromNative });
 
 function readStream(req) {
   return new Promise((resolve, reject) => {

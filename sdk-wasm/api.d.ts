@@ -47,7 +47,10 @@ export class Webhook {
   ): VerifiedWebhook<T>;
   /** The `webhook-signature` header value for a message. */
   sign(id: string, timestamp: number, body: WebhookBody): string;
-  /** Releases the WebAssembly memory now instead of at garbage collection. */
+  /**
+   * Releases the WebAssembly memory now instead of at garbage collection;
+   * later calls throw `InvalidInputError`.
+   */
   free(): void;
   [Symbol.dispose](): void;
 }

@@ -232,7 +232,15 @@ impl Webhook {
         for key in &self.keys {
             let expected = mac(key, id, ts_text, body);
             for candidate in signatures.split(' ').filter_map(decode_v1) {
-                matched |= expected.ct_eq(&candidate);
+                // The bytes' differences folded branch-free, then one
+                // constant-time test: `[u8]::ct_eq` takes an optimisation
+                // barrier per byte, which a size-optimised build (WASM) keeps
+                // as 32 calls.
+                let diff = expected
+                    .iter()
+                    .zip(&candidate)
+                    .fold(0u8, |d, (a, b)| d | (a ^ b));
+                matched |= diff.ct_eq(&0);
             }
         }
         if bool::from(matched) {
@@ -298,10 +306,21 @@ fn parse_timestamp(text: &str) -> Result<i64, WebhookError> {
 
 fn mac(key: &HmacSha256, id: &str, ts: &str, body: &[u8]) -> [u8; 32] {
     let mut m = key.clone();
-    m.update(id.as_bytes());
-    m.update(b".");
-    m.update(ts.as_bytes());
-    m.update(b".");
+    // `{id}.{ts}.` in one update when it is short, as it nearly always is:
+    // each update is a pass through the block buffer.
+    let mut prefix = [0u8; 128];
+    let (i, t) = (id.len(), ts.len());
+    if i + t + 2 <= prefix.len() {
+        prefix[..i].copy_from_slice(id.as_bytes());
+        prefix[i] = b'.';
+        prefix[i + 1..i + 1 + t].copy_from_slice(ts.as_bytes());
+        prefix[i + 1 + t] = b'.';
+        m.update(&prefix[..i + t + 2]);
+    } else {
+        for part in [id.as_bytes(), b".", ts.as_bytes(), b"."] {
+            m.update(part);
+        }
+    }
     m.update(body);
     m.finalize().into_bytes().into()
 }

@@ -5,7 +5,8 @@
 //   (b) EdDSA access-token verify (RFC 9068 at+jwt): TokenVerifier.verify vs jose jwtVerify
 //   (c) one trivial binding call: noop()
 //   (d) Standard Webhooks verify through @sigil/web's WebAssembly build under
-//       Node (sdk-wasm/pkg/node, from scripts/test-wasm.sh) vs standardwebhooks
+//       Node (its Node entry, sdk-wasm/node.cjs over pkg/node from
+//       scripts/test-wasm.sh) vs standardwebhooks
 // Each pair runs in alternating rounds (ours, peer, ours, peer, ...), so load
 // from other processes on a shared machine hits both sides alike. Each round
 // times ~10 ms batches with process.hrtime.bigint(); a side's figure is the
@@ -20,7 +21,7 @@ import { SignJWT, exportJWK, generateKeyPair, jwtVerify, createLocalJWKSet } fro
 
 const require = createRequire(import.meta.url);
 const sigil = require('../index.js');
-const web = require('../../sdk-wasm/pkg/node/sigil_wasm.js');
+const web = require('../../sdk-wasm/node.cjs');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const ROUNDS = 6;

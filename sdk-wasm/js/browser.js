@@ -48,6 +48,14 @@ function sharedStorage(name = 'sigil') {
 }
 
 /**
+ * The shared `Webhook` class (as @sigil/node's) over the module's handle
+ * functions; the module throws its error classes itself.
+ */
+export function createWebhook(wasm) {
+  return wasm.webhookClass(wasm, { textAsBytes: true });
+}
+
+/**
  * RFC 9421 `signRequest` and `verifyRequest` over the module's own, which take
  * headers as pairs and the body as bytes beside the request: here `headers` is
  * an object, a `Headers`, a `Map` or pairs, and `body` a string (UTF-8) or

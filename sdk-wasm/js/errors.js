@@ -128,20 +128,11 @@ function headerPairs(headers) {
 }
 
 /**
- * The value of the `i`th header the core's webhook verifier reads (`names`:
- * its `[name, fallback]` pairs, such as `webhook-id`/`svix-id`; `undefined`
- * when both are absent), from a `Headers` or `Map` (its `get`) or a plain
- * object (the lowercase key, else a key equal ignoring case). Only these
- * values cross into the core, one by one with no array built: verify is a hot
- * path.
+ * A header's value from a `Headers` or `Map` (its `get`) or a plain object
+ * (the lowercase key, else a key equal ignoring case); `undefined` unless a
+ * string.
  */
-function webhookHeader(headers, names, i) {
-  const [name, fallback] = names[i];
-  return headerValue(headers, name) ?? headerValue(headers, fallback);
-}
-
 function headerValue(headers, name) {
-  if (headers === undefined || headers === null) return undefined;
   let v;
   if (typeof headers.get === 'function') v = headers.get(name);
   else {
@@ -213,11 +204,6 @@ function requestParts(input, init) {
   return { method, url, headers: pairs, body: bytes };
 }
 
-/** The raw body's bytes, a string as UTF-8 (what the signature covers). */
-function webhookBytes(body) {
-  return utf8Bytes(rawBody(body));
-}
-
 // Strict: JSON is UTF-8 (RFC 8259), and a signed body that is not is refused.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -235,6 +221,90 @@ function webhookEvent(id, timestamp, body) {
     });
   }
   return { id, timestamp, payload };
+}
+
+/**
+ * The `Webhook` class of both packages, over a binding's native verifier:
+ * `native.webhookNew(secrets, toleranceSeconds)` makes a handle,
+ * `native.webhookVerify(handle, id, timestamp, signature, body, now)` throws
+ * unless the message verifies, `native.webhookSign(handle, id, timestamp,
+ * body)` signs, and `native.webhookHeaderNames()` gives the core's `[name,
+ * fallback]` header pairs. `mapError` turns what the native layer throws
+ * into the error classes (the wasm module throws them itself); `textAsBytes`
+ * sends a string body as UTF-8 bytes (wasm takes bytes only).
+ *
+ * Verify is a hot path, so the header lookup and the payload's `JSON.parse`
+ * stay on this side: one crossing per call, with three strings and the body.
+ */
+function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {}) {
+  const toNative = textAsBytes ? utf8Bytes : (raw) => raw;
+  const call = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      throw mapError(e);
+    }
+  };
+  let names;
+  const header = (headers, i) => {
+    const [name, fallback] = names[i];
+    return headerValue(headers, name) ?? headerValue(headers, fallback);
+  };
+  class Webhook {
+    #handle;
+    /**
+     * `secrets`: one `whsec_…` secret or several (rotation);
+     * `toleranceSeconds`: allowed clock skew each way, default 300.
+     */
+    constructor(secrets, toleranceSeconds) {
+      names ??= native.webhookHeaderNames();
+      this.#handle = call(() => native.webhookNew(secrets, toleranceSeconds));
+    }
+    /** `{ id, timestamp, payload }` once the raw body verifies against `headers`. */
+    verify(headers, body, options) {
+      if (typeof headers !== 'object' || headers === null)
+        throw new InvalidInputError('headers must be an object, a Headers or a Map', {
+          code: 'invalid_input',
+        });
+      const now = options?.now;
+      if (now !== undefined && typeof now !== 'number')
+        throw new InvalidInputError('options.now must be UNIX seconds', { code: 'invalid_input' });
+      const raw = rawBody(body);
+      const id = header(headers, 0);
+      const timestamp = header(headers, 1);
+      const signature = header(headers, 2);
+      const handle = this.#live();
+      // Not through `call`: no closure on the hot path.
+      try {
+        native.webhookVerify(handle, id, timestamp, signature, toNative(raw), now);
+      } catch (e) {
+        throw mapError(e);
+      }
+      return webhookEvent(id, Number(timestamp), raw);
+    }
+    /** The `webhook-signature` header value for a message. */
+    sign(id, timestamp, body) {
+      // A number, not what the wasm boundary would coerce to one.
+      if (typeof timestamp !== 'number')
+        throw new InvalidInputError('timestamp must be UNIX seconds', { code: 'invalid_input' });
+      const handle = this.#live();
+      return call(() => native.webhookSign(handle, id, timestamp, toNative(rawBody(body))));
+    }
+    /** Releases the native verifier now instead of at garbage collection. */
+    free() {
+      this.#handle?.free?.();
+      this.#handle = undefined;
+    }
+    [Symbol.dispose ?? Symbol.for('nodejs.dispose')]() {
+      this.free();
+    }
+    #live() {
+      if (this.#handle === undefined)
+        throw new InvalidInputError('this Webhook was freed', { code: 'invalid_input' });
+      return this.#handle;
+    }
+  }
+  return Webhook;
 }
 
 export {
@@ -258,10 +328,8 @@ export {
   tokenEvent,
   apiClients,
   headerPairs,
-  webhookHeader,
   rawBody,
-  webhookBytes,
   requestBody,
   requestParts,
-  webhookEvent,
+  webhookClass,
 };

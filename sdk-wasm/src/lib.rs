@@ -55,25 +55,11 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = apiClients)]
     pub fn api_clients(operations: Vec<String>, run: &js_sys::Function) -> JsValue;
 
-    /// The value of the `i`th of the core's webhook headers (`names`: its
-    /// `[name, fallback]` pairs); one crossing per value, with no array or
-    /// object built on the way (the verify hot path).
-    #[wasm_bindgen(js_name = webhookHeader)]
-    fn webhook_header(headers: &JsValue, names: &JsValue, i: usize) -> Option<String>;
-
-    /// The same value as a JS string, handed back to JS without a copy.
-    #[wasm_bindgen(js_name = webhookHeader)]
-    fn webhook_header_js(headers: &JsValue, names: &JsValue, i: usize) -> JsValue;
-
-    /// The raw body's bytes (a string as UTF-8); a parsed object throws
-    /// `RawBodyRequiredError`, which names the fix.
-    #[wasm_bindgen(js_name = webhookBytes, catch)]
-    fn webhook_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue>;
-
-    /// `{ id, timestamp, payload }`; throws `WebhookVerificationError`
-    /// (`invalid_payload`) when the body is not JSON.
-    #[wasm_bindgen(js_name = webhookEvent, catch)]
-    fn webhook_event(id: &JsValue, timestamp: f64, body: &JsValue) -> Result<JsValue, JsValue>;
+    /// The `Webhook` class over this module's `webhookNew`, `webhookVerify`,
+    /// `webhookSign` and `webhookHeaderNames`, as @sigil/node builds it;
+    /// exported for the package entries.
+    #[wasm_bindgen(reexport, js_name = webhookClass)]
+    pub fn webhook_class(native: &JsValue, options: &JsValue) -> JsValue;
 
     /// `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs.
     #[wasm_bindgen(reexport, js_name = headerPairs)]
@@ -127,103 +113,90 @@ pub fn pkce_challenge(verifier: JsValue) -> Result<String, JsValue> {
     sigil::pkce::challenge(&verifier).map_err(to_js)
 }
 
-/// Standard Webhooks verifier and signer.
+/// A Standard Webhooks verifier, the handle behind the shared JS `Webhook`
+/// class (`webhookClass`), which reads the headers and parses the payload:
+/// free functions on it cross once per call.
 #[wasm_bindgen]
-pub struct Webhook {
-    inner: sigil::Webhook,
+pub struct WebhookHandle(sigil::Webhook);
+
+/// `secrets`: one `whsec_…` secret or an array of them (rotation);
+/// `toleranceSeconds`: allowed clock skew each way, default 300.
+#[wasm_bindgen(js_name = webhookNew)]
+pub fn webhook_new(
+    secrets: JsValue,
+    tolerance_seconds: Option<f64>,
+) -> Result<WebhookHandle, JsValue> {
+    let secrets: Vec<String> = if let Some(one) = secrets.as_string() {
+        vec![one]
+    } else if Array::is_array(&secrets) {
+        Array::from(&secrets)
+            .iter()
+            .map(|s| s.as_string())
+            .collect::<Option<_>>()
+            .ok_or_else(|| invalid_input("webhook secrets must be strings"))?
+    } else {
+        return Err(invalid_input(
+            "webhook secrets must be a string or an array of strings",
+        ));
+    };
+    let mut inner = sigil::Webhook::new(&secrets).map_err(to_js)?;
+    if let Some(t) = tolerance_seconds {
+        let t = Duration::try_from_secs_f64(t)
+            .map_err(|_| invalid_input("tolerance must be a non-negative number of seconds"))?;
+        inner = inner.with_tolerance(t);
+    }
+    Ok(WebhookHandle(inner))
 }
 
-#[wasm_bindgen]
-impl Webhook {
-    /// `secrets`: one `whsec_…` secret or an array of them (rotation);
-    /// `toleranceSeconds`: allowed clock skew each way, default 300.
-    #[wasm_bindgen(constructor)]
-    pub fn new(secrets: JsValue, tolerance_seconds: Option<f64>) -> Result<Webhook, JsValue> {
-        let secrets: Vec<String> = if let Some(one) = secrets.as_string() {
-            vec![one]
-        } else if Array::is_array(&secrets) {
-            Array::from(&secrets)
-                .iter()
-                .map(|s| s.as_string())
-                .collect::<Option<_>>()
-                .ok_or_else(|| invalid_input("webhook secrets must be strings"))?
-        } else {
-            return Err(invalid_input(
-                "webhook secrets must be a string or an array of strings",
-            ));
-        };
-        let mut inner = sigil::Webhook::new(&secrets).map_err(to_js)?;
-        if let Some(t) = tolerance_seconds {
-            let t = Duration::try_from_secs_f64(t)
-                .map_err(|_| invalid_input("tolerance must be a non-negative number of seconds"))?;
-            inner = inner.with_tolerance(t);
-        }
-        Ok(Webhook { inner })
-    }
-
-    /// Verifies `body` (raw bytes, or a string taken as UTF-8) against the
-    /// Standard Webhooks `headers` (a plain object, `Headers` or `Map`).
-    /// `options.now` overrides the clock (UNIX seconds). Returns
-    /// `{ id, timestamp, payload }` with the parsed JSON payload.
-    pub fn verify(
-        &self,
-        headers: JsValue,
-        body: JsValue,
-        options: Option<Object>,
-    ) -> Result<JsValue, JsValue> {
-        if !headers.is_object() {
-            return Err(invalid_input(
-                "headers must be an object or a Headers instance",
-            ));
-        }
-        let values = WEBHOOK_HEADERS.with(|names| {
-            std::array::from_fn::<_, { sigil::webhook::HEADERS.len() }, _>(|i| {
-                webhook_header(&headers, names, i)
-            })
-        });
-        let found = sigil::webhook::HeaderValues(values.each_ref().map(|v| v.as_deref()));
-        let bytes = webhook_bytes(&body)?;
-        let now = match &options {
-            Some(o) => Reflect::get(o, &JsValue::from_str("now"))?,
-            None => JsValue::UNDEFINED,
-        };
-        let now = if now.is_undefined() || now.is_null() {
-            None
-        } else {
-            let now = now
-                .as_f64()
-                .filter(|n| n.is_finite())
-                .ok_or_else(|| invalid_input("options.now must be UNIX seconds"))?;
-            Some(now as i64)
-        };
-        let verified = self
-            .inner
-            .verify_as_of(&found, &bytes, now)
-            .map_err(to_js)?;
-        // The host's JSON.parse over the caller's own body: no copy back out.
-        let id = WEBHOOK_HEADERS.with(|names| webhook_header_js(&headers, names, 0));
-        webhook_event(&id, verified.timestamp as f64, &body)
-    }
-
-    /// The `webhook-signature` header value for a message.
-    pub fn sign(&self, id: JsValue, timestamp: f64, body: JsValue) -> Result<String, JsValue> {
-        let id = string_arg(&id, "id")?;
-        if !timestamp.is_finite() {
-            return Err(invalid_input("timestamp must be UNIX seconds"));
-        }
-        let body = webhook_bytes(&body)?;
-        Ok(self.inner.sign(&id, timestamp as i64, &body))
-    }
-}
-
-thread_local! {
-    /// `sigil::webhook::HEADERS` as a JS array of `[name, fallback]`, built
-    /// once.
-    static WEBHOOK_HEADERS: JsValue = sigil::webhook::HEADERS
+/// The headers the core's verifier reads, as `[name, fallback]` pairs in the
+/// order `webhookVerify` takes their values.
+#[wasm_bindgen(js_name = webhookHeaderNames)]
+pub fn webhook_header_names() -> Array {
+    sigil::webhook::HEADERS
         .iter()
         .map(|(name, fallback)| Array::of2(&(*name).into(), &(*fallback).into()))
-        .collect::<Array>()
-        .into();
+        .collect()
+}
+
+/// Verifies the raw body against the values of `webhookHeaderNames()`, in
+/// order (absent ones as `undefined`); `now` in UNIX seconds, the clock when
+/// absent. The JS class passes only strings, so wasm-bindgen's unchecked
+/// string conversion is safe here.
+#[wasm_bindgen(js_name = webhookVerify)]
+pub fn webhook_verify(
+    webhook: &WebhookHandle,
+    id: Option<String>,
+    timestamp: Option<String>,
+    signature: Option<String>,
+    body: &[u8],
+    now: Option<f64>,
+) -> Result<(), JsValue> {
+    let now = match now {
+        None => None,
+        Some(now) if now.is_finite() => Some(now as i64),
+        Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
+    };
+    let values = sigil::webhook::HeaderValues([&id, &timestamp, &signature].map(|v| v.as_deref()));
+    webhook
+        .0
+        .verify_as_of(&values, body, now)
+        .map(drop)
+        .map_err(to_js)
+}
+
+/// The `webhook-signature` header value for a message.
+#[wasm_bindgen(js_name = webhookSign)]
+pub fn webhook_sign(
+    webhook: &WebhookHandle,
+    id: JsValue,
+    timestamp: f64,
+    body: &[u8],
+) -> Result<String, JsValue> {
+    let id = string_arg(&id, "id")?;
+    if !timestamp.is_finite() {
+        return Err(invalid_input("timestamp must be UNIX seconds"));
+    }
+    Ok(webhook.0.sign(&id, timestamp as i64, body))
 }
 
 /// A string argument, checked here: wasm-bindgen's `&str` conversion does

@@ -4,9 +4,9 @@
 // - "## Quick start" (Node, CommonJS) runs unchanged in a child process whose
 //   node_modules/@sigil/web links to this package, so the `node` export
 //   condition picks pkg/node as it does for users;
-// - "### Browser (ES modules)" runs under Node against pkg/web: only the import
-//   of '@sigil/web' is pointed at pkg/web/sigil_wasm.js (under Node the package
-//   name resolves to pkg/node), and a preloaded fetch() serves file: URLs so the
+// - "### Browser (ES modules)" runs under Node against the browser entry: only
+//   the import of '@sigil/web' is pointed at index.mjs (under Node the package
+//   name resolves to node.cjs), and a preloaded fetch() serves file: URLs so the
 //   block's own `await init()` loads sigil_wasm_bg.wasm next to the module.
 // browser.test.mjs runs the browser block in headless Chromium too.
 const test = require('node:test');
@@ -37,10 +37,10 @@ test('README Node quick start runs as written against pkg/node', () => {
   assert.match(result.stdout, /^S256 true\nverified .*\nrejected invalid_signature\n$/);
 });
 
-test('README browser (ESM) quick start runs under Node against pkg/web', () => {
+test('README browser (ESM) quick start runs under Node against index.mjs', () => {
   const { code, output } = readmeBlock(readme, '### Browser (ES modules)', 'js');
   assert.match(code, /^await init\(\);$/m, 'the browser quick start calls init()');
-  const web = pathToFileURL(path.join(pkgDir, 'pkg', 'web', 'sigil_wasm.js')).href;
+  const web = pathToFileURL(path.join(pkgDir, 'index.mjs')).href;
   const local = replaceOnce(code, "from '@sigil/web'", `from ${JSON.stringify(web)}`);
   const result = runNode(local, 'quickstart.mjs', {
     nodeArgs: ['--import', './fetch-file-urls.mjs'],

@@ -129,6 +129,27 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
         name: 'WebhookVerificationError',
         code: 'invalid_payload',
       });
+      for (const headers of [null, 'webhook-id: msg_1', 42]) {
+        assert.throws(() => wh.verify(headers, 'not json', { now: 1000 }), {
+          name: 'InvalidInputError',
+          code: 'invalid_input',
+        });
+      }
+      for (const now of ['1000', {}, NaN, Infinity]) {
+        assert.throws(() => wh.verify(h, 'not json', { now }), {
+          name: 'InvalidInputError',
+          code: 'invalid_input',
+        });
+      }
+      assert.throws(() => wh.sign(42, 1000, 'x'), { name: 'InvalidInputError' });
+      assert.throws(() => wh.sign('msg_1', '1000', 'x'), { name: 'InvalidInputError' });
+      wh.free();
+      assert.throws(() => wh.verify(h, 'not json', { now: 1000 }), {
+        name: 'InvalidInputError',
+        message: 'this Webhook was freed',
+      });
+      assert.throws(() => wh.sign('msg_1', 1000, 'x'), { name: 'InvalidInputError' });
+      wh.free();
     });
 
     test('error class hierarchy', () => {
