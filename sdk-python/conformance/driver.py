@@ -18,6 +18,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
 
 import sigil
@@ -103,6 +104,15 @@ def verify_webhook(a: Args) -> dict[str, Any]:
     return {"id": event.id, "timestamp": event.timestamp, "payload": event.payload}
 
 
+def concurrent_access_tokens(a: Args) -> list[str]:
+    """``access_token()`` from ``count`` threads at once on one client, as a
+    threaded server's request handlers would call it."""
+    c, count = client(a), int(a["count"])
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        calls = [pool.submit(c.access_token) for _ in range(count)]
+        return [call.result() for call in calls]
+
+
 def pkce(a: Args) -> dict[str, str]:
     p = sigil.pkce()
     return {"verifier": p.verifier, "challenge": p.challenge, "method": p.method}
@@ -115,6 +125,7 @@ COMMANDS: dict[str, Callable[[Args], Any]] = {
     "authorizationUrl": lambda a: client(a).authorization_url(**snake(a.get("options"))),
     "handleCallback": lambda a: client(a).handle_callback(a["url"]),
     "accessToken": lambda a: client(a).access_token(),
+    "concurrentAccessTokens": concurrent_access_tokens,
     "tokens": lambda a: client(a).tokens(),
     "setTokens": lambda a: client(a).set_tokens(a["tokens"]),
     "logout": lambda a: client(a).logout(),

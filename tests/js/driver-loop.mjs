@@ -72,6 +72,11 @@ export function sdkCommands({ Sigil, Webhook, signRequest, verifyRequest, pkce }
     authorizationUrl: (a) => client(a.client).authorizationUrl(a.options),
     handleCallback: (a) => client(a.client).handleCallback(a.url),
     accessToken: (a) => client(a.client).accessToken(),
+    // Concurrent calls on one client, as an app's request handlers make them.
+    concurrentAccessTokens: (a) => {
+      const c = client(a.client);
+      return Promise.all(Array.from({ length: a.count }, () => c.accessToken()));
+    },
     tokens: (a) => client(a.client).tokens(),
     setTokens: (a) => client(a.client).setTokens(a.tokens),
     logout: (a) => client(a.client).logout(),

@@ -121,6 +121,36 @@ impl Web {
         }
     }
 
+    /// How many `method` requests the server has counted on `route` (its
+    /// route template, such as `/oauth/token`), any status, from
+    /// `sigil_http_requests_total` in `GET /metrics`.
+    pub async fn requests(&self, method: &str, route: &str) -> Result<u64, String> {
+        let page = self.get("/metrics").await?;
+        if page.status != 200 {
+            return Err(format!("GET /metrics: HTTP {}", page.status));
+        }
+        let labels = [format!("method=\"{method}\""), format!("route=\"{route}\"")];
+        let mut total = 0;
+        for line in page.body.lines() {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Some(inner) = series
+                .strip_prefix("sigil_http_requests_total{")
+                .and_then(|rest| rest.strip_suffix('}'))
+            else {
+                continue;
+            };
+            // Label values here (methods, route templates, statuses) hold no commas.
+            if labels.iter().all(|l| inner.split(',').any(|p| p == l)) {
+                total += value
+                    .parse::<f64>()
+                    .map_err(|e| format!("/metrics: {line}: {e}"))? as u64;
+            }
+        }
+        Ok(total)
+    }
+
     /// The newest sign-in code the dev mailbox holds for `email`.
     pub async fn mailbox_code(&self, email: &str) -> Result<String, String> {
         let url = format!("/dev/mailbox?to={}", encode(email));

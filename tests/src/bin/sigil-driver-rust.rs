@@ -46,6 +46,7 @@ struct Args {
     secrets: Vec<String>,
     id: Option<String>,
     timestamp: Option<i64>,
+    count: Option<usize>,
 }
 
 /// A request for `signRequest` / `verifyRequest`.
@@ -120,6 +121,24 @@ async fn on_client(c: &Sigil, cmd: &str, a: Args) -> sigil::Result<Value> {
         ),
         "handleCallback" => json(c.handle_callback(&need(a.url, "url")?).await?),
         "accessToken" => json(c.access_token().await?),
+        "concurrentAccessTokens" => {
+            // Each call on its own task of the multi-threaded runtime, as
+            // concurrent request handlers of an application would make them.
+            let calls: Vec<_> = (0..need(a.count, "count")?)
+                .map(|_| {
+                    let c = c.clone();
+                    tokio::spawn(async move { c.access_token().await })
+                })
+                .collect();
+            let mut tokens = Vec::with_capacity(calls.len());
+            for call in calls {
+                let joined = call.await.map_err(|e| {
+                    Error::InvalidResponse(format!("an accessToken task failed: {e}"))
+                })?;
+                tokens.push(joined?);
+            }
+            json(tokens)
+        }
         "tokens" => json(c.tokens().await?),
         "setTokens" => {
             let tokens = facade::parse("tokens", need(a.tokens, "tokens")?)?;

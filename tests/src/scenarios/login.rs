@@ -218,6 +218,57 @@ pub(super) async fn refresh_rotation(cx: &mut Ctx<'_>) -> Result<(), String> {
     check(stored.is_null(), "the session ended with its family")
 }
 
+/// Callers of one session at once, as an app's concurrent handlers.
+const CONCURRENT_CALLERS: usize = 50;
+
+/// `CONCURRENT_CALLERS` concurrent `accessToken()` calls on a user session
+/// inside the skew window: one refresh-token grant reaches the server (its
+/// own request count), every caller gets the one renewed token, and the
+/// refresh token rotated once (the renewed one still works).
+pub(super) async fn single_flight_refresh(cx: &mut Ctx<'_>) -> Result<(), String> {
+    let c = spa_client(cx).await?;
+    let first = sign_in(cx, &c, json!([SCOPE])).await?;
+    store_expiring(cx, &c, &first, 5).await?;
+    let before = cx.web.requests("POST", "/oauth/token").await?;
+    let tokens = cx
+        .sdk
+        .ok(
+            "concurrentAccessTokens",
+            json!({"client": c, "count": CONCURRENT_CALLERS}),
+        )
+        .await?;
+    let refreshes = cx.web.requests("POST", "/oauth/token").await? - before;
+    check(
+        refreshes == 1,
+        &format!("{CONCURRENT_CALLERS} callers sent {refreshes} token requests, not 1"),
+    )?;
+    let tokens = tokens
+        .as_array()
+        .ok_or("concurrentAccessTokens: not a list")?;
+    check(tokens.len() == CONCURRENT_CALLERS, "one token per caller")?;
+    check(
+        tokens.iter().all(|t| t == &tokens[0]) && tokens[0] != first["accessToken"],
+        "every caller got the one renewed token",
+    )?;
+    let held = cx.sdk.ok("tokens", json!({"client": c})).await?;
+    check(
+        held["accessToken"] == tokens[0],
+        "the renewed token is stored",
+    )?;
+    check(
+        held["refreshToken"].is_string() && held["refreshToken"] != first["refreshToken"],
+        "the refresh token rotated",
+    )?;
+    // The rotated refresh token renews again: no caller spent it, and the
+    // family was never revoked by a replay of the first one.
+    store_expiring(cx, &c, &held, 5).await?;
+    let again = cx.sdk.ok("accessToken", json!({"client": c})).await?;
+    check(
+        again != tokens[0] && cx.web.requests("POST", "/oauth/token").await? == before + 2,
+        "the rotated refresh token renews once more",
+    )
+}
+
 /// The server's clock passes the access tokens' expiry while the SDK still
 /// holds them as fresh: its request gets a 401, renews once and replays,
 /// for a user session (refresh token) and an API-key session (re-exchange).

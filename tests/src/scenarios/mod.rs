@@ -64,6 +64,7 @@ pub async fn run(id: &str, cx: &mut Ctx<'_>) -> Result<(), String> {
         "login.authorization-code-pkce" => login::code_flow(cx).await,
         "login.access-denied" => login::access_denied(cx).await,
         "session.refresh-rotation" => login::refresh_rotation(cx).await,
+        "session.single-flight-refresh" => login::single_flight_refresh(cx).await,
         "session.refresh-on-401" => login::refresh_on_401(cx).await,
         "session.logout" => login::logout(cx).await,
         "agents.signed-token" => agents::signed_token(cx).await,
