@@ -20,8 +20,15 @@ window.sigilModule = web;
 
 const $ = (id) => document.getElementById(id);
 
+/** Shows the button that applies: "Sign in" when signed out, else "Sign out". */
+function showButtons(signedIn) {
+  $('signin').hidden = signedIn;
+  $('signout').hidden = !signedIn;
+}
+
 async function render({ signedOut = false } = {}) {
   const tokens = signedOut ? undefined : await sigil.tokens();
+  showButtons(Boolean(tokens));
   if (!tokens) {
     $('status').textContent = 'Signed out';
     $('user').textContent = '–';
