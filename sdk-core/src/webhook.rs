@@ -355,6 +355,24 @@ mod tests {
     }
 
     #[test]
+    fn the_mac_covers_id_timestamp_and_body_whether_or_not_the_prefix_fits_one_update() {
+        let w = Webhook::new(&[SECRET]).unwrap();
+        let key = &w.keys[0];
+        let body = b"{\"a\":1}";
+        // `{id}.{ts}.` of 126 to 129 bytes (around the 128-byte buffer), and
+        // the longest id a verify accepts.
+        for id_len in (111..=114).chain([MAX_ID_LEN]) {
+            let id = "m".repeat(id_len);
+            let ts = "1700000000000";
+            let mut whole = key.clone();
+            whole.update(format!("{id}.{ts}.").as_bytes());
+            whole.update(body);
+            let expected: [u8; 32] = whole.finalize().into_bytes().into();
+            assert_eq!(mac(key, &id, ts, body), expected, "id of {id_len} bytes");
+        }
+    }
+
+    #[test]
     fn header_values_read_as_the_named_headers_and_a_missing_one_is_named() {
         let w = Webhook::new(&[SECRET]).unwrap();
         let sig = w.sign("msg_1", 1_000, b"{}");

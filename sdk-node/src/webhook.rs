@@ -4,8 +4,9 @@
 //! borrow registration), the three header values as Latin-1 byte strings
 //! (what Node's `IncomingMessage` and fetch's `Headers` hold, copied without
 //! UTF-8 transcoding) and the body borrowed as `&[u8]` (no napi reference).
-//! `index.js` picks the three values out of whatever header shape it was
-//! given and parses the payload with `JSON.parse`.
+//! The `Webhook` class both JS packages share (`webhookClass` in the shared
+//! JS) picks the three values out of whatever header shape it was given and
+//! parses the payload with `JSON.parse`.
 
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ pub fn webhook_new(
 }
 
 /// The headers the core's verifier reads, as `[name, fallback]` pairs in the
-/// order `webhookVerify` takes their values (`index.js` reads them once).
+/// order `webhookVerify` takes their values (the JS class reads them once).
 #[napi(js_name = "webhookHeaderNames")]
 pub fn webhook_header_names() -> Vec<Vec<&'static str>> {
     sigil::webhook::HEADERS

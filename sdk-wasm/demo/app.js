@@ -26,13 +26,27 @@ function showButtons(signedIn) {
   $('signout').hidden = !signedIn;
 }
 
+function showSignedOut() {
+  $('status').textContent = 'Signed out';
+  $('user').textContent = '–';
+  $('alias').textContent = '–';
+  showButtons(false);
+}
+
+/** The page for the session the SDK holds; a session it cannot renew shows the error and "Sign in". */
 async function render({ signedOut = false } = {}) {
+  try {
+    await renderSession(signedOut);
+  } catch (e) {
+    $('error').textContent = `${e.name}: ${e.code}`;
+    showSignedOut();
+  }
+}
+
+async function renderSession(signedOut) {
   const tokens = signedOut ? undefined : await sigil.tokens();
-  showButtons(Boolean(tokens));
   if (!tokens) {
-    $('status').textContent = 'Signed out';
-    $('user').textContent = '–';
-    $('alias').textContent = '–';
+    showSignedOut();
     return;
   }
   const claims = await sigil.verifyToken(await sigil.accessToken());
@@ -44,6 +58,7 @@ async function render({ signedOut = false } = {}) {
   $('status').textContent = 'Signed in';
   $('user').textContent = claims.sub;
   $('alias').textContent = data.alias ?? data.slug;
+  showButtons(true);
 }
 
 $('signin').onclick = () => sigil.login();

@@ -1,7 +1,7 @@
-// The error classes of @sigil/web and @sigil/node, and the conversions both
-// packages share between JS values and the core (token events, the API
-// namespaces, header pairs, webhook headers and events): this one file serves
-// both.
+// The error classes of @sigil/web and @sigil/node, the `Webhook` class, and
+// the conversions both packages share between JS values and the core (token
+// events, the API namespaces, header pairs, request parts): this one file
+// serves both.
 // @sigil/web imports it as an ES module (a wasm-bindgen snippet); the Node build
 // turns its final `export { ... }` into `module.exports = { ... }` to make
 // sdk-node/errors.js (see scripts/test-node.sh), so it must stay free of other
@@ -257,23 +257,28 @@ function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {})
      * `toleranceSeconds`: allowed clock skew each way, default 300.
      */
     constructor(secrets, toleranceSeconds) {
+      // A number, not what the wasm boundary would coerce to one.
+      if (toleranceSeconds != null && typeof toleranceSeconds !== 'number')
+        throw new InvalidInputError('toleranceSeconds must be a number of seconds', {
+          code: 'invalid_input',
+        });
       names ??= native.webhookHeaderNames();
-      this.#handle = call(() => native.webhookNew(secrets, toleranceSeconds));
+      this.#handle = call(() => native.webhookNew(secrets, toleranceSeconds ?? undefined));
     }
     /** `{ id, timestamp, payload }` once the raw body verifies against `headers`. */
     verify(headers, body, options) {
+      const handle = this.#live();
       if (typeof headers !== 'object' || headers === null)
         throw new InvalidInputError('headers must be an object, a Headers or a Map', {
           code: 'invalid_input',
         });
-      const now = options?.now;
+      const now = options?.now ?? undefined;
       if (now !== undefined && typeof now !== 'number')
         throw new InvalidInputError('options.now must be UNIX seconds', { code: 'invalid_input' });
       const raw = rawBody(body);
       const id = header(headers, 0);
       const timestamp = header(headers, 1);
       const signature = header(headers, 2);
-      const handle = this.#live();
       // Not through `call`: no closure on the hot path.
       try {
         native.webhookVerify(handle, id, timestamp, signature, toNative(raw), now);
@@ -284,10 +289,9 @@ function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {})
     }
     /** The `webhook-signature` header value for a message. */
     sign(id, timestamp, body) {
-      // A number, not what the wasm boundary would coerce to one.
+      const handle = this.#live();
       if (typeof timestamp !== 'number')
         throw new InvalidInputError('timestamp must be UNIX seconds', { code: 'invalid_input' });
-      const handle = this.#live();
       return call(() => native.webhookSign(handle, id, timestamp, toNative(rawBody(body))));
     }
     /** Releases the native verifier now instead of at garbage collection. */
@@ -328,7 +332,6 @@ export {
   tokenEvent,
   apiClients,
   headerPairs,
-  rawBody,
   requestBody,
   requestParts,
   webhookClass,

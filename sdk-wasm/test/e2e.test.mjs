@@ -126,6 +126,9 @@ async function ready(page) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
 }
 
+/** The labels of the demo app's visible buttons. */
+const buttons = (page) => page.getByRole('button').allInnerTexts();
+
 /** Clicks "Sign in" and goes through the server's pages to the consent decision. */
 async function signIn(page, decision, shot) {
   await page.goto(`${appOrigin}/`);
@@ -170,6 +173,7 @@ describe('the demo app in Chromium', () => {
         'the identity lookup answered with the same pairwise id (no alias is set)',
       );
       assert.equal(new URL(one.url()).search, '', 'the callback parameters are gone');
+      assert.deepEqual(await buttons(one), ['Sign out'], 'only the button that applies');
       await one.screenshot({ path: path.join(shots, 'signed-in.png'), fullPage: true });
       assert.equal(
         await two.locator('#user').innerText(),
@@ -226,6 +230,7 @@ describe('the demo app in Chromium', () => {
         await tab.waitForFunction(
           () => document.getElementById('status').textContent === 'Signed out',
         );
+        assert.deepEqual(await buttons(tab), ['Sign in']);
       }
     } finally {
       await context.close();

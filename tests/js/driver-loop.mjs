@@ -75,6 +75,8 @@ export function sdkCommands({ Sigil, Webhook, signRequest, verifyRequest, pkce }
     // Concurrent calls on one client, as an app's request handlers make them.
     concurrentAccessTokens: (a) => {
       const c = client(a.client);
+      if (!Number.isInteger(a.count) || a.count < 1)
+        throw new Error('`count` must be a positive integer');
       return Promise.all(Array.from({ length: a.count }, () => c.accessToken()));
     },
     tokens: (a) => client(a.client).tokens(),

@@ -111,9 +111,11 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       const other = 'whsec_YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtbG9uZyE=';
       const wh = new sigil.Webhook([other, spec.secret]);
       assert.equal(wh.verify(headersOf(spec), spec.body, { now: spec.now }).id, spec.id);
-      assert.throws(() => wh.verify(headersOf(spec), spec.body), {
-        code: 'timestamp_out_of_tolerance',
-      });
+      for (const options of [undefined, {}, { now: undefined }, { now: null }]) {
+        assert.throws(() => wh.verify(headersOf(spec), spec.body, options), {
+          code: 'timestamp_out_of_tolerance',
+        });
+      }
     });
 
     test('bad secrets and inputs are typed errors', () => {
@@ -122,6 +124,9 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
         (e) => e instanceof sigil.WebhookVerificationError && e.code === 'invalid_secret',
       );
       assert.throws(() => new sigil.Webhook(spec.secret, -1), sigil.InvalidInputError);
+      assert.throws(() => new sigil.Webhook(spec.secret, '300'), sigil.InvalidInputError);
+      assert.throws(() => new sigil.Webhook(42), sigil.InvalidInputError);
+      new sigil.Webhook(spec.secret, null).free();
       const wh = new sigil.Webhook(spec.secret);
       const sig = wh.sign('msg_1', 1000, 'not json');
       const h = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1000', 'webhook-signature': sig };
@@ -144,10 +149,12 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       assert.throws(() => wh.sign(42, 1000, 'x'), { name: 'InvalidInputError' });
       assert.throws(() => wh.sign('msg_1', '1000', 'x'), { name: 'InvalidInputError' });
       wh.free();
-      assert.throws(() => wh.verify(h, 'not json', { now: 1000 }), {
-        name: 'InvalidInputError',
-        message: 'this Webhook was freed',
-      });
+      for (const body of ['not json', { parsed: true }]) {
+        assert.throws(() => wh.verify(h, body, { now: 1000 }), {
+          name: 'InvalidInputError',
+          message: 'this Webhook was freed',
+        });
+      }
       assert.throws(() => wh.sign('msg_1', 1000, 'x'), { name: 'InvalidInputError' });
       wh.free();
     });

@@ -132,9 +132,10 @@ async fn on_client(c: &Sigil, cmd: &str, a: Args) -> sigil::Result<Value> {
                 .collect();
             let mut tokens = Vec::with_capacity(calls.len());
             for call in calls {
-                let joined = call.await.map_err(|e| {
-                    Error::InvalidResponse(format!("an accessToken task failed: {e}"))
-                })?;
+                // No task is ever aborted, so a join error is a panic: re-raised.
+                let joined = call
+                    .await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
                 tokens.push(joined?);
             }
             json(tokens)
