@@ -11,6 +11,7 @@ const {
   tokenEvent,
   apiClients,
   requestParts,
+  storageAdapter,
   webhookClass,
   InvalidInputError,
   RawBodyRequiredError,
@@ -73,11 +74,7 @@ function nativeRequest(input, init) {
 
 /** The bridge the core awaits: `(op, key, value) => Promise<string | null>`. */
 function storageBridge(adapter) {
-  for (const name of ['get', 'set', 'delete']) {
-    if (typeof adapter?.[name] !== 'function') {
-      throw new InvalidInputError(`storage.${name} must be a function`, { code: 'invalid_input' });
-    }
-  }
+  storageAdapter(adapter);
   return (op, key, value) =>
     new Promise((resolve) => {
       if (op === 'get') resolve(adapter.get(key));

@@ -66,11 +66,8 @@ export function createSigning(wasm) {
     if (typeof request !== 'object' || request === null) {
       throw new wasm.InvalidInputError('request must be an object', { code: 'invalid_input' });
     }
-    const { method = 'GET', url, headers, body } = request;
-    return [
-      { method, url: String(url), headers: wasm.headerPairs(headers) },
-      wasm.requestBody(body),
-    ];
+    const { method = 'GET', url, headers, body } = wasm.requestParts(request.url, request);
+    return [{ method, url, headers }, body];
   };
   return {
     signRequest: (request, options) => {
@@ -108,7 +105,12 @@ export function createSigil(wasm) {
       if (storage === 'local') {
         store = globalThis.indexedDB ? sharedStorage() : webStorage(globalThis.localStorage);
       } else if (storage === 'session') store = webStorage(globalThis.sessionStorage);
-      else if (storage !== 'memory') store = storage;
+      else if (typeof storage === 'object') store = wasm.storageAdapter(storage);
+      else if (storage !== 'memory')
+        throw new wasm.InvalidInputError(
+          "storage must be 'memory', 'session', 'local' or an object with get, set and delete",
+          { code: 'invalid_input' },
+        );
       // Pending logins stay with the tab that started them.
       const pending = globalThis.sessionStorage ? webStorage(globalThis.sessionStorage) : undefined;
       const shared = storage === 'local' || typeof storage === 'object';

@@ -188,6 +188,8 @@ function requestBody(body) {
  * content type unless one is given.
  */
 function requestParts(input, init) {
+  if (init !== undefined && init !== null && (typeof init !== 'object' || Array.isArray(init)))
+    throw new InvalidInputError('init must be an object', { code: 'invalid_input' });
   const { method, headers, body, json } = init ?? {};
   const pairs = headerPairs(headers);
   let bytes = requestBody(body);
@@ -221,6 +223,15 @@ function webhookEvent(id, timestamp, body) {
     });
   }
   return { id, timestamp, payload };
+}
+
+/** A storage adapter, checked: an object with `get`, `set` and `delete` functions. */
+function storageAdapter(adapter) {
+  for (const name of ['get', 'set', 'delete']) {
+    if (typeof adapter?.[name] !== 'function')
+      throw new InvalidInputError(`storage.${name} must be a function`, { code: 'invalid_input' });
+  }
+  return adapter;
 }
 
 /**
@@ -331,8 +342,7 @@ export {
   fromNative,
   tokenEvent,
   apiClients,
-  headerPairs,
-  requestBody,
   requestParts,
+  storageAdapter,
   webhookClass,
 };

@@ -127,7 +127,8 @@ impl KeyValueStore for JsStore {
             return Ok(None);
         }
         value.as_string().map(Some).ok_or_else(|| {
-            Error::Storage("storage.get returned something other than a string".into())
+            let kind = value.js_typeof().as_string().unwrap_or_default();
+            Error::Storage(format!("storage.get returned a {kind}, not a string"))
         })
     }
     async fn set(&self, key: &str, value: String) -> sigil::Result<()> {

@@ -61,18 +61,14 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = webhookClass)]
     pub fn webhook_class(native: &JsValue, options: &JsValue) -> JsValue;
 
-    /// `[name, value]` pairs from a plain object, `Headers`, a `Map` or pairs.
-    #[wasm_bindgen(reexport, js_name = headerPairs)]
-    pub fn js_header_pairs(headers: &JsValue) -> Array;
-
     /// `{ method, url, headers, body }` from a `fetch`-shaped call, as
-    /// @sigil/node builds it; exported for the `Sigil` class.
+    /// @sigil/node builds it; exported for the `Sigil` class and signing.
     #[wasm_bindgen(reexport, js_name = requestParts)]
     pub fn js_request_parts(input: &JsValue, init: &JsValue) -> JsValue;
 
-    /// A body's bytes (a string as UTF-8); exported for RFC 9421 signing.
-    #[wasm_bindgen(reexport, js_name = requestBody)]
-    pub fn js_request_body(body: &JsValue) -> JsValue;
+    /// A custom storage adapter, checked; exported for the `Sigil` class.
+    #[wasm_bindgen(reexport, js_name = storageAdapter)]
+    pub fn js_storage_adapter(adapter: &JsValue) -> JsValue;
 }
 
 /// Converts any core error into an instance of the matching JS class, with

@@ -1,11 +1,27 @@
 'use strict';
-// The package's Node entry (node.cjs over pkg/node): the suite shared with
-// @sigil/node (tests/js/sdk-suite.cjs).
-const sdkSuite = require('../../tests/js/sdk-suite.cjs');
+// The package's Node entry (node.cjs over pkg/node): the suites shared with
+// @sigil/node (tests/js/*-suite.cjs): the vectors, every error class from a
+// real call, the storage adapter and tokenChange events, request() and
+// single-flight renewal.
 const sigil = require('..');
 
-// Webhook objects own WASM memory; the vector tests release theirs.
-sdkSuite(sigil, { name: '@sigil/web (node.cjs)', dispose: (wh) => wh.free() });
+const options = {
+  name: '@sigil/web (node.cjs)',
+  // Webhook objects own WASM memory; the tests release theirs.
+  dispose: (wh) => wh.free(),
+  // The client is an EventTarget: the event is in `detail`. A custom storage
+  // adapter also opens a BroadcastChannel for other tabs; events that arrive
+  // through it (`remote`) are another client's, not this one's.
+  onTokenChange: (client, listener) =>
+    client.addEventListener('tokenChange', ({ detail }) => {
+      if (!detail.remote) listener(detail);
+    }),
+};
+require('../../tests/js/sdk-suite.cjs')(sigil, options);
+require('../../tests/js/errors-suite.cjs')(sigil, options);
+require('../../tests/js/storage-suite.cjs')(sigil, options);
+require('../../tests/js/request-suite.cjs')(sigil, options);
+require('../../tests/js/single-flight-suite.cjs')(sigil, options);
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
