@@ -39,16 +39,17 @@ pub const HEADERS: [(&str, &str); 3] = [
 
 /// The values of [`HEADERS`], in its order, each already read under its name
 /// or its fallback (`None` when both are absent): what a binding that reads
-/// headers on the host's side hands [`Webhook::verify_as_of`].
+/// headers on the host's side hands [`Webhook::verify_values`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HeaderValues<'a>(pub [Option<&'a str>; HEADERS.len()]);
 
-impl HeaderLookup for HeaderValues<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        HEADERS
-            .iter()
-            .position(|(primary, _)| *primary == name)
-            .and_then(|i| self.0[i])
+impl<'a> HeaderValues<'a> {
+    /// Each of [`HEADERS`] from `headers`, under its name or its fallback.
+    pub fn read<H: HeaderLookup + ?Sized>(headers: &'a H) -> Self {
+        Self(
+            HEADERS
+                .map(|(name, fallback)| headers.header(name).or_else(|| headers.header(fallback))),
+        )
     }
 }
 
@@ -189,8 +190,7 @@ impl Webhook {
         headers: &'a H,
         body: &'a [u8],
     ) -> Result<VerifiedWebhook<'a>, WebhookError> {
-        let now = crate::transport::system_now().as_secs() as i64;
-        self.verify_at(headers, body, now)
+        self.verify_values(&HeaderValues::read(headers), body, None)
     }
 
     /// Verifies as of `now` (UNIX seconds), or the system clock when `None`:
@@ -201,10 +201,7 @@ impl Webhook {
         body: &'a [u8],
         now: Option<i64>,
     ) -> Result<VerifiedWebhook<'a>, WebhookError> {
-        match now {
-            Some(now) => self.verify_at(headers, body, now),
-            None => self.verify(headers, body),
-        }
+        self.verify_values(&HeaderValues::read(headers), body, now)
     }
 
     /// Verifies as if the time were `now` (UNIX seconds).
@@ -214,8 +211,24 @@ impl Webhook {
         body: &'a [u8],
         now: i64,
     ) -> Result<VerifiedWebhook<'a>, WebhookError> {
-        let [id, ts_text, signatures] = HEADERS.map(|names| required(headers, names));
-        let (id, ts_text, signatures) = (id?, ts_text?, signatures?);
+        self.verify_values(&HeaderValues::read(headers), body, Some(now))
+    }
+
+    /// Verifies the values of [`HEADERS`] a binding read on the host's side,
+    /// as of `now` (UNIX seconds) or the system clock when `None`. Every
+    /// other verify reads its headers and comes here: the one copy of the
+    /// checks, whatever the header type.
+    pub fn verify_values<'a>(
+        &self,
+        values: &HeaderValues<'a>,
+        body: &'a [u8],
+        now: Option<i64>,
+    ) -> Result<VerifiedWebhook<'a>, WebhookError> {
+        let missing = |i: usize| WebhookError::MissingHeader(HEADERS[i].0);
+        let [id, ts_text, signatures] = values.0;
+        let id = id.ok_or(missing(0))?;
+        let ts_text = ts_text.ok_or(missing(1))?;
+        let signatures = signatures.ok_or(missing(2))?;
         if id.is_empty() || id.len() > MAX_ID_LEN {
             return Err(WebhookError::InvalidHeader("webhook-id"));
         }
@@ -223,6 +236,7 @@ impl Webhook {
         if signatures.len() > MAX_SIGNATURE_HEADER {
             return Err(WebhookError::InvalidHeader("webhook-signature"));
         }
+        let now = now.unwrap_or_else(|| crate::transport::system_now().as_secs() as i64);
         if now.abs_diff(timestamp) > self.tolerance.as_secs() {
             return Err(WebhookError::TimestampOutOfTolerance);
         }
@@ -284,16 +298,6 @@ fn decode_secret(secret: &str) -> Result<Vec<u8>, WebhookError> {
         return Err(WebhookError::InvalidSecret("empty key"));
     }
     Ok(key)
-}
-
-fn required<'a, H: HeaderLookup + ?Sized>(
-    headers: &'a H,
-    (name, fallback): (&'static str, &str),
-) -> Result<&'a str, WebhookError> {
-    headers
-        .header(name)
-        .or_else(|| headers.header(fallback))
-        .ok_or(WebhookError::MissingHeader(name))
 }
 
 fn parse_timestamp(text: &str) -> Result<i64, WebhookError> {
@@ -373,28 +377,29 @@ mod tests {
     }
 
     #[test]
-    fn header_values_read_as_the_named_headers_and_a_missing_one_is_named() {
+    fn header_values_are_read_by_name_or_fallback_and_a_missing_one_is_named() {
         let w = Webhook::new(&[SECRET]).unwrap();
         let sig = w.sign("msg_1", 1_000, b"{}");
         let values = HeaderValues([Some("msg_1"), Some("1000"), Some(sig.as_str())]);
-        assert_eq!(values.header("webhook-id"), Some("msg_1"));
-        assert_eq!(
-            values.header("svix-id"),
-            None,
-            "fallbacks are already merged"
-        );
-        let verified = w.verify_as_of(&values, b"{}", Some(1_000)).unwrap();
+        let verified = w.verify_values(&values, b"{}", Some(1_000)).unwrap();
         assert_eq!((verified.id, verified.timestamp), ("msg_1", 1_000));
         let missing = HeaderValues([Some("msg_1"), None, Some(sig.as_str())]);
         assert!(matches!(
-            w.verify_as_of(&missing, b"{}", Some(1_000)),
+            w.verify_values(&missing, b"{}", Some(1_000)),
             Err(WebhookError::MissingHeader("webhook-timestamp"))
         ));
         // Without `now`, the system clock: a 1970 timestamp is out of tolerance.
         assert!(matches!(
-            w.verify_as_of(&values, b"{}", None),
+            w.verify_values(&values, b"{}", None),
             Err(WebhookError::TimestampOutOfTolerance)
         ));
+        // Read from headers: each name, else its `svix-` fallback.
+        let svix = [
+            ("svix-id", "msg_1"),
+            ("webhook-timestamp", "1000"),
+            ("svix-signature", sig.as_str()),
+        ];
+        assert_eq!(HeaderValues::read(svix.as_slice()).0, values.0);
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub fn webhook_verify(
         Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
     };
     webhook
-        .verify_as_of(&values, body_bytes(&body), now)
+        .verify_values(&values, body_bytes(&body), now)
         .map(drop)
         .map_err(js_error)
 }

@@ -175,7 +175,7 @@ pub fn webhook_verify(
     let values = sigil::webhook::HeaderValues([&id, &timestamp, &signature].map(|v| v.as_deref()));
     webhook
         .0
-        .verify_as_of(&values, body, now)
+        .verify_values(&values, body, now)
         .map(drop)
         .map_err(to_js)
 }
