@@ -27,7 +27,7 @@ echo "napi build: $((SECONDS - start)) s; sdk-node/sigil.node: $(stat -c %s sdk-
 sub "Lint: prettier + tsc"
 tests/js/node_modules/.bin/prettier --version
 tests/js/node_modules/.bin/prettier --check \
-  'sdk-wasm/js/*.{js,d.ts}' 'sdk-wasm/*.{d.ts,mjs}' 'sdk-wasm/test/*.{js,cjs,mjs}' 'sdk-wasm/conformance/*.mjs' 'sdk-wasm/demo/*.js' \
+  'sdk-wasm/js/*.{js,d.ts}' 'sdk-wasm/*.{d.ts,mjs}' 'sdk-wasm/test/*.{js,cjs,mjs}' 'sdk-wasm/test/bundle/*.{js,html}' 'sdk-wasm/conformance/*.mjs' 'sdk-wasm/demo/*.js' \
   'sdk-node/*.{js,mjs,d.ts}' 'sdk-node/test/*.{js,mjs}' 'sdk-node/conformance/*.mjs' 'sdk-node/bench/*.{js,mjs}' \
   'tests/js/*.{cjs,mjs,ts,json}' 'tests/interop/node/*.mjs'
 tests/js/node_modules/.bin/tsc --version

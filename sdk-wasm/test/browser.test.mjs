@@ -9,18 +9,11 @@ import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { readmeBlock } from '../../tests/js/readme.cjs';
+import { contentType, launchChromium } from './chromium.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const vectorsFile = path.join(root, '..', 'tests', 'vectors', 'standards.json');
-const types = {
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.html': 'text/html',
-};
 
 const page = `<!doctype html><meta charset="utf-8"><title>sigil web test</title>
 <script type="module">
@@ -90,7 +83,7 @@ function serve() {
         throw new Error('not found');
       }
       res.writeHead(200, {
-        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': contentType(file),
       });
       res.end(body);
     } catch {
@@ -103,17 +96,7 @@ function serve() {
 async function launch(t) {
   const server = await serve();
   t.after(() => server.close());
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const tab = await browser.newPage();
   const logs = [];

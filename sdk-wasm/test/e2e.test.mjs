@@ -10,11 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { contentType, launchChromium } from './chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { startServer } = require('../../tests/js/test-server.cjs');
@@ -29,13 +29,6 @@ const WAIT_MS = 15_000;
 const FULL_KEY = JSON.parse(
   readFileSync(path.join(repoRoot, 'reference-server/fixtures.example.json'), 'utf8'),
 ).apiKeys.find((k) => k.preset === 'full').key;
-const TYPES = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
 
 let sigil;
 let app;
@@ -44,6 +37,8 @@ let browser;
 
 /** The issuer the demo is configured with (set once the server runs). */
 let issuer;
+/** The temp dir of the fixtures file the server starts with. */
+let fixturesDir;
 
 /** Serves the demo, the client build and the browser wrapper on loopback. */
 function serveApp() {
@@ -67,7 +62,7 @@ function serveApp() {
       }
       try {
         const body = readFileSync(file);
-        const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+        const type = contentType(file);
         res.writeHead(200, { 'content-type': type }).end(body);
       } catch {
         res.writeHead(404).end();
@@ -86,22 +81,12 @@ before(async () => {
   const example = path.join(repoRoot, 'reference-server/fixtures.example.json');
   const fixtures = JSON.parse(readFileSync(example, 'utf8'));
   fixtures.apps.find((a) => a.id === 'app_ci_spa').allowedOrigins = [appOrigin];
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'sigil-e2e-')), 'fixtures.json');
+  fixturesDir = mkdtempSync(path.join(tmpdir(), 'sigil-e2e-'));
+  const file = path.join(fixturesDir, 'fixtures.json');
   writeFileSync(file, JSON.stringify(fixtures));
   sigil = await startServer({ fixturesFile: file });
   issuer = sigil.base;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -109,6 +94,7 @@ after(async () => {
   app?.closeAllConnections?.();
   await new Promise((resolve) => (app ? app.close(resolve) : resolve()));
   await sigil?.stop();
+  if (fixturesDir) rmSync(fixturesDir, { recursive: true, force: true });
 });
 
 async function mailboxCode(email) {
