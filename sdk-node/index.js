@@ -13,6 +13,7 @@ const {
   requestParts,
   storageAdapter,
   webhookClass,
+  tokenVerifierClass,
   InvalidInputError,
   RawBodyRequiredError,
   AbortError,
@@ -242,16 +243,11 @@ async function verifyWebhookRequest(webhook, request, options) {
 }
 
 /** Verifies Sigil tokens offline against a JWKS you hold. */
-class TokenVerifier {
-  #inner;
-  constructor(jwks, options) {
-    const bytes = Buffer.from(typeof jwks === 'string' ? jwks : JSON.stringify(jwks));
-    this.#inner = call(() => new native.TokenVerifier(bytes, object(options, 'options')));
-  }
-  verify(token, options) {
-    return JSON.parse(call(() => this.#inner.verify(token, options?.now)));
-  }
-}
+/** Sigil tokens verified offline against a JWKS you hold (the class both JS packages share). */
+const TokenVerifier = tokenVerifierClass(native, {
+  mapError: fromNative,
+  bytes: (text) => Buffer.from(text),
+});
 
 /** `{ method, url, headers, body | json }` as the native request. */
 function requestArg(request) {

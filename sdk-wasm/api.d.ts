@@ -1,3 +1,5 @@
+import type { Claims, VerifyTokenOptions } from './js/types';
+
 /** A PKCE verifier with its S256 challenge. */
 export interface Pkce {
   verifier: string;
@@ -53,6 +55,12 @@ export class Webhook {
    */
   free(): void;
   [Symbol.dispose](): void;
+}
+
+/** Verifies Sigil access and agent tokens against a JWKS you hold. */
+export class TokenVerifier {
+  constructor(jwks: string | { keys: unknown[] }, options?: VerifyTokenOptions);
+  verify(token: string, options?: { now?: number }): Claims;
 }
 
 export * from './js/types';

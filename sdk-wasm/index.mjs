@@ -4,7 +4,7 @@
 // anything else. Only the public surface is exported: the module's own
 // exports (the handles and converters the classes are built on) stay inside.
 import init, * as wasm from './pkg/web/sigil_wasm.js';
-import { createSigil, createSigning, createWebhook } from './js/browser.js';
+import { createSigil, createSigning, createTokenVerifier, createWebhook } from './js/browser.js';
 
 export { init as default };
 export {
@@ -28,4 +28,5 @@ export {
 } from './pkg/web/sigil_wasm.js';
 export const Sigil = createSigil(wasm);
 export const Webhook = createWebhook(wasm);
+export const TokenVerifier = createTokenVerifier(wasm);
 export const { signRequest, verifyRequest } = createSigning(wasm);

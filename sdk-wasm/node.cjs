@@ -4,7 +4,12 @@
 // browser entry (index.mjs, less `init`), over Node's fetch. Only the 'memory'
 // storage and custom adapters exist here (no web storage).
 const wasm = require('./pkg/node/sigil_wasm.js');
-const { createSigil, createSigning, createWebhook } = require('./js/browser.js');
+const {
+  createSigil,
+  createSigning,
+  createTokenVerifier,
+  createWebhook,
+} = require('./js/browser.js');
 
 module.exports = {
   pkce: wasm.pkce,
@@ -25,5 +30,6 @@ module.exports = {
   AbortError: wasm.AbortError,
   Sigil: createSigil(wasm),
   Webhook: createWebhook(wasm),
+  TokenVerifier: createTokenVerifier(wasm),
   ...createSigning(wasm),
 };

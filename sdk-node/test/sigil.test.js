@@ -2,9 +2,8 @@
 // @sigil/node (napi-rs) against the suites both JS bindings share
 // (tests/js/*-suite.cjs): the vectors, every error class from a real call, the
 // storage adapter and tokenChange events, request() and single-flight renewal.
-// What only @sigil/node has is in the other files here (TokenVerifier in
-// errors.test.js, the Express and IncomingMessage webhook helpers, load, the
-// README).
+// What only @sigil/node has is in the other files here (the Express and
+// IncomingMessage webhook helpers, load, the README).
 const sigil = require('..');
 
 const options = {

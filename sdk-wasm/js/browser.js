@@ -55,6 +55,11 @@ export function createWebhook(wasm) {
   return wasm.webhookClass(wasm, { textAsBytes: true });
 }
 
+/** The shared `TokenVerifier` class (as @sigil/node's) over the module's. */
+export function createTokenVerifier(wasm) {
+  return wasm.tokenVerifierClass(wasm);
+}
+
 /**
  * RFC 9421 `signRequest` and `verifyRequest` over the module's own, which take
  * headers as pairs and the body as bytes beside the request: here `headers` is

@@ -225,6 +225,51 @@ function webhookEvent(id, timestamp, body) {
   return { id, timestamp, payload };
 }
 
+/**
+ * The `TokenVerifier` class of both packages: Sigil tokens verified offline
+ * against a JWKS the caller holds (the document, as an object or JSON text),
+ * parsed once by `new native.TokenVerifier(jwksBytes, options)`, whose
+ * `verify(token, now)` gives the claims as JSON text. `mapError` as for
+ * `webhookClass`; `bytes` turns the JWKS text into what the native
+ * constructor takes (UTF-8 bytes; napi wants a Buffer).
+ */
+function tokenVerifierClass(native, { mapError = (e) => e, bytes = utf8Bytes } = {}) {
+  const call = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      throw mapError(e);
+    }
+  };
+  const optionsObject = (options) => {
+    if (
+      options !== undefined &&
+      options !== null &&
+      (typeof options !== 'object' || Array.isArray(options))
+    )
+      throw new InvalidInputError('options must be an object', { code: 'invalid_input' });
+    return options ?? undefined;
+  };
+  return class TokenVerifier {
+    #inner;
+    /** `jwks`: the JWKS document; `options` as for `verifyToken`. */
+    constructor(jwks, options) {
+      const text = typeof jwks === 'string' ? jwks : JSON.stringify(jwks ?? null);
+      const checked = optionsObject(options);
+      this.#inner = call(() => new native.TokenVerifier(bytes(text), checked));
+    }
+    /** The token's claims; `options.now` (UNIX seconds) overrides the clock. */
+    verify(token, options) {
+      if (typeof token !== 'string')
+        throw new InvalidInputError('token must be a string', { code: 'invalid_input' });
+      const now = optionsObject(options)?.now ?? undefined;
+      if (now !== undefined && typeof now !== 'number')
+        throw new InvalidInputError('options.now must be UNIX seconds', { code: 'invalid_input' });
+      return JSON.parse(call(() => this.#inner.verify(token, now)));
+    }
+  };
+}
+
 /** A storage adapter, checked: an object with `get`, `set` and `delete` functions. */
 function storageAdapter(adapter) {
   for (const name of ['get', 'set', 'delete']) {
@@ -344,5 +389,6 @@ export {
   apiClients,
   requestParts,
   storageAdapter,
+  tokenVerifierClass,
   webhookClass,
 };

@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::host::{FetchTransport, JsClock, JsStorage, JsStore, WebLock};
-use crate::{error_from_info, invalid_input, to_js};
+use crate::{error_from_info, invalid_input, string_arg, to_js};
 
 // Every value crosses as JSON text and through `serde_json::Value`, as the
 // operation table's do: each type's serde code is then compiled for one
@@ -345,6 +345,41 @@ pub fn verify_request(
         |n| n as i64,
     );
     to_js_value(&facade::offline::verify_request(&request, &options, now).map_err(to_js)?)
+}
+
+/// Sigil tokens verified offline against one JWKS the caller holds, parsed
+/// once: the handle behind the shared JS `TokenVerifier` class, which passes
+/// the JWKS as bytes.
+#[wasm_bindgen]
+pub struct TokenVerifier(facade::offline::TokenVerifier);
+
+#[wasm_bindgen]
+impl TokenVerifier {
+    /// `jwks`: the JWKS document's bytes; `options` as for `verifyToken`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(jwks: &[u8], options: JsValue) -> Result<TokenVerifier, JsValue> {
+        let options: facade::VerifyTokenOptions = if options.is_undefined() {
+            facade::VerifyTokenOptions::default()
+        } else {
+            from_js("options", &options)?
+        };
+        facade::offline::TokenVerifier::new(jwks, &options)
+            .map(Self)
+            .map_err(to_js)
+    }
+
+    /// The token's claims as JSON text, or a typed error; `now` in UNIX
+    /// seconds, the clock when absent.
+    pub fn verify(&self, token: JsValue, now: Option<f64>) -> Result<String, JsValue> {
+        let token = string_arg(&token, "token")?;
+        let now = match now {
+            None => sigil::transport::system_now().as_secs() as i64,
+            Some(n) if n.is_finite() => n as i64,
+            Some(_) => return Err(invalid_input("now must be UNIX seconds")),
+        };
+        let claims = self.0.verify(&token, now).map_err(to_js)?;
+        serde_json::to_string(&claims).map_err(|e| invalid_input(&e.to_string()))
+    }
 }
 
 /// `{ method, url, headers: [name, value][], body: string }`.

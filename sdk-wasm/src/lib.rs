@@ -66,6 +66,11 @@ extern "C" {
     #[wasm_bindgen(reexport, js_name = requestParts)]
     pub fn js_request_parts(input: &JsValue, init: &JsValue) -> JsValue;
 
+    /// The `TokenVerifier` class over this module's, as @sigil/node builds it;
+    /// exported for the package entries.
+    #[wasm_bindgen(reexport, js_name = tokenVerifierClass)]
+    pub fn token_verifier_class(native: &JsValue, options: &JsValue) -> JsValue;
+
     /// A custom storage adapter, checked; exported for the `Sigil` class.
     #[wasm_bindgen(reexport, js_name = storageAdapter)]
     pub fn js_storage_adapter(adapter: &JsValue) -> JsValue;
@@ -197,7 +202,7 @@ pub fn webhook_sign(
 
 /// A string argument, checked here: wasm-bindgen's `&str` conversion does
 /// not type-check in release builds, so a number would corrupt memory.
-fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     value
         .as_string()
         .ok_or_else(|| invalid_input(&format!("{name} must be a string")))

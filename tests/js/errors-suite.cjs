@@ -4,9 +4,8 @@
 // a real sigil-server --test-mode process where an HTTP answer causes it),
 // never constructed here: the class, its place in the hierarchy, `name`,
 // `code`, and `status`/`requestId`/`retryAfter` when a response caused it. Then
-// wrongly typed arguments everywhere: typed errors, never a crash.
-// `TokenVerifier` is @sigil/node's alone: its cases are in
-// sdk-node/test/errors.test.js, with the `errorAssertions` exported here.
+// wrongly typed arguments everywhere: typed errors, never a crash. Then
+// TokenVerifier (offline, against a JWKS the caller holds).
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -87,7 +86,7 @@ function errorAssertions(sigil) {
 }
 
 module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) {
-  const { Sigil, Webhook } = sigil;
+  const { Sigil, Webhook, TokenVerifier, TokenError, TokenExpiredError } = sigil;
   const { assertTyped, caught, notInvalidInput } = errorAssertions(sigil);
 
   describe(`${name}: every error class from a real call`, { timeout: 60_000 }, () => {
@@ -408,9 +407,54 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
       });
     },
   );
-};
 
-module.exports.errorAssertions = errorAssertions;
+  describe(`${name}: tokens from the server, verified offline`, { timeout: 60_000 }, () => {
+    let server;
+    let token;
+    let jwks;
+    before(async () => {
+      server = await startServer();
+      const client = new Sigil({ issuer: server.base, apiKey: fixtures.fullKey });
+      token = await client.accessToken();
+      jwks = await (await fetch(`${server.base}/.well-known/jwks.json`)).json();
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('the token verifies now (the baseline)', () => {
+      const claims = new TokenVerifier(jwks, { issuer: server.base }).verify(token);
+      assert.equal(claims.iss, server.base);
+    });
+
+    it('TokenExpiredError: TokenVerifier with `now` an hour after exp', async () => {
+      const verifier = new TokenVerifier(jwks, { issuer: server.base });
+      const { exp } = verifier.verify(token);
+      const e = await caught(() => verifier.verify(token, { now: exp + 3600 }));
+      assertTyped(e, TokenExpiredError, 'token_expired');
+    });
+
+    it('TokenError: a signature that does not verify', async () => {
+      const verifier = new TokenVerifier(jwks, { issuer: server.base });
+      const [h, p, s] = token.split('.');
+      const flipped = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+      const e = await caught(() => verifier.verify(`${h}.${p}.${flipped}`));
+      assertTyped(e, TokenError, 'invalid_signature');
+    });
+  });
+
+  it(`${name}: TokenVerifier refuses wrong types with InvalidInputError`, async () => {
+    const verifier = new TokenVerifier({ keys: [] });
+    const cases = {
+      'new TokenVerifier("nope")': () => new TokenVerifier('nope'),
+      'new TokenVerifier(5)': () => new TokenVerifier(5),
+      'new TokenVerifier(jwks, {bogus})': () => new TokenVerifier({ keys: [] }, { bogus: 1 }),
+      'verifier.verify(5)': () => verifier.verify(5),
+    };
+    const wrong = await notInvalidInput(cases);
+    assert.deepEqual(wrong, [], 'calls that did not throw InvalidInputError');
+  });
+};
 
 /** The base64url Ed25519 public key of a base64url seed (node:crypto, PKCS#8). */
 function ed25519PublicKey(seed) {

@@ -125,6 +125,13 @@ function webApi(sdk: typeof web | typeof webNode): void {
   one.sign('msg_1', '1000', body);
   void plain;
 
+  // Offline verification against a JWKS you hold: the class @sigil/node has.
+  const verifier = new sdk.TokenVerifier('{"keys":[]}', { audience: 'api' });
+  const claims: web.Claims = verifier.verify('token', { now: 1000 });
+  void claims;
+  // @ts-expect-error: `now` is UNIX seconds, not a Date.
+  verifier.verify('token', { now: new Date() });
+
   errorClasses(sdk);
 }
 
