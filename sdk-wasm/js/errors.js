@@ -225,6 +225,15 @@ function webhookEvent(id, timestamp, body) {
   return { id, timestamp, payload };
 }
 
+/** `fn()`, with what it throws passed through `mapError` (a binding's error mapping). */
+function mapped(mapError, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw mapError(e);
+  }
+}
+
 /**
  * The `TokenVerifier` class of both packages: Sigil tokens verified offline
  * against a JWKS the caller holds (the document, as an object or JSON text),
@@ -234,13 +243,7 @@ function webhookEvent(id, timestamp, body) {
  * constructor takes (UTF-8 bytes; napi wants a Buffer).
  */
 function tokenVerifierClass(native, { mapError = (e) => e, bytes = utf8Bytes } = {}) {
-  const call = (fn) => {
-    try {
-      return fn();
-    } catch (e) {
-      throw mapError(e);
-    }
-  };
+  const call = (fn) => mapped(mapError, fn);
   const optionsObject = (options) => {
     if (
       options !== undefined &&
@@ -294,13 +297,7 @@ function storageAdapter(adapter) {
  */
 function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {}) {
   const toNative = textAsBytes ? utf8Bytes : (raw) => raw;
-  const call = (fn) => {
-    try {
-      return fn();
-    } catch (e) {
-      throw mapError(e);
-    }
-  };
+  const call = (fn) => mapped(mapError, fn);
   let names;
   const header = (headers, i) => {
     const [name, fallback] = names[i];
