@@ -35,9 +35,15 @@ module.exports = function requestSuite(sigil, { name } = {}) {
       assert.equal(meta.requestId, res.headers.get('x-request-id'));
     });
 
-    it('a URL object and an absolute URL work the same', async () => {
+    it('a URL object and an absolute URL work the same, with any header shape', async () => {
       for (const input of [new URL('/v1/api-keys', server.base), `${server.base}/v1/api-keys`]) {
         const res = await client.request(input);
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      const accept = 'application/json';
+      for (const headers of [new Map([['accept', accept]]), [['accept', accept]], { accept }]) {
+        const res = await client.request('/v1/api-keys', { headers });
         assert.equal(res.status, 200);
         await res.arrayBuffer();
       }

@@ -1,21 +1,20 @@
 'use strict';
 // Tests shared by the JS bindings: @sigil/node (sdk-node, napi-rs) and the
 // Node entry of @sigil/web (sdk-wasm/node.cjs over pkg/node, wasm-bindgen),
-// offline (vectors, PKCE, webhooks, errors) and against a real server (the
-// client). Each package's
-// test file requires its package and calls this suite, then adds only the tests
-// that differ per package.
+// offline: the vectors, PKCE, webhooks and the error classes. The client
+// against a real server is in the other *-suite.cjs files. Each package's
+// test file requires its package and calls the suites, then adds only the
+// tests that differ per package.
 //
 //   const sdkSuite = require('../../tests/js/sdk-suite.cjs');
 //   const { spec, headersOf } = sdkSuite(sigil, { name: '@sigil/node' });
 //
 // Options: `name` labels the suite; `dispose(obj)` releases a Webhook once a
 // vector test is done (wasm-bindgen objects own WASM memory: `o => o.free()`).
-const { describe, test, before, after } = require('node:test');
+const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startServer, fixtures } = require('./test-server.cjs');
 
 const vectors = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', 'vectors', 'standards.json'), 'utf8'),
@@ -242,84 +241,6 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       assert.throws(() => wh.sign('id', 'not a number', 'x'), sigil.InvalidInputError);
       assert.throws(() => sigil.pkceChallenge(42), sigil.InvalidInputError);
       dispose(wh);
-    });
-  });
-
-  // The client against a real server: the same class names, errors and
-  // single-flight renewal in both packages.
-  describe(`${name ?? 'sdk'}: shared client suite`, { timeout: 60_000 }, () => {
-    let server;
-    before(async () => {
-      server = await startServer({ args: ['--key-rate-burst', '1000'] });
-    });
-    after(async () => {
-      await server?.stop();
-    });
-    const rejection = (promise) =>
-      promise.then(
-        () => assert.fail('expected a rejection'),
-        (e) => e,
-      );
-
-    test('50 concurrent accessToken() calls: one exchange, counted by the server', async () => {
-      const client = new sigil.Sigil({ issuer: server.base, apiKey: fixtures.fullKey });
-      const before = await server.requests('/auth/token/exchange');
-      const tokens = await Promise.all(Array.from({ length: 50 }, () => client.accessToken()));
-      assert.equal(new Set(tokens).size, 1);
-      assert.equal(await server.requests('/auth/token/exchange'), before + 1);
-    });
-
-    test('request(): an error status is a typed error; an aborted signal is AbortError', async () => {
-      const client = new sigil.Sigil({ issuer: server.base, apiKey: fixtures.fullKey });
-      const e = await rejection(client.request('/v1/api-keys/key_missing'));
-      assert.ok(e instanceof sigil.ApiError && e instanceof sigil.SigilError, e.message);
-      assert.deepEqual([e.code, e.status], ['not_found', 404]);
-      assert.match(e.requestId, /\S/);
-      const ok = await client.request(new URL('/v1/api-keys', server.base), {
-        headers: new Map([['accept', 'application/json']]),
-      });
-      assert.equal(ok.status, 200);
-      const aborted = new AbortController();
-      aborted.abort();
-      const a = await rejection(client.request('/v1/api-keys', { signal: aborted.signal }));
-      assert.ok(a instanceof sigil.AbortError, a.message);
-      assert.equal(a.code, 'aborted');
-      const keys = await client.management.apiKeys.list();
-      assert.ok(Array.isArray(keys));
-    });
-
-    test('a storage adapter that throws is StorageError, and the next call works', async () => {
-      const map = new Map();
-      let failing = false;
-      const storage = {
-        get: async (key) => {
-          if (failing) throw new Error('get failed: connection reset');
-          return map.get(key) ?? null;
-        },
-        set: async (key, value) => void map.set(key, value),
-        delete: async (key) => void map.delete(key),
-      };
-      const client = new sigil.Sigil({ issuer: server.base, apiKey: fixtures.fullKey, storage });
-      failing = true;
-      const e = await rejection(client.accessToken());
-      assert.ok(e instanceof sigil.StorageError, e.message);
-      assert.equal(e.code, 'storage_error');
-      assert.match(e.message, /connection reset/);
-      failing = false;
-      assert.match(await client.accessToken(), /^eyJ/);
-    });
-
-    test('wrong argument types are InvalidInputError, never a crash', async () => {
-      assert.throws(() => new sigil.Sigil(), sigil.InvalidInputError);
-      const client = new sigil.Sigil({ issuer: server.base, apiKey: fixtures.fullKey });
-      for (const call of [
-        () => client.request(42),
-        () => client.request('/v1/api-keys', { body: {} }),
-        () => client.management.apiKeys.get(5),
-      ]) {
-        const e = await rejection(Promise.resolve().then(call));
-        assert.ok(e instanceof sigil.InvalidInputError, e.message);
-      }
     });
   });
 
