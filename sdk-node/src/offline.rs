@@ -9,14 +9,11 @@ use sigil::facade::{self, offline};
 use crate::client::{header_pairs, request_init, JsRequest};
 use crate::{invalid_input, js_error};
 
-fn now() -> i64 {
-    sigil::transport::system_now().as_secs() as i64
-}
-
-fn at(now_seconds: Option<f64>) -> napi::Result<i64> {
+/// An optional `now` in UNIX seconds, as the core takes it (`None`: its clock).
+fn at(now_seconds: Option<f64>) -> napi::Result<Option<i64>> {
     match now_seconds {
-        None => Ok(now()),
-        Some(n) if n.is_finite() => Ok(n as i64),
+        None => Ok(None),
+        Some(n) if n.is_finite() => Ok(Some(n as i64)),
         Some(_) => Err(invalid_input("now must be UNIX seconds")),
     }
 }
@@ -56,7 +53,7 @@ impl TokenVerifier {
 pub fn sign_request(request: JsRequest, options: Value) -> napi::Result<Vec<Vec<String>>> {
     let options: offline::SignOptions = facade::parse("options", options).map_err(js_error)?;
     let headers =
-        offline::sign_request(&request_init(request)?, &options, now()).map_err(js_error)?;
+        offline::sign_request(&request_init(request)?, &options, None).map_err(js_error)?;
     Ok(header_pairs(headers))
 }
 

@@ -8,10 +8,6 @@ use sigil::facade::{offline, RequestInit, VerifyTokenOptions};
 use crate::convert::{to_python, Arg, Json};
 use crate::to_py;
 
-fn now() -> i64 {
-    sigil::transport::system_now().as_secs() as i64
-}
-
 /// Verifies Sigil tokens against one JWKS, parsed once.
 #[pyclass(frozen, module = "sigil")]
 pub struct TokenVerifier {
@@ -49,8 +45,7 @@ impl TokenVerifier {
         now: Option<Arg<i64>>,
     ) -> PyResult<Py<PyAny>> {
         let (Arg(token), now) = (token, now.map(|n| n.0));
-        let at = now.unwrap_or_else(self::now);
-        let claims = py.detach(|| self.inner.verify(&token, at));
+        let claims = py.detach(|| self.inner.verify(&token, now));
         to_python(py, claims)
     }
 }
@@ -72,7 +67,7 @@ pub(crate) fn sign_request(
         headers,
         body,
     };
-    to_python(py, offline::sign_request(&init, &options.0, now()))
+    to_python(py, offline::sign_request(&init, &options.0, None))
 }
 
 /// Verifies the RFC 9421 signature of the request; returns what it covered.
@@ -97,8 +92,5 @@ pub(crate) fn verify_request(
         headers,
         body,
     };
-    to_python(
-        py,
-        offline::verify_request(&init, &options, now.unwrap_or_else(self::now)),
-    )
+    to_python(py, offline::verify_request(&init, &options, now))
 }

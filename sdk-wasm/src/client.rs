@@ -325,8 +325,7 @@ pub fn sign_request(
 ) -> Result<JsValue, JsValue> {
     let request = request_parts(&request, bytes)?;
     let options: facade::offline::SignOptions = from_js("options", &options)?;
-    let now = sigil::transport::system_now().as_secs() as i64;
-    to_js_value(&facade::offline::sign_request(&request, &options, now).map_err(to_js)?)
+    to_js_value(&facade::offline::sign_request(&request, &options, None).map_err(to_js)?)
 }
 
 /// Verifies the RFC 9421 signature of a request; returns what it covered.
@@ -340,11 +339,17 @@ pub fn verify_request(
 ) -> Result<JsValue, JsValue> {
     let request = request_parts(&request, bytes)?;
     let options: facade::offline::VerifyRequestOptions = from_js("options", &options)?;
-    let now = now.map_or_else(
-        || sigil::transport::system_now().as_secs() as i64,
-        |n| n as i64,
-    );
+    let now = unix_seconds(now)?;
     to_js_value(&facade::offline::verify_request(&request, &options, now).map_err(to_js)?)
+}
+
+/// An optional `now` in UNIX seconds, as the core takes it (`None`: its clock).
+fn unix_seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
+    match now {
+        None => Ok(None),
+        Some(n) if n.is_finite() => Ok(Some(n as i64)),
+        Some(_) => Err(invalid_input("now must be UNIX seconds")),
+    }
 }
 
 /// Sigil tokens verified offline against one JWKS the caller holds, parsed
@@ -372,11 +377,7 @@ impl TokenVerifier {
     /// seconds, the clock when absent.
     pub fn verify(&self, token: JsValue, now: Option<f64>) -> Result<String, JsValue> {
         let token = string_arg(&token, "token")?;
-        let now = match now {
-            None => sigil::transport::system_now().as_secs() as i64,
-            Some(n) if n.is_finite() => n as i64,
-            Some(_) => return Err(invalid_input("now must be UNIX seconds")),
-        };
+        let now = unix_seconds(now)?;
         let claims = self.0.verify(&token, now).map_err(to_js)?;
         serde_json::to_string(&claims).map_err(|e| invalid_input(&e.to_string()))
     }

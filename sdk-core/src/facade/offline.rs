@@ -32,10 +32,22 @@ impl TokenVerifier {
         })
     }
 
-    /// Verifies `token` at `now` (UNIX seconds).
-    pub fn verify(&self, token: &str, now: i64) -> Result<Claims> {
-        Ok(jws::verify(token, &self.jwks, &self.options, now)?.claims)
+    /// Verifies `token` at `now` (UNIX seconds), or by the system clock
+    /// when `None`: the choice every binding's optional `now` makes.
+    pub fn verify(&self, token: &str, now: Option<i64>) -> Result<Claims> {
+        Ok(jws::verify(
+            token,
+            &self.jwks,
+            &self.options,
+            now.unwrap_or_else(unix_now),
+        )?
+        .claims)
     }
+}
+
+/// The system clock in UNIX seconds: what `now: None` means here.
+fn unix_now() -> i64 {
+    crate::transport::system_now().as_secs() as i64
 }
 
 /// The RFC 9421 algorithms.
@@ -83,7 +95,7 @@ pub struct SignOptions {
 pub fn sign_request(
     request: &RequestInit,
     options: &SignOptions,
-    now: i64,
+    now: Option<i64>,
 ) -> Result<Vec<(String, String)>> {
     let key = match options.alg {
         Algorithm::Ed25519 => ed25519_key(options.key.expose())?,
@@ -96,7 +108,9 @@ pub fn sign_request(
         }
         c
     });
-    let created = options.created.unwrap_or(now);
+    let created = options
+        .created
+        .unwrap_or_else(|| now.unwrap_or_else(unix_now));
     let mut params = SignParams::new(options.key_id.clone(), components, created);
     params.expires = options.expires_in.map(|e| created.saturating_add(e));
     params.nonce = Some(options.nonce.clone().unwrap_or_else(crate::random::token));
@@ -169,7 +183,7 @@ pub struct VerifiedRequest {
 pub fn verify_request(
     request: &RequestInit,
     options: &VerifyRequestOptions,
-    now: i64,
+    now: Option<i64>,
 ) -> Result<VerifiedRequest> {
     let req = build_request(request.clone())?;
     let defaults = httpsig::VerifyOptions::default();
@@ -204,7 +218,7 @@ pub fn verify_request(
             }
         }
     };
-    let v = httpsig::verify_request(&req, key_for, &opts, now)?;
+    let v = httpsig::verify_request(&req, key_for, &opts, now.unwrap_or_else(unix_now))?;
     Ok(VerifiedRequest {
         label: v.label,
         key_id: v.keyid,

@@ -191,11 +191,6 @@ async fn on_client(c: &Sigil, cmd: &str, a: Args) -> sigil::Result<Value> {
 /// The commands that need no client: PKCE, RFC 9421 and webhooks.
 fn stateless(cmd: &str, a: Args) -> sigil::Result<Value> {
     let options = a.options.unwrap_or_else(|| json!({}));
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    };
     match cmd {
         "pkce" => {
             let p = sigil::pkce();
@@ -205,13 +200,13 @@ fn stateless(cmd: &str, a: Args) -> sigil::Result<Value> {
         "signRequest" => {
             let request = need(a.request, "request")?.into();
             let options = facade::parse("options", options)?;
-            let headers = offline::sign_request(&request, &options, now())?;
+            let headers = offline::sign_request(&request, &options, None)?;
             Ok(json!(headers.into_iter().collect::<BTreeMap<_, _>>()))
         }
         "verifyRequest" => {
             let request = need(a.request, "request")?.into();
             let options = facade::parse("options", options)?;
-            json(offline::verify_request(&request, &options, now())?)
+            json(offline::verify_request(&request, &options, None)?)
         }
         "verifyWebhook" => {
             let webhook = Webhook::new(&a.secrets)?;
