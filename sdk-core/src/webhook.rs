@@ -14,20 +14,14 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use sigil_webhook_mac::{any_matches, Key};
 
 use crate::transport::HeaderLookup;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Default timestamp tolerance, each way.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// The secret prefix of Standard Webhooks.
 pub const SECRET_PREFIX: &str = "whsec_";
-/// The only signature version that counts.
-const VERSION: &str = "v1";
 /// The headers [`Webhook::verify`] reads: each Standard Webhooks name, and
 /// the `svix-` name it falls back to when the first is absent. Bindings
 /// that read headers from a host object read only these.
@@ -105,7 +99,7 @@ impl WebhookError {
 ///
 /// Not `Clone`: it holds key material; share it behind an `Arc`.
 pub struct Webhook {
-    keys: Vec<HmacSha256>,
+    keys: Vec<Key>,
     tolerance: Duration,
 }
 
@@ -168,8 +162,7 @@ impl Webhook {
             .iter()
             .map(|s| {
                 let key = decode_secret(s.as_ref())?;
-                HmacSha256::new_from_slice(&key)
-                    .map_err(|_| WebhookError::InvalidSecret("unusable key"))
+                Key::new(&key).map_err(|_| WebhookError::InvalidSecret("unusable key"))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -240,24 +233,7 @@ impl Webhook {
         if now.abs_diff(timestamp) > self.tolerance.as_secs() {
             return Err(WebhookError::TimestampOutOfTolerance);
         }
-        // Every key against every candidate, with no early exit; nothing is
-        // collected, so a verify allocates nothing (a hot path).
-        let mut matched = subtle::Choice::from(0);
-        for key in &self.keys {
-            let expected = mac(key, id, ts_text, body);
-            for candidate in signatures.split(' ').filter_map(decode_v1) {
-                // The bytes' differences folded branch-free, then one
-                // constant-time test: `[u8]::ct_eq` takes an optimisation
-                // barrier per byte, which a size-optimised build (WASM) keeps
-                // as 32 calls.
-                let diff = expected
-                    .iter()
-                    .zip(&candidate)
-                    .fold(0u8, |d, (a, b)| d | (a ^ b));
-                matched |= diff.ct_eq(&0);
-            }
-        }
-        if bool::from(matched) {
+        if any_matches(&self.keys, id, ts_text, body, signatures) {
             Ok(VerifiedWebhook {
                 id,
                 timestamp,
@@ -275,7 +251,7 @@ impl Webhook {
         let ts = timestamp.to_string();
         self.keys
             .iter()
-            .map(|k| format!("{VERSION},{}", STANDARD.encode(mac(k, id, &ts, body))))
+            .map(|k| k.signature(id, &ts, body))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -308,42 +284,6 @@ fn parse_timestamp(text: &str) -> Result<i64, WebhookError> {
         .map_err(|_| WebhookError::InvalidHeader("webhook-timestamp"))
 }
 
-fn mac(key: &HmacSha256, id: &str, ts: &str, body: &[u8]) -> [u8; 32] {
-    let mut m = key.clone();
-    // `{id}.{ts}.` in one update when it is short, as it nearly always is:
-    // each update is a pass through the block buffer.
-    let mut prefix = [0u8; 128];
-    let (i, t) = (id.len(), ts.len());
-    if i + t + 2 <= prefix.len() {
-        prefix[..i].copy_from_slice(id.as_bytes());
-        prefix[i] = b'.';
-        prefix[i + 1..i + 1 + t].copy_from_slice(ts.as_bytes());
-        prefix[i + 1 + t] = b'.';
-        m.update(&prefix[..i + t + 2]);
-    } else {
-        for part in [id.as_bytes(), b".", ts.as_bytes(), b"."] {
-            m.update(part);
-        }
-    }
-    m.update(body);
-    m.finalize().into_bytes().into()
-}
-
-/// Decodes one `v1,<base64>` entry; other versions and malformed entries are
-/// skipped, never errors, so one bad entry cannot hide a good one.
-fn decode_v1(entry: &str) -> Option<[u8; 32]> {
-    let sig = entry.strip_prefix(VERSION)?.strip_prefix(',')?;
-    let mut out = [0u8; 32];
-    // A 32-byte MAC is 44 base64 characters; anything else cannot match.
-    if sig.len() != 44 {
-        return None;
-    }
-    match STANDARD.decode_slice(sig, &mut out) {
-        Ok(32) => Some(out),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,24 +296,6 @@ mod tests {
             ("webhook-timestamp", "1000".into()),
             ("webhook-signature", sig.into()),
         ]
-    }
-
-    #[test]
-    fn the_mac_covers_id_timestamp_and_body_whether_or_not_the_prefix_fits_one_update() {
-        let w = Webhook::new(&[SECRET]).unwrap();
-        let key = &w.keys[0];
-        let body = b"{\"a\":1}";
-        // `{id}.{ts}.` of 126 to 129 bytes (around the 128-byte buffer), and
-        // the longest id a verify accepts.
-        for id_len in (111..=114).chain([MAX_ID_LEN]) {
-            let id = "m".repeat(id_len);
-            let ts = "1700000000000";
-            let mut whole = key.clone();
-            whole.update(format!("{id}.{ts}.").as_bytes());
-            whole.update(body);
-            let expected: [u8; 32] = whole.finalize().into_bytes().into();
-            assert_eq!(mac(key, &id, ts, body), expected, "id of {id_len} bytes");
-        }
     }
 
     #[test]

@@ -52,7 +52,78 @@ function sharedStorage(name = 'sigil') {
  * functions; the module throws its error classes itself.
  */
 export function createWebhook(wasm) {
-  return wasm.webhookClass(wasm, { textAsBytes: true });
+  return wasm.webhookClass(webhookNative(wasm));
+}
+
+/**
+ * The module's webhook functions, taking what the shared class passes (a
+ * body as a string, which is UTF-8 text, or bytes). `webhookVerify` writes the three header values
+ * and the body into the module's message buffer and passes their lengths,
+ * which spares four allocations per verify (src/lib.rs, `MESSAGE`).
+ */
+function webhookNative(wasm) {
+  const encoder = new TextEncoder();
+  // Read at the first verify: the web build's module loads after this runs.
+  let memory;
+  let view;
+  let start = 0;
+  let capacity = 0;
+  // Writes a header value at `offset` as the bytes it stands for: HTTP
+  // stacks give header values as byte strings (one character per byte, as
+  // Node's http and fetch's Headers do), and @sigil/node reads them so too.
+  // A character past 0xFF is no byte: it is written as 0xFF, which UTF-8
+  // never holds, so the core refuses the value as malformed.
+  const write = (text, offset) => {
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const code = text.charCodeAt(i);
+      view[offset + i] = code > 0xff ? 0xff : code;
+    }
+    return n;
+  };
+  const length = (value) => (value === undefined ? 0 : value.length);
+  return {
+    webhookNew: wasm.webhookNew,
+    webhookHeaderNames: wasm.webhookHeaderNames,
+    webhookSign: (handle, id, timestamp, body) =>
+      wasm.webhookSign(
+        handle,
+        id,
+        timestamp,
+        typeof body === 'string' ? encoder.encode(body) : body,
+      ),
+    webhookVerify(handle, id, timestamp, signature, body, now) {
+      // A byte per header character; UTF-8 takes at most 3 per UTF-16 unit.
+      const text = typeof body === 'string';
+      const need =
+        length(id) + length(timestamp) + length(signature) + (text ? 3 : 1) * body.length;
+      if (need > capacity) {
+        start = wasm.messageBuffer(need);
+        capacity = need;
+      }
+      memory ??= wasm.moduleMemory();
+      // Growing memory replaces its buffer.
+      if (view?.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
+      const idLength = id === undefined ? undefined : write(id, start);
+      let offset = start + (idLength ?? 0);
+      const timestampLength = timestamp === undefined ? undefined : write(timestamp, offset);
+      offset += timestampLength ?? 0;
+      const signatureLength = signature === undefined ? undefined : write(signature, offset);
+      offset += signatureLength ?? 0;
+      let bodyLength = body.length;
+      if (text) bodyLength = encoder.encodeInto(body, view.subarray(offset)).written;
+      else view.set(body, offset);
+      const error = wasm.webhookVerify(
+        handle,
+        idLength,
+        timestampLength,
+        signatureLength,
+        bodyLength,
+        now,
+      );
+      if (error !== undefined) throw error;
+    },
+  };
 }
 
 /** The shared `TokenVerifier` class (as @sigil/node's) over the module's. */

@@ -289,14 +289,13 @@ function storageAdapter(adapter) {
  * unless the message verifies, `native.webhookSign(handle, id, timestamp,
  * body)` signs, and `native.webhookHeaderNames()` gives the core's `[name,
  * fallback]` header pairs. `mapError` turns what the native layer throws
- * into the error classes (the wasm module throws them itself); `textAsBytes`
- * sends a string body as UTF-8 bytes (wasm takes bytes only).
+ * into the error classes (the wasm module throws them itself). A body
+ * reaches the native layer as the caller gave it: a string or bytes.
  *
  * Verify is a hot path, so the header lookup and the payload's `JSON.parse`
  * stay on this side: one crossing per call, with three strings and the body.
  */
-function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {}) {
-  const toNative = textAsBytes ? utf8Bytes : (raw) => raw;
+function webhookClass(native, { mapError = (e) => e } = {}) {
   const call = (fn) => mapped(mapError, fn);
   let names;
   const header = (headers, i) => {
@@ -334,7 +333,7 @@ function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {})
       const signature = header(headers, 2);
       // Not through `call`: no closure on the hot path.
       try {
-        native.webhookVerify(handle, id, timestamp, signature, toNative(raw), now);
+        native.webhookVerify(handle, id, timestamp, signature, raw, now);
       } catch (e) {
         throw mapError(e);
       }
@@ -345,7 +344,7 @@ function webhookClass(native, { mapError = (e) => e, textAsBytes = false } = {})
       const handle = this.#live();
       if (typeof timestamp !== 'number')
         throw new InvalidInputError('timestamp must be UNIX seconds', { code: 'invalid_input' });
-      return call(() => native.webhookSign(handle, id, timestamp, toNative(rawBody(body))));
+      return call(() => native.webhookSign(handle, id, timestamp, rawBody(body)));
     }
     /** Releases the native verifier now instead of at garbage collection. */
     free() {

@@ -202,6 +202,48 @@ module.exports = function sdkSuite(sigil, { name, dispose = () => {} } = {}) {
       dispose(wh);
     });
 
+    test('header values are byte strings; bodies are text or bytes of any size, in any order', () => {
+      // HTTP stacks give header values as byte strings (Node's http and
+      // fetch's Headers: a character per byte). @sigil/web writes each
+      // message into one buffer in WebAssembly memory: it must size it,
+      // grow it, and follow memory growth.
+      const wh = new sigil.Webhook(spec.secret);
+      const now = 1700000000;
+      const headers = (id, body) => ({
+        'webhook-id': Buffer.from(id).toString('latin1'),
+        'webhook-timestamp': String(now),
+        'webhook-signature': wh.sign(id, now, body),
+      });
+      const check = (id, body) => {
+        const h = headers(id, body);
+        const event = wh.verify(h, body, { now });
+        assert.equal(event.id, h['webhook-id']);
+        return event;
+      };
+      const text = '{"text":"héllo ✓ 😀"}';
+      assert.deepEqual(check('msg_é✓😀', text).payload, JSON.parse(text));
+      check('msg_1', Buffer.from('{"a":1}'));
+      const big = JSON.stringify({ pad: 'x'.repeat(8 << 20) });
+      assert.equal(check('msg_big', Buffer.from(big)).payload.pad.length, 8 << 20);
+      check('msg_2', '{"a":2}');
+      // Another large allocation between two verifies (signing 8 MB of text).
+      wh.sign('msg_3', now, `${big} `);
+      check('msg_3', '{"a":3}');
+      // Not what was signed: a character past 0xFF (no byte string), bytes
+      // that are not UTF-8, an id over the 1,024-byte limit.
+      for (const id of ['msg_é✓😀', 'msg_é', 'm'.repeat(1025)]) {
+        const h = { ...headers('msg_4', '{}'), 'webhook-id': id };
+        assert.throws(() => wh.verify(h, '{}', { now }), {
+          name: 'WebhookVerificationError',
+          code: 'invalid_header',
+        });
+      }
+      const missing = headers('msg_5', '{}');
+      delete missing['webhook-id'];
+      assert.throws(() => wh.verify(missing, '{}', { now }), { code: 'missing_header' });
+      dispose(wh);
+    });
+
     test('verify reads mixed-case keys, and svix- headers where webhook- ones are absent', () => {
       const wh = new sigil.Webhook([spec.secret]);
       const now = { now: spec.now };
