@@ -5,6 +5,6 @@
 // `{"id":N,"cmd":"<name>","args":{...}}`, answered in order on stdout with
 // `{"id":N,"ok":<result>}` or `{"id":N,"error":{class,code,status,requestId,retryAfter,message}}`.
 import { serve, sdkCommands } from '../../tests/js/driver-loop.mjs';
-import { Sigil, Webhook, signRequest, verifyRequest, pkce } from '../index.mjs';
+import { Sigil, Webhook, TokenVerifier, signRequest, verifyRequest, pkce } from '../index.mjs';
 
-await serve(sdkCommands({ Sigil, Webhook, signRequest, verifyRequest, pkce }));
+await serve(sdkCommands({ Sigil, Webhook, TokenVerifier, signRequest, verifyRequest, pkce }));

@@ -143,6 +143,9 @@ COMMANDS: dict[str, Callable[[Args], Any]] = {
     "signWebhook": lambda a: sigil.Webhook(a.get("secrets") or []).sign(
         a["id"], a["timestamp"], a.get("body", "")
     ),
+    "verifyOffline": lambda a: sigil.TokenVerifier(a["jwks"], a.get("options")).verify(
+        a["token"], now=a.get("now")
+    ),
 }
 
 

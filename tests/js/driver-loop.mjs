@@ -54,7 +54,7 @@ function operation(c, op) {
 }
 
 /** The runner's commands over a package's public API. */
-export function sdkCommands({ Sigil, Webhook, signRequest, verifyRequest, pkce }) {
+export function sdkCommands({ Sigil, Webhook, TokenVerifier, signRequest, verifyRequest, pkce }) {
   const clients = new Map();
   const client = (handle) => {
     const c = clients.get(handle);
@@ -105,5 +105,6 @@ export function sdkCommands({ Sigil, Webhook, signRequest, verifyRequest, pkce }
     verifyRequest: (a) => verifyRequest(a.request, a.options),
     verifyWebhook: (a) => new Webhook(a.secrets).verify(a.headers, a.body),
     signWebhook: (a) => new Webhook(a.secrets).sign(a.id, a.timestamp, a.body),
+    verifyOffline: (a) => new TokenVerifier(a.jwks, a.options).verify(a.token, { now: a.now }),
   };
 }

@@ -47,6 +47,8 @@ struct Args {
     id: Option<String>,
     timestamp: Option<i64>,
     count: Option<usize>,
+    jwks: Option<Value>,
+    now: Option<i64>,
 }
 
 /// A request for `signRequest` / `verifyRequest`.
@@ -94,9 +96,8 @@ impl Driver {
                 self.clients.insert(handle.clone(), client);
                 Ok(json!(handle))
             }
-            "pkce" | "signRequest" | "verifyRequest" | "verifyWebhook" | "signWebhook" => {
-                stateless(cmd, a)
-            }
+            "pkce" | "signRequest" | "verifyRequest" | "verifyWebhook" | "signWebhook"
+            | "verifyOffline" => stateless(cmd, a),
             _ => {
                 let handle = need(a.client.as_deref(), "client")?;
                 let client = self
@@ -188,7 +189,8 @@ async fn on_client(c: &Sigil, cmd: &str, a: Args) -> sigil::Result<Value> {
     }
 }
 
-/// The commands that need no client: PKCE, RFC 9421 and webhooks.
+/// The commands that need no client: PKCE, RFC 9421, webhooks and offline
+/// token verification.
 fn stateless(cmd: &str, a: Args) -> sigil::Result<Value> {
     let options = a.options.unwrap_or_else(|| json!({}));
     match cmd {
@@ -219,6 +221,12 @@ fn stateless(cmd: &str, a: Args) -> sigil::Result<Value> {
             let (id, timestamp) = (need(a.id, "id")?, need(a.timestamp, "timestamp")?);
             let body = a.body.unwrap_or_default();
             Ok(json!(webhook.sign(&id, timestamp, body.as_bytes())))
+        }
+        "verifyOffline" => {
+            let jwks = serde_json::to_vec(&need(a.jwks, "jwks")?)
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            let verifier = offline::TokenVerifier::new(&jwks, &facade::parse("options", options)?)?;
+            json(verifier.verify(&need(a.token, "token")?, a.now)?)
         }
         other => Err(Error::InvalidInput(format!("unknown command `{other}`"))),
     }

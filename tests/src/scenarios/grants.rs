@@ -157,9 +157,7 @@ pub(super) async fn jwks_verify(cx: &mut Ctx<'_>) -> Result<(), String> {
         claims["iss"] == issuer.as_str() && claims["jti"].is_string(),
         &format!("claims: {claims}"),
     )?;
-    let (head, sig) = token.rsplit_once('.').ok_or("not a JWS")?;
-    let flipped = if sig.as_bytes()[10] == b'A' { 'B' } else { 'A' };
-    let tampered = format!("{head}.{}{flipped}{}", &sig[..10], &sig[11..]);
+    let tampered = tampered(&token)?;
     let cases = [
         (tampered.as_str(), json!({}), "invalid_signature"),
         (
@@ -178,4 +176,58 @@ pub(super) async fn jwks_verify(cx: &mut Ctx<'_>) -> Result<(), String> {
         expect_error(&e, "TokenError", code, None)?;
     }
     Ok(())
+}
+
+/// A `TokenVerifier` over a JWKS the app fetched once: it checks the token
+/// with no request of its own, and refuses a tampered signature, a key the
+/// JWKS lacks, and the token once `now` is past its expiry.
+pub(super) async fn token_verifier(cx: &mut Ctx<'_>) -> Result<(), String> {
+    let c = cx.key_client().await?;
+    let t = cx.sdk.ok("exchangeApiKey", json!({"client": c})).await?;
+    let token = text(&t, "/accessToken")?;
+    let issuer = cx.target.issuer.clone();
+    let jwks = cx.web.get("/.well-known/jwks.json").await?.json()?;
+    let verify = |jwks: &Value, token: &str, now: Option<i64>| {
+        json!({"jwks": jwks, "token": token, "now": now,
+               "options": {"issuer": issuer, "audience": issuer, "requiredScopes": ["keys.read"]}})
+    };
+    let before = cx.web.requests("GET", "/.well-known/jwks.json").await?;
+    let claims = cx
+        .sdk
+        .ok("verifyOffline", verify(&jwks, &token, None))
+        .await?;
+    check(
+        claims["iss"] == issuer.as_str() && claims["jti"].is_string(),
+        &format!("claims: {claims}"),
+    )?;
+    let after = cx.web.requests("GET", "/.well-known/jwks.json").await?;
+    check(
+        after == before,
+        &format!("the verifier fetched the JWKS {} time(s)", after - before),
+    )?;
+    let tampered = tampered(&token)?;
+    let e = cx
+        .sdk
+        .err("verifyOffline", verify(&jwks, &tampered, None))
+        .await?;
+    expect_error(&e, "TokenError", "invalid_signature", None)?;
+    let empty = json!({"keys": []});
+    let e = cx
+        .sdk
+        .err("verifyOffline", verify(&empty, &token, None))
+        .await?;
+    expect_error(&e, "TokenError", "unknown_key", None)?;
+    let exp = claims["exp"].as_i64().ok_or("no exp claim")?;
+    let e = cx
+        .sdk
+        .err("verifyOffline", verify(&jwks, &token, Some(exp + 3600)))
+        .await?;
+    expect_error(&e, "TokenExpiredError", "token_expired", None)
+}
+
+/// The JWS with one character of its signature changed.
+fn tampered(token: &str) -> Result<String, String> {
+    let (head, sig) = token.rsplit_once('.').ok_or("not a JWS")?;
+    let flipped = if sig.as_bytes()[10] == b'A' { 'B' } else { 'A' };
+    Ok(format!("{head}.{}{flipped}{}", &sig[..10], &sig[11..]))
 }

@@ -61,6 +61,7 @@ pub async fn run(id: &str, cx: &mut Ctx<'_>) -> Result<(), String> {
         "oauth.introspect-revoke" => grants::introspect_revoke(cx).await,
         "oauth.token-exchange" => grants::token_exchange(cx).await,
         "offline.jwks-verify" => grants::jwks_verify(cx).await,
+        "offline.token-verifier" => grants::token_verifier(cx).await,
         "login.authorization-code-pkce" => login::code_flow(cx).await,
         "login.access-denied" => login::access_denied(cx).await,
         "session.refresh-rotation" => login::refresh_rotation(cx).await,
