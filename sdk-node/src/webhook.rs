@@ -49,7 +49,8 @@ pub fn webhook_header_names() -> Vec<Vec<&'static str>> {
 
 /// Verifies the raw body against the values of `webhookHeaderNames()`, in
 /// order (absent ones as `undefined`); `now` in UNIX seconds, the system
-/// clock when absent.
+/// clock when absent. The shared JS class passes byte strings: it turns a
+/// character past 0xFF into 0xFF, of which Latin-1 keeps the whole.
 #[napi(js_name = "webhookVerify")]
 pub fn webhook_verify(
     #[napi(ts_arg_type = "ExternalObject<'Webhook'>")] webhook: &External<sigil::Webhook>,

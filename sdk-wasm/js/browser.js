@@ -68,17 +68,11 @@ function webhookNative(wasm) {
   let view;
   let start = 0;
   let capacity = 0;
-  // Writes a header value at `offset` as the bytes it stands for: HTTP
-  // stacks give header values as byte strings (one character per byte, as
-  // Node's http and fetch's Headers do), and @sigil/node reads them so too.
-  // A character past 0xFF is no byte: it is written as 0xFF, which UTF-8
-  // never holds, so the core refuses the value as malformed.
+  // Writes a header value at `offset` as the bytes it stands for: the shared
+  // class passes byte strings (a character per byte, none past 0xFF).
   const write = (text, offset) => {
     const n = text.length;
-    for (let i = 0; i < n; i++) {
-      const code = text.charCodeAt(i);
-      view[offset + i] = code > 0xff ? 0xff : code;
-    }
+    for (let i = 0; i < n; i++) view[offset + i] = text.charCodeAt(i);
     return n;
   };
   const length = (value) => (value === undefined ? 0 : value.length);
@@ -101,6 +95,7 @@ function webhookNative(wasm) {
         start = wasm.messageBuffer(need);
         capacity = need;
       }
+      const end = start + capacity;
       memory ??= wasm.moduleMemory();
       // Growing memory replaces its buffer.
       if (view?.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
@@ -111,7 +106,7 @@ function webhookNative(wasm) {
       const signatureLength = signature === undefined ? undefined : write(signature, offset);
       offset += signatureLength ?? 0;
       let bodyLength = body.length;
-      if (text) bodyLength = encoder.encodeInto(body, view.subarray(offset)).written;
+      if (text) bodyLength = encoder.encodeInto(body, view.subarray(offset, end)).written;
       else view.set(body, offset);
       const error = wasm.webhookVerify(
         handle,

@@ -273,6 +273,10 @@ function tokenVerifierClass(native, { mapError = (e) => e, bytes = utf8Bytes } =
   };
 }
 
+/** A character of a string that is not a byte (past 0xFF), and every such. */
+const NOT_A_BYTE = /[^\u0000-\u00ff]/;
+const NOT_BYTES = /[^\u0000-\u00ff]/g;
+
 /** A storage adapter, checked: an object with `get`, `set` and `delete` functions. */
 function storageAdapter(adapter) {
   for (const name of ['get', 'set', 'delete']) {
@@ -293,14 +297,24 @@ function storageAdapter(adapter) {
  * reaches the native layer as the caller gave it: a string or bytes.
  *
  * Verify is a hot path, so the header lookup and the payload's `JSON.parse`
- * stay on this side: one crossing per call, with three strings and the body.
+ * stay on this side: one native call per verify with the three header values
+ * and the body.
+ *
+ * Header values are byte strings, a character per byte, as Node's http and
+ * fetch's `Headers` give them, and both bindings read them as bytes. A
+ * character past 0xFF is no byte: it becomes 0xFF, which UTF-8 never holds,
+ * so the core refuses the value as malformed (napi's Latin-1 read would
+ * otherwise keep its low byte and verify another value).
  */
 function webhookClass(native, { mapError = (e) => e } = {}) {
   const call = (fn) => mapped(mapError, fn);
   let names;
   const header = (headers, i) => {
     const [name, fallback] = names[i];
-    return headerValue(headers, name) ?? headerValue(headers, fallback);
+    const value = headerValue(headers, name) ?? headerValue(headers, fallback);
+    return value === undefined || !NOT_A_BYTE.test(value)
+      ? value
+      : value.replace(NOT_BYTES, '\xff');
   };
   class Webhook {
     #handle;

@@ -151,7 +151,7 @@ pub fn webhook_new(
 }
 
 /// The headers the core's verifier reads, as `[name, fallback]` pairs in the
-/// order `webhookVerify` takes their values.
+/// order `webhookVerify` takes their values' lengths.
 #[wasm_bindgen(js_name = webhookHeaderNames)]
 pub fn webhook_header_names() -> Array {
     HEADERS
@@ -163,7 +163,9 @@ pub fn webhook_header_names() -> Array {
 // A verify's message (three header values and the body) crosses through one
 // buffer in module memory that the JS side writes into (`js/browser.js`,
 // `webhookNative`), rather than as four wasm-bindgen arguments: each of those
-// is an allocation and a free, about 0.2 µs of a 1 KB verify's 4.
+// is an allocation and a free, about 0.2 µs of a 1 KB verify's 4. The buffer
+// keeps the size of the largest message (up to 3 bytes per character of a
+// text body).
 thread_local! {
     static MESSAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -177,12 +179,19 @@ pub fn module_memory() -> JsValue {
 /// The address of the message buffer in module memory, first grown to at
 /// least `len` bytes. It stays put until a larger `len` is asked for.
 #[wasm_bindgen(js_name = messageBuffer)]
-pub fn message_buffer(len: usize) -> usize {
+pub fn message_buffer(len: usize) -> Result<usize, JsValue> {
     MESSAGE.with_borrow_mut(|buf| {
         if buf.len() < len {
+            // Fallible, so a message too large for memory is a typed error
+            // rather than a trap.
+            buf.try_reserve_exact(len - buf.len()).map_err(|_| {
+                invalid_input(&format!(
+                    "a webhook message of {len} bytes does not fit in WebAssembly memory"
+                ))
+            })?;
             buf.resize(len, 0);
         }
-        buf.as_mut_ptr() as usize
+        Ok(buf.as_mut_ptr() as usize)
     })
 }
 
@@ -199,11 +208,6 @@ pub fn webhook_verify(
     body_length: u32,
     now: Option<f64>,
 ) -> JsValue {
-    let now = match now {
-        None => None,
-        Some(now) if now.is_finite() => Some(now as i64),
-        Some(_) => return invalid_input("options.now must be UNIX seconds"),
-    };
     MESSAGE.with_borrow(|buf| {
         let mut rest = buf.as_slice();
         let mut take = |len: u32| {
@@ -227,6 +231,12 @@ pub fn webhook_verify(
         }
         let Some(body) = take(body_length) else {
             return invalid_input("the webhook message is not in the buffer");
+        };
+        // After the headers, as @sigil/node checks them.
+        let now = match now {
+            None => None,
+            Some(now) if now.is_finite() => Some(now as i64),
+            Some(_) => return invalid_input("options.now must be UNIX seconds"),
         };
         match webhook.0.verify_values(&HeaderValues(values), body, now) {
             Ok(_) => JsValue::UNDEFINED,
