@@ -45,6 +45,21 @@ impl<'a> HeaderValues<'a> {
                 .map(|(name, fallback)| headers.header(name).or_else(|| headers.header(fallback))),
         )
     }
+
+    /// The values from their bytes, as a binding reads byte-string headers
+    /// (Node's Latin-1 strings, the browser module's buffer). A value that is
+    /// not UTF-8 cannot be what was signed: it is `InvalidHeader`.
+    pub fn from_bytes(values: [Option<&'a [u8]>; HEADERS.len()]) -> Result<Self, WebhookError> {
+        let mut out = [None; HEADERS.len()];
+        for ((slot, value), (name, _)) in out.iter_mut().zip(values).zip(HEADERS) {
+            if let Some(bytes) = value {
+                let text =
+                    std::str::from_utf8(bytes).map_err(|_| WebhookError::InvalidHeader(name))?;
+                *slot = Some(text);
+            }
+        }
+        Ok(Self(out))
+    }
 }
 
 /// Caps on attacker-controlled header sizes.
@@ -296,6 +311,21 @@ mod tests {
             ("webhook-timestamp", "1000".into()),
             ("webhook-signature", sig.into()),
         ]
+    }
+
+    #[test]
+    fn header_values_from_bytes_must_be_utf8_and_a_bad_one_is_named() {
+        let v = HeaderValues::from_bytes([Some(b"msg_\xc3\xa9".as_slice()), None, Some(b"v1,x")])
+            .unwrap();
+        assert_eq!(v.0, [Some("msg_\u{e9}"), None, Some("v1,x")]);
+        for (i, name) in HEADERS.iter().map(|(n, _)| *n).enumerate() {
+            let mut values = [Some(b"ok".as_slice()); 3];
+            values[i] = Some(b"msg_\xe9");
+            assert_eq!(
+                HeaderValues::from_bytes(values).unwrap_err(),
+                WebhookError::InvalidHeader(name)
+            );
+        }
     }
 
     #[test]

@@ -270,3 +270,21 @@ async fn config_mistakes_are_input_errors_naming_the_member() {
     let e = Sigil::from_json(json!({ "issuer": 5 }), runtime(TestClock::at(T0)), None).unwrap_err();
     assert_eq!(e.code(), "invalid_input");
 }
+
+#[test]
+fn unix_seconds_takes_finite_numbers_and_names_the_argument_otherwise() {
+    use sigil::facade::unix_seconds;
+    assert_eq!(unix_seconds("now", None).unwrap(), None);
+    assert_eq!(
+        unix_seconds("now", Some(1700000000.9)).unwrap(),
+        Some(1700000000)
+    );
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let e = unix_seconds("options.now", Some(bad)).unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert_eq!(
+            e.to_string(),
+            "invalid input: options.now must be UNIX seconds"
+        );
+    }
+}

@@ -11,11 +11,7 @@ use crate::{invalid_input, js_error};
 
 /// An optional `now` in UNIX seconds, as the core takes it (`None`: its clock).
 fn at(now_seconds: Option<f64>) -> napi::Result<Option<i64>> {
-    match now_seconds {
-        None => Ok(None),
-        Some(n) if n.is_finite() => Ok(Some(n as i64)),
-        Some(_) => Err(invalid_input("now must be UNIX seconds")),
-    }
+    sigil::facade::unix_seconds("now", now_seconds).map_err(js_error)
 }
 
 /// Verifies Sigil tokens against one JWKS, parsed once.

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{Either, External, Latin1String};
 use napi_derive::napi;
+use sigil::facade::unix_seconds;
 use sigil::webhook::HeaderValues;
-use sigil::WebhookError;
 
 use crate::{invalid_input, js_error};
 
@@ -60,25 +60,9 @@ pub fn webhook_verify(
     body: Either<&[u8], String>,
     now: Option<f64>,
 ) -> napi::Result<()> {
-    let mut values = HeaderValues::default();
-    let names = sigil::webhook::HEADERS.map(|(name, _)| name);
-    for ((name, value), slot) in names
-        .into_iter()
-        .zip([&id, &timestamp, &signature])
-        .zip(&mut values.0)
-    {
-        if let Some(bytes) = value {
-            // The header's bytes; a value that is not UTF-8 cannot be what was signed.
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| js_error(WebhookError::InvalidHeader(name)))?;
-            *slot = Some(text);
-        }
-    }
-    let now = match now {
-        None => None,
-        Some(now) if now.is_finite() => Some(now as i64),
-        Some(_) => return Err(invalid_input("options.now must be UNIX seconds")),
-    };
+    let values = HeaderValues::from_bytes([&id, &timestamp, &signature].map(|v| v.as_deref()))
+        .map_err(js_error)?;
+    let now = unix_seconds("options.now", now).map_err(js_error)?;
     webhook
         .verify_values(&values, body_bytes(&body), now)
         .map(drop)
@@ -93,10 +77,8 @@ pub fn webhook_sign(
     timestamp: f64,
     body: Either<&[u8], String>,
 ) -> napi::Result<String> {
-    if !timestamp.is_finite() {
-        return Err(invalid_input("timestamp must be UNIX seconds"));
-    }
-    Ok(webhook.sign(&id, timestamp as i64, body_bytes(&body)))
+    let timestamp = unix_seconds("timestamp", Some(timestamp)).map_err(js_error)?;
+    Ok(webhook.sign(&id, timestamp.unwrap_or_default(), body_bytes(&body)))
 }
 
 fn body_bytes<'a>(body: &'a Either<&[u8], String>) -> &'a [u8] {

@@ -57,9 +57,10 @@ export function createWebhook(wasm) {
 
 /**
  * The module's webhook functions, taking what the shared class passes (a
- * body as a string, which is UTF-8 text, or bytes). `webhookVerify` writes the three header values
- * and the body into the module's message buffer and passes their lengths,
- * which spares four allocations per verify (src/lib.rs, `MESSAGE`).
+ * body as a string, which is UTF-8 text, or bytes). `webhookVerify` writes
+ * the three header values and the body into the module's message buffer and
+ * passes their lengths, which spares four allocations per verify (src/lib.rs,
+ * `MESSAGE`).
  */
 function webhookNative(wasm) {
   const encoder = new TextEncoder();

@@ -345,11 +345,7 @@ pub fn verify_request(
 
 /// An optional `now` in UNIX seconds, as the core takes it (`None`: its clock).
 fn unix_seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
-    match now {
-        None => Ok(None),
-        Some(n) if n.is_finite() => Ok(Some(n as i64)),
-        Some(_) => Err(invalid_input("now must be UNIX seconds")),
-    }
+    facade::unix_seconds("now", now).map_err(to_js)
 }
 
 /// Sigil tokens verified offline against one JWKS the caller holds, parsed

@@ -215,30 +215,31 @@ pub fn webhook_verify(
             rest = tail;
             Some(head)
         };
-        let mut values = [None; 3];
-        let lengths = [id_length, timestamp_length, signature_length];
-        for ((value, len), (name, _)) in values.iter_mut().zip(lengths).zip(HEADERS) {
+        let mut bytes = [None; 3];
+        for (slot, len) in bytes
+            .iter_mut()
+            .zip([id_length, timestamp_length, signature_length])
+        {
             if let Some(len) = len {
-                let Some(bytes) = take(len) else {
+                let Some(value) = take(len) else {
                     return invalid_input("the webhook message is not in the buffer");
                 };
-                // A value that is not UTF-8 cannot be what was signed.
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => *value = Some(text),
-                    Err(_) => return to_js(sigil::WebhookError::InvalidHeader(name)),
-                }
+                *slot = Some(value);
             }
         }
         let Some(body) = take(body_length) else {
             return invalid_input("the webhook message is not in the buffer");
         };
-        // After the headers, as @sigil/node checks them.
-        let now = match now {
-            None => None,
-            Some(now) if now.is_finite() => Some(now as i64),
-            Some(_) => return invalid_input("options.now must be UNIX seconds"),
+        let values = match HeaderValues::from_bytes(bytes) {
+            Ok(values) => values,
+            Err(e) => return to_js(e),
         };
-        match webhook.0.verify_values(&HeaderValues(values), body, now) {
+        // After the headers, as @sigil/node checks them.
+        let now = match sigil::facade::unix_seconds("options.now", now) {
+            Ok(now) => now,
+            Err(e) => return to_js(e),
+        };
+        match webhook.0.verify_values(&values, body, now) {
             Ok(_) => JsValue::UNDEFINED,
             Err(e) => to_js(e),
         }
@@ -254,10 +255,8 @@ pub fn webhook_sign(
     body: &[u8],
 ) -> Result<String, JsValue> {
     let id = string_arg(&id, "id")?;
-    if !timestamp.is_finite() {
-        return Err(invalid_input("timestamp must be UNIX seconds"));
-    }
-    Ok(webhook.0.sign(&id, timestamp as i64, body))
+    let timestamp = sigil::facade::unix_seconds("timestamp", Some(timestamp)).map_err(to_js)?;
+    Ok(webhook.0.sign(&id, timestamp.unwrap_or_default(), body))
 }
 
 /// A string argument, checked here: wasm-bindgen's `&str` conversion does

@@ -495,6 +495,17 @@ pub fn parse<T: serde::de::DeserializeOwned>(what: &str, value: serde_json::Valu
     crate::json::from_value(&value).map_err(|e| Error::InvalidInput(format!("{what}: {e}")))
 }
 
+/// A binding's number of UNIX seconds (a JS `number`) as the core's `i64`,
+/// `None` staying `None` (the clock); NaN and the infinities are an
+/// [`Error::InvalidInput`] that names `what`.
+pub fn unix_seconds(what: &str, value: Option<f64>) -> Result<Option<i64>> {
+    match value {
+        None => Ok(None),
+        Some(n) if n.is_finite() => Ok(Some(n as i64)),
+        Some(_) => Err(Error::InvalidInput(format!("{what} must be UNIX seconds"))),
+    }
+}
+
 /// Runs `call` unless `abort` fires first.
 async fn abortable<T>(
     call: impl std::future::Future<Output = Result<T>>,
