@@ -55,6 +55,9 @@ export function createWebhook(wasm) {
   return wasm.webhookClass(webhookNative(wasm));
 }
 
+/** The message buffer's largest size kept between verifies. */
+const KEEP_BYTES = 1 << 20;
+
 /**
  * The module's webhook functions, taking what the shared class passes (a
  * body as a string, which is UTF-8 text, or bytes). `webhookVerify` writes
@@ -117,6 +120,12 @@ function webhookNative(wasm) {
         bodyLength,
         now,
       );
+      // A buffer grown for a message over 1 MiB is freed after it, for the
+      // module's other allocations (WebAssembly memory itself never shrinks).
+      if (capacity > KEEP_BYTES) {
+        wasm.messageBuffer(0);
+        capacity = 0;
+      }
       if (error !== undefined) throw error;
     },
   };

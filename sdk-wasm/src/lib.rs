@@ -163,9 +163,9 @@ pub fn webhook_header_names() -> Array {
 // A verify's message (three header values and the body) crosses through one
 // buffer in module memory that the JS side writes into (`js/browser.js`,
 // `webhookNative`), rather than as four wasm-bindgen arguments: each of those
-// is an allocation and a free, about 0.2 µs of a 1 KB verify's 4. The buffer
-// keeps the size of the largest message (up to 3 bytes per character of a
-// text body).
+// is an allocation and a free, about 0.2 µs of a 1 KB verify's 4. The JS side
+// frees it after a message over 1 MiB, so one large delivery does not keep
+// its memory.
 thread_local! {
     static MESSAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -176,8 +176,8 @@ pub fn module_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// The address of the message buffer in module memory, first grown to at
-/// least `len` bytes. It stays put until a larger `len` is asked for.
+/// The address of the message buffer in module memory, resized to `len`
+/// bytes (`0` frees it). It stays put until the next resize.
 #[wasm_bindgen(js_name = messageBuffer)]
 pub fn message_buffer(len: usize) -> Result<usize, JsValue> {
     MESSAGE.with_borrow_mut(|buf| {
@@ -190,6 +190,9 @@ pub fn message_buffer(len: usize) -> Result<usize, JsValue> {
                 ))
             })?;
             buf.resize(len, 0);
+        } else {
+            buf.truncate(len);
+            buf.shrink_to_fit();
         }
         Ok(buf.as_mut_ptr() as usize)
     })

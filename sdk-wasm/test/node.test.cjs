@@ -52,3 +52,27 @@ test('both entries export the public surface only, and the same one', async () =
     assert.ok(expected.includes(name), name);
   }
 });
+
+test('a webhook message over 1 MiB does not keep its buffer: its memory serves the next allocation', () => {
+  // The module's memory (an internal export of pkg/node, which node.cjs loads).
+  const memory = require('../pkg/node/sigil_wasm.js').moduleMemory();
+  const wh = new sigil.Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  const now = 1_700_000_000;
+  const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(16 << 20) }));
+  const headers = {
+    'webhook-id': 'msg_big',
+    'webhook-timestamp': String(now),
+    'webhook-signature': wh.sign('msg_big', now, body),
+  };
+  assert.equal(wh.verify(headers, body, { now }).payload.pad.length, 16 << 20);
+  const pages = memory.buffer.byteLength;
+  // Signing copies the 16 MB body into module memory: it fits where the
+  // verify's buffer was. A buffer kept after the verify would grow memory.
+  wh.sign('msg_big', now, body);
+  assert.equal(memory.buffer.byteLength, pages);
+  // Small messages verify after it as before.
+  const small = '{"a":1}';
+  const h = { ...headers, 'webhook-signature': wh.sign('msg_big', now, small) };
+  assert.deepEqual(wh.verify(h, small, { now }).payload, { a: 1 });
+  wh.free();
+});

@@ -1,4 +1,4 @@
-// A tiny app that test/bundle.test.mjs builds with Vite and opens in Chromium.
+// A tiny app that test/bundle.test.mjs builds with each bundler and opens in Chromium.
 // It imports @sigil/web by its package name, as a user's app does (the test
 // installs the packed package into the app's node_modules), and writes what it
 // saw into the page: <body data-result="{...}"> and the #result text.
@@ -12,7 +12,9 @@ import init, {
 } from '@sigil/web';
 
 async function run() {
-  await init();
+  // Beside the module by default; the build that serves the module elsewhere
+  // defines its URL (as an app passes `{ module_or_path }`).
+  await init(typeof SIGIL_WASM_URL === 'string' ? { module_or_path: SIGIL_WASM_URL } : undefined);
   // Not bundled: the test puts the shared vectors in the app's public/ folder.
   const vectors = await (await fetch(new URL('standards.json', location.href))).json();
   const spec = vectors.standard_webhooks.find((v) => v.name === 'spec_vector_valid');
