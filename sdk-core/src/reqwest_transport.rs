@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, REQUEST_TIMEOUT};
 
 /// A [`Transport`] over a shared reqwest client.
 #[derive(Debug, Clone)]
@@ -15,7 +15,7 @@ impl Default for ReqwestTransport {
     fn default() -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
+            .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .build()
             .expect("reqwest client with static settings");

@@ -5,6 +5,12 @@
 
 use std::time::Duration;
 
+/// How long one request may take, its answer's body included, before it fails
+/// as [`TransportError::Timeout`]: the same for every transport the SDK ships
+/// (reqwest natively, `fetch` in the browser), so a server that never answers
+/// cannot hang a renewal, or the tabs waiting on it, for good.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Outgoing request: method, URL, headers and body bytes.
 pub type HttpRequest = http::Request<Vec<u8>>;
 /// Incoming response: status, headers and body bytes.

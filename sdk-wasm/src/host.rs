@@ -62,12 +62,23 @@ impl Transport for FetchTransport {
             headers.append(name.as_str(), value).map_err(invalid)?;
         }
         init.set_headers(&headers);
+        // The signal also bounds reading the body below.
+        let timeout = sigil::transport::REQUEST_TIMEOUT.as_millis() as u32;
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout)));
         if !request.body().is_empty() {
             init.set_body(&Uint8Array::from(request.body().as_slice()));
         }
         let req = web_sys::Request::new_with_str_and_init(&request.uri().to_string(), &init)
             .map_err(invalid)?;
-        let network = |e: JsValue| TransportError::Network(message(&e));
+        let network = |e: JsValue| {
+            // `AbortSignal.timeout` rejects with a `TimeoutError` DOMException.
+            let name = js_sys::Reflect::get(&e, &"name".into()).ok();
+            if name.and_then(|n| n.as_string()).as_deref() == Some("TimeoutError") {
+                TransportError::Timeout
+            } else {
+                TransportError::Network(message(&e))
+            }
+        };
         let response: web_sys::Response = JsFuture::from(global_fetch(&req))
             .await
             .map_err(network)?

@@ -2,10 +2,11 @@
 // (index.mjs over pkg/web), end to end in real headless Chromium against a real
 // `sigil-server --test-mode`: sign-in and consent on the server's HTML pages,
 // the pairwise user id and a protected API call, exactly one refresh for two
-// tabs sharing localStorage (20 times, with the server's and the browser's
-// clocks moved near expiry), logout reaching the other tab, and a deny
-// arriving as access_denied. Screenshots go to sdk-wasm/test/screenshots/
-// (git-ignored).
+// tabs sharing the `'local'` store (IndexedDB; 20 times, with the server's and
+// the browser's clocks moved near expiry), the bounded wait behind a tab that
+// never releases the renewal lock, logout reaching the other tab, and a deny
+// arriving as access_denied. No page may throw or leave a rejection
+// unhandled. Screenshots go to sdk-wasm/test/screenshots/ (git-ignored).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -133,17 +134,89 @@ async function signIn(page, decision, shot) {
   await ready(page);
 }
 
-/** A signed-in tab and a second, independent tab (its own renderer process) of one profile. */
-async function twoTabs({ screenshot = false } = {}) {
+/**
+ * A browser profile whose pages' uncaught errors and unhandled rejections are
+ * kept in `context.pageErrors`: the SDK must never crash the app.
+ */
+async function newContext({ clock = false } = {}) {
   const context = await browser.newContext();
   context.setDefaultTimeout(WAIT_MS);
-  await context.clock.install();
+  context.pageErrors = [];
+  context.on('page', (page) =>
+    page.on('pageerror', (e) => context.pageErrors.push(`${page.url()}: ${e}`)),
+  );
+  if (clock) await context.clock.install();
+  return context;
+}
+
+/** Closes `context`, failing the test if any of its pages threw. */
+async function closeContext(context) {
+  const errors = context.pageErrors;
+  await context.close();
+  assert.deepEqual(errors, [], 'no uncaught error or unhandled rejection in the app');
+}
+
+/** A signed-in tab and a second, independent tab (its own renderer process) of one profile. */
+async function twoTabs({ screenshot = false } = {}) {
+  const context = await newContext({ clock: true });
   const one = await context.newPage();
   await signIn(one, 'Approve', screenshot);
   const two = await context.newPage();
   await two.goto(`${appOrigin}/`);
   await ready(two);
   return { context, one, two };
+}
+
+/**
+ * The `tokenChange` events the tabs' `window.seen` recorded since the last
+ * call, once there are `count` of them (bounded), each tab's sorted, the
+ * tabs' lists sorted: which tab renewed does not matter.
+ */
+async function tokenEvents(tabs, count) {
+  const lists = tabs.map(() => []);
+  const deadline = Date.now() + WAIT_MS;
+  while (lists.flat().length < count && Date.now() < deadline) {
+    const taken = await Promise.all(tabs.map((t) => t.evaluate(() => window.seen.splice(0))));
+    taken.forEach((events, i) => lists[i].push(...events));
+    if (lists.flat().length < count) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return lists.map((l) => l.sort()).sort();
+}
+
+/**
+ * The server's and the browser's clocks, moved together 560 s at a time: of a
+ * 600 s token, that is inside the SDK's own 60 s renewal window. `restore()`
+ * puts the server back, for the other tests' browsers keep real time.
+ */
+function clocks(context) {
+  let moved = 0;
+  return {
+    async move() {
+      await sigil.advanceClock(560);
+      moved += 560;
+      await context.clock.fastForward(560_000);
+    },
+    restore: () => sigil.advanceClock(-moved),
+  };
+}
+
+/** The renewal lock's name (js/browser.js): what every tab of the demo app takes. */
+const lockName = () => `sigil:${issuer}:app_ci_spa:renewal`;
+
+/** Whether a request for the renewal lock is queued behind its holder. */
+const lockWaiting = (page) =>
+  page.evaluate(
+    async (name) => (await navigator.locks.query()).pending.some((l) => l.name === name),
+    lockName(),
+  );
+
+/** Waits (bounded) until a request for the renewal lock is queued behind its holder. */
+async function lockWaiter(page) {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await lockWaiting(page))) {
+    if (Date.now() > deadline) throw new Error('no tab waits for the renewal lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('the demo app in Chromium', () => {
@@ -167,7 +240,7 @@ describe('the demo app in Chromium', () => {
         'the second tab shares the session',
       );
     } finally {
-      await context.close();
+      await closeContext(context);
     }
   });
 
@@ -177,14 +250,24 @@ describe('the demo app in Chromium', () => {
   // spent refresh token after the handover); the shared store is IndexedDB.
   test('two tabs near expiry: one refresh request, the same fresh token, 20 times', async () => {
     const { context, one, two } = await twoTabs();
-    let moved = 0;
-    const move = async () => {
-      // 560 s of a 600 s token: inside the SDK's own 60 s renewal window.
-      await sigil.advanceClock(560);
-      moved += 560;
-      await context.clock.fastForward(560_000);
-    };
+    const { move, restore } = clocks(context);
+    // Each refresh is answered 200 ms late, so the other tab certainly asks
+    // for the lock while the first holds it.
+    await context.route(`${issuer}/oauth/token`, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await route.continue();
+    });
+    for (const tab of [one, two]) {
+      await tab.evaluate(() => {
+        window.seen = [];
+        window.sigil.addEventListener('tokenChange', ({ detail }) =>
+          window.seen.push(`${detail.type}${detail.remote ? ' (remote)' : ''}`),
+        );
+      });
+    }
+    const refused = await sigil.requests('/oauth/token', { status: 400 });
     try {
+      let last = await one.evaluate(() => window.sigil.accessToken());
       for (let round = 0; round < 20; round += 1) {
         const before = await sigil.requests('/oauth/token');
         await move();
@@ -192,17 +275,106 @@ describe('the demo app in Chromium', () => {
           [one, two].map((p) => p.evaluate(() => window.sigil.accessToken())),
         );
         assert.equal(a, b, `round ${round}: both tabs hold the same fresh token`);
+        assert.notEqual(a, last, `round ${round}: a fresh token`);
+        last = a;
         const spent = (await sigil.requests('/oauth/token')) - before;
         assert.equal(spent, 1, `round ${round}: exactly one refresh`);
+        assert.deepEqual(
+          await tokenEvents([one, two], 2),
+          [['refreshed'], ['refreshed (remote)']],
+          `round ${round}: one tab refreshed, the other heard of it`,
+        );
       }
+      assert.equal(
+        (await sigil.requests('/oauth/token', { status: 400 })) - refused,
+        0,
+        'no refresh was refused (a replayed refresh token is invalid_grant)',
+      );
       // A replayed refresh token would have revoked the family and failed
       // the next renewal: one more, from one tab, still succeeds.
       await move();
       assert.match(await one.evaluate(() => window.sigil.accessToken()), /^ey/);
     } finally {
-      // The other tests' browsers keep real time: put the server back.
-      await sigil.advanceClock(-moved);
-      await context.close();
+      await restore();
+      await closeContext(context);
+    }
+  });
+
+  test(
+    'a tab that holds the renewal lock and never lets go holds the others up for the bounded wait only',
+    { timeout: 60_000 },
+    async () => {
+      const { context, one, two } = await twoTabs();
+      const { move, restore } = clocks(context);
+      try {
+        // Tab one takes the lock, as in a renewal, and never lets it go: a hung tab.
+        await one.evaluate((name) => {
+          navigator.locks.request(name, () => new Promise(() => {}));
+        }, lockName());
+        const first = await two.evaluate(() => window.sigil.accessToken());
+        await move();
+        let before = await sigil.requests('/oauth/token');
+        const waiting = two.evaluate(() => window.sigil.accessToken());
+        await lockWaiter(two);
+        // The wait is 10 s of the page's clock (AbortSignal.timeout, faked by
+        // playwright's clock along with Date and setTimeout).
+        await context.clock.fastForward(9_000);
+        assert.ok(await lockWaiting(two), 'still waiting at 9 s');
+        assert.equal((await sigil.requests('/oauth/token')) - before, 0, 'no refresh yet');
+        await context.clock.fastForward(1_500);
+        const renewed = await waiting;
+        assert.notEqual(renewed, first, 'renewed once the wait ran out');
+        assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
+
+        // A tab that closes (or crashes) while holding the lock frees it at once:
+        // the waiting tab goes ahead with no clock moved.
+        await move();
+        before = await sigil.requests('/oauth/token');
+        const next = two.evaluate(() => window.sigil.accessToken());
+        await lockWaiter(two);
+        await one.close();
+        assert.notEqual(await next, renewed, 'renewed after the holder closed');
+        assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
+      } finally {
+        await restore();
+        await closeContext(context);
+      }
+    },
+  );
+
+  test('a request the server never answers fails as TransportError timeout after 30 s', async () => {
+    const context = await newContext({ clock: true });
+    try {
+      const page = await context.newPage();
+      await signIn(page, 'Approve', false);
+      let reached;
+      const held = new Promise((resolve) => (reached = resolve));
+      // The request gets as far as the network and is never answered.
+      await context.route(`${issuer}/v1/account`, () => reached());
+      await page.evaluate(() => {
+        window.sigil.request('/v1/account').then(
+          (r) => (window.outcome = `answered ${r.status}`),
+          (e) =>
+            (window.outcome = [
+              e.constructor.name,
+              e.code,
+              e instanceof window.sigilModule.TransportError,
+            ]),
+        );
+      });
+      await held;
+      // The timeout is `AbortSignal.timeout`, faked by playwright's clock.
+      await context.clock.fastForward(29_000);
+      assert.equal(await page.evaluate(() => window.outcome), undefined, 'pending at 29 s');
+      await context.clock.fastForward(1_500);
+      await page.waitForFunction(() => window.outcome !== undefined);
+      assert.deepEqual(await page.evaluate(() => window.outcome), [
+        'TransportError',
+        'timeout',
+        true,
+      ]);
+    } finally {
+      await closeContext(context);
     }
   });
 
@@ -219,7 +391,7 @@ describe('the demo app in Chromium', () => {
         assert.deepEqual(await buttons(tab), ['Sign in']);
       }
     } finally {
-      await context.close();
+      await closeContext(context);
     }
   });
 
@@ -228,7 +400,7 @@ describe('the demo app in Chromium', () => {
     // One tab only: another would re-read the store on the `expired` event
     // and could discard the corrupt value before this tab reads it.
     await two.close();
-    let moved = 0;
+    const { move, restore } = clocks(context);
     try {
       const tokens = await one.evaluate(() => window.sigil.tokens());
       const revoked = await fetch(`${sigil.base}/oauth/revoke`, {
@@ -241,9 +413,7 @@ describe('the demo app in Chromium', () => {
       });
       assert.equal(revoked.status, 200);
       // Near expiry, the SDK renews with the revoked refresh token.
-      await sigil.advanceClock(560);
-      moved += 560;
-      await context.clock.fastForward(560_000);
+      await move();
       const outcome = (page) =>
         page.evaluate(async () => {
           const events = [];
@@ -306,21 +476,19 @@ describe('the demo app in Chromium', () => {
       assert.equal(after.code, 'not_authenticated');
       assert.equal(await one.locator('#status').innerText(), 'Signed in', 'the page still runs');
     } finally {
-      await sigil.advanceClock(-moved);
-      await context.close();
+      await restore();
+      await closeContext(context);
     }
   });
 
   test('without Web Locks and BroadcastChannel a tab still signs in and renews on its own', async () => {
-    const context = await browser.newContext();
-    context.setDefaultTimeout(WAIT_MS);
-    await context.clock.install();
+    const context = await newContext({ clock: true });
     // An older browser: neither API exists before the app loads.
     await context.addInitScript(() => {
       delete Navigator.prototype.locks;
       delete globalThis.BroadcastChannel;
     });
-    let moved = 0;
+    const { move, restore } = clocks(context);
     try {
       const page = await context.newPage();
       await signIn(page, 'Approve', false);
@@ -331,21 +499,18 @@ describe('the demo app in Chromium', () => {
       );
       const first = await page.evaluate(() => window.sigil.accessToken());
       const before = await sigil.requests('/oauth/token');
-      await sigil.advanceClock(560);
-      moved += 560;
-      await context.clock.fastForward(560_000);
+      await move();
       const renewed = await page.evaluate(() => window.sigil.accessToken());
       assert.notEqual(renewed, first, 'renewed near expiry');
       assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
     } finally {
-      await sigil.advanceClock(-moved);
-      await context.close();
+      await restore();
+      await closeContext(context);
     }
   });
 
   test('request() takes any header and body shape and an AbortSignal; signing keeps bytes', async () => {
-    const context = await browser.newContext();
-    context.setDefaultTimeout(WAIT_MS);
+    const context = await newContext();
     try {
       const page = await context.newPage();
       await signIn(page, 'Approve', false);
@@ -396,7 +561,7 @@ describe('the demo app in Chromium', () => {
       assert.deepEqual(out.noConfig, [true, 'invalid_input']);
       assert.equal(out.digest[0], out.digest[1]);
     } finally {
-      await context.close();
+      await closeContext(context);
     }
   });
 
@@ -411,10 +576,27 @@ describe('the demo app in Chromium', () => {
           sessionStorage.clear();
           localStorage.clear();
         };
+        // The token sets in the SDK's IndexedDB store (null: no IndexedDB).
+        const inIndexedDb = () =>
+          globalThis.indexedDB
+            ? new Promise((resolve, reject) => {
+                const open = indexedDB.open('sigil', 1);
+                open.onupgradeneeded = () => open.result.createObjectStore('kv');
+                open.onsuccess = () => {
+                  const keys = open.result.transaction('kv').objectStore('kv').getAllKeys();
+                  keys.onsuccess = () => {
+                    resolve(keys.result.filter((k) => k.endsWith(':tokens')).length);
+                    open.result.close();
+                  };
+                  keys.onerror = () => reject(keys.error);
+                };
+                open.onerror = () => reject(open.error);
+              })
+            : null;
         const out = {};
         fresh();
         await new m.Sigil({ issuer, apiKey }).accessToken();
-        out.memory = [stored(sessionStorage), stored(localStorage)];
+        out.memory = [stored(sessionStorage), stored(localStorage), await inIndexedDb()];
         fresh();
         await new m.Sigil({ issuer, apiKey, storage: 'session' }).accessToken();
         out.session = [stored(sessionStorage), stored(localStorage)];
@@ -432,26 +614,24 @@ describe('the demo app in Chromium', () => {
         out.adapter = [calls.includes('set'), first === second, stored(sessionStorage)];
         fresh();
         await new m.Sigil({ issuer, apiKey, storage: 'local' }).accessToken();
-        out.local = [stored(sessionStorage), stored(localStorage), 'indexedDB' in globalThis];
+        out.local = [stored(sessionStorage), stored(localStorage), await inIndexedDb()];
         return out;
       }, FULL_KEY);
-    const context = await browser.newContext();
-    context.setDefaultTimeout(WAIT_MS);
+    const context = await newContext();
     try {
       const page = await context.newPage();
       await page.goto(`${appOrigin}/`);
       await ready(page);
       const out = await run(page);
-      assert.deepEqual(out.memory, [0, 0], "'memory' (the default) writes neither web storage");
+      assert.deepEqual(out.memory, [0, 0, 0], "'memory' (the default) writes no browser storage");
       assert.deepEqual(out.session, [1, 0], "'session' is sessionStorage");
       assert.deepEqual(out.adapter, [true, true, 0], 'an adapter holds the session, shared');
-      assert.deepEqual(out.local, [0, 0, true], "'local' is IndexedDB where it exists");
+      assert.deepEqual(out.local, [0, 0, 1], "'local' is IndexedDB where it exists");
     } finally {
-      await context.close();
+      await closeContext(context);
     }
     // Where IndexedDB is missing, 'local' falls back to localStorage.
-    const old = await browser.newContext();
-    old.setDefaultTimeout(WAIT_MS);
+    const old = await newContext();
     await old.addInitScript(() => {
       delete globalThis.indexedDB;
     });
@@ -459,22 +639,22 @@ describe('the demo app in Chromium', () => {
       const page = await old.newPage();
       await page.goto(`${appOrigin}/`);
       await ready(page);
-      assert.deepEqual((await run(page)).local, [0, 1, false]);
+      assert.deepEqual((await run(page)).local, [0, 1, null]);
     } finally {
-      await old.close();
+      await closeContext(old);
     }
   });
 
   test('a deny on the consent page reaches the app as access_denied', async () => {
-    const fresh = await browser.newContext();
-    fresh.setDefaultTimeout(WAIT_MS);
+    const fresh = await newContext();
     try {
       const page = await fresh.newPage();
       await signIn(page, 'Deny', false);
       assert.equal(await page.locator('#error').innerText(), 'OAuthError: access_denied');
       assert.equal(await page.locator('#status').innerText(), 'Signed out');
+      assert.equal(new URL(page.url()).search, '', 'the callback parameters are gone here too');
     } finally {
-      await fresh.close();
+      await closeContext(fresh);
     }
   });
 });
