@@ -111,6 +111,25 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
       assertTyped(e, sigil.SigilError, 'state_mismatch');
     });
 
+    it('SigilError: a callback from another issuer (RFC 9207 iss), its authorization spent', async () => {
+      const client = new Sigil({
+        issuer: server.base,
+        clientId: fixtures.spa.clientId,
+        redirectUri: 'http://127.0.0.1/callback',
+      });
+      const { url } = await client.authorizationUrl();
+      const state = new URL(url).searchParams.get('state');
+      const callback = (iss) =>
+        `http://127.0.0.1/callback?code=abc&state=${state}&iss=${encodeURIComponent(iss)}`;
+      const e = await caught(() => client.handleCallback(callback('https://evil.example')));
+      assertTyped(e, sigil.SigilError, 'issuer_mismatch');
+      assert.match(e.message, /evil\.example/);
+      // The pending authorization went with the refused callback: it cannot
+      // be replayed with the right issuer.
+      const again = await caught(() => client.handleCallback(callback(server.base)));
+      assertTyped(again, sigil.SigilError, 'state_mismatch');
+    });
+
     it('OAuthError: client_credentials with a wrong client secret (RFC 6749 error)', async () => {
       const client = new Sigil({
         issuer: server.base,
@@ -287,6 +306,36 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
       controller.abort();
       const e = await caught(() => client.request('/v1/api-keys', { signal: controller.signal }));
       assertTyped(e, sigil.AbortError, 'aborted');
+    });
+
+    it('request() waits out a 429 for its Retry-After, then succeeds', async () => {
+      const client = new Sigil({
+        issuer: limited.base,
+        apiKey: fixtures.fullKey,
+        maxRetries: 3,
+        maxRetryDelaySeconds: 30,
+      });
+      await client.accessToken();
+      const probe = new Sigil({ issuer: limited.base, apiKey: fixtures.fullKey, maxRetries: 0 });
+      const refused = () => limited.requests('/v1/api-keys', { status: 429 });
+      for (let attempt = 0; ; attempt++) {
+        // Spend the key's bucket (shared by both clients' tokens) ...
+        let limitedNow = false;
+        for (let i = 0; i < 5 && !limitedNow; i++) {
+          limitedNow = await probe.management.apiKeys.list().then(
+            () => false,
+            (e) => e instanceof sigil.RateLimitError,
+          );
+        }
+        assert.ok(limitedNow, 'the limited server never answered 429');
+        // ... then the next call is answered 429, sleeps, and is answered 200.
+        const before = await refused();
+        const res = await client.request('/v1/api-keys');
+        assert.equal(res.status, 200);
+        if ((await refused()) === before && attempt < 3) continue; // the bucket refilled in between
+        assert.ok((await refused()) > before, 'the call was answered 429 before its 200');
+        break;
+      }
     });
 
     it('AbortError: request() aborted while it waits out a Retry-After', async () => {
