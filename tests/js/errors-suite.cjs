@@ -308,7 +308,12 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
       assertTyped(e, sigil.AbortError, 'aborted');
     });
 
-    it('request() waits out a 429 for its Retry-After, then succeeds', async () => {
+    /**
+     * A client that retries 429s, and `limit()`, which spends the key's bucket
+     * on the limited server (shared by both clients' tokens) so that the
+     * client's next call is answered 429 with a Retry-After.
+     */
+    async function rateLimited() {
       const client = new Sigil({
         issuer: limited.base,
         apiKey: fixtures.fullKey,
@@ -317,9 +322,7 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
       });
       await client.accessToken();
       const probe = new Sigil({ issuer: limited.base, apiKey: fixtures.fullKey, maxRetries: 0 });
-      const refused = () => limited.requests('/v1/api-keys', { status: 429 });
-      for (let attempt = 0; ; attempt++) {
-        // Spend the key's bucket (shared by both clients' tokens) ...
+      const limit = async () => {
         let limitedNow = false;
         for (let i = 0; i < 5 && !limitedNow; i++) {
           limitedNow = await probe.management.apiKeys.list().then(
@@ -328,7 +331,15 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
           );
         }
         assert.ok(limitedNow, 'the limited server never answered 429');
-        // ... then the next call is answered 429, sleeps, and is answered 200.
+      };
+      return { client, limit };
+    }
+
+    it('request() waits out a 429 for its Retry-After, then succeeds', async () => {
+      const { client, limit } = await rateLimited();
+      const refused = () => limited.requests('/v1/api-keys', { status: 429 });
+      for (let attempt = 0; ; attempt++) {
+        await limit();
         const before = await refused();
         const res = await client.request('/v1/api-keys');
         assert.equal(res.status, 200);
@@ -341,25 +352,9 @@ module.exports = function errorsSuite(sigil, { name, dispose = () => {} } = {}) 
     it('AbortError: request() aborted while it waits out a Retry-After', async () => {
       // No request is in flight while the client sleeps before its retry, so the
       // abort cannot cut a server handler off mid-query.
-      const client = new Sigil({
-        issuer: limited.base,
-        apiKey: fixtures.fullKey,
-        maxRetries: 3,
-        maxRetryDelaySeconds: 30,
-      });
-      await client.accessToken();
-      const probe = new Sigil({ issuer: limited.base, apiKey: fixtures.fullKey, maxRetries: 0 });
+      const { client, limit } = await rateLimited();
       for (let attempt = 0; ; attempt++) {
-        // Spend the key's bucket (shared by both clients' tokens) ...
-        let limitedNow = false;
-        for (let i = 0; i < 5 && !limitedNow; i++) {
-          limitedNow = await probe.management.apiKeys.list().then(
-            () => false,
-            (e) => e instanceof sigil.RateLimitError,
-          );
-        }
-        assert.ok(limitedNow, 'the limited server never answered 429');
-        // ... then the next call is answered 429 and sleeps for Retry-After.
+        await limit();
         const controller = new AbortController();
         const started = Date.now();
         const pending = client.request('/v1/api-keys', { signal: controller.signal });
