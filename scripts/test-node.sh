@@ -28,11 +28,14 @@ sub "Lint: prettier + tsc"
 tests/js/node_modules/.bin/prettier --version
 tests/js/node_modules/.bin/prettier --check \
   'sdk-wasm/js/*.{js,d.ts}' 'sdk-wasm/*.{d.ts,mjs}' 'sdk-wasm/test/*.{js,cjs,mjs}' 'sdk-wasm/test/bundle/*.{js,html}' 'sdk-wasm/conformance/*.mjs' 'sdk-wasm/demo/*.js' \
-  'sdk-node/*.{js,mjs,d.ts}' 'sdk-node/test/*.{js,mjs}' 'sdk-node/conformance/*.mjs' 'sdk-node/bench/*.{js,mjs}' \
+  'sdk-node/*.{js,mjs,d.ts,d.mts}' 'sdk-node/test/*.{js,mjs}' 'sdk-node/conformance/*.mjs' 'sdk-node/bench/*.{js,mjs}' \
   'tests/js/*.{cjs,mjs,ts,json}' 'tests/interop/node/*.mjs'
 tests/js/node_modules/.bin/tsc --version
 tests/js/node_modules/.bin/tsc -p tests/js
 echo "tsc -p tests/js: no errors"
+# The .d.ts files declare exactly the values each entry exports at run time.
+node tests/js/exports-check.mjs sdk-node/index.js @sigil/node
+node tests/js/exports-check.mjs sdk-node/index.mjs @sigil/node/esm
 
 sub "Tests: node --test (shared vectors + README quick start)"
 cd sdk-node

@@ -10,7 +10,8 @@ require "$DEB_RUSTC" "$DEB_CARGO" "$WASM_LD" "$WASM_OPT" "$CHROMIUM" wasm-bindge
 [ "$(wasm-bindgen --version)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] \
   || { echo "wasm-bindgen $WASM_BINDGEN_VERSION is required: run ./scripts/prereqs.sh" >&2; exit 1; }
 require sdk-wasm/node_modules/playwright-core/package.json sdk-wasm/node_modules/vite/package.json \
-  sdk-wasm/node_modules/webpack/package.json sdk-wasm/node_modules/esbuild/package.json
+  sdk-wasm/node_modules/webpack/package.json sdk-wasm/node_modules/esbuild/package.json \
+  tests/js/node_modules/.bin/tsc
 sub() { printf '\n----- [wasm] %s -----\n' "$*"; }
 "$DEB_RUSTC" --version; wasm-bindgen --version; "$WASM_OPT" --version; node --version; "$CHROMIUM" --version 2>/dev/null
 
@@ -43,6 +44,10 @@ wasm_gz=$(gz sdk-wasm/pkg/web/sigil_wasm_bg.wasm)
 glue_gz=$(cat sdk-wasm/index.mjs sdk-wasm/js/browser.js sdk-wasm/pkg/web/*.js sdk-wasm/pkg/web/snippets/*/js/*.js | gzip -9 | wc -c)
 echo "browser download (index.mjs + pkg/web, gzip -9): wasm $wasm_gz B + JS $glue_gz B = $((wasm_gz + glue_gz)) B" \
   "(budget: 100 KB; the module is over it, see sdk-wasm/README.md)"
+
+sub "Exports: index.d.ts and node.d.ts declare exactly what index.mjs and node.cjs export"
+node tests/js/exports-check.mjs sdk-wasm/index.mjs @sigil/web
+node tests/js/exports-check.mjs sdk-wasm/node.cjs @sigil/web/node
 
 sub "Tests: node --test (pkg/node vectors, README quick starts, headless Chromium on pkg/web, the demo app end to end, an app bundled by Vite, webpack and esbuild)"
 cd sdk-wasm

@@ -7,6 +7,8 @@ import init, * as web from '@sigil/web';
 import { initSync } from '@sigil/web';
 import * as webNode from '../../sdk-wasm/node';
 import * as node from '@sigil/node';
+// The ESM entry's types (index.d.mts): the same names, and the module as default.
+import nodeDefault, { Sigil as EsmSigil } from '@sigil/node/esm';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const rotation = [secret, 'whsec_YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtbG9uZyE='];
@@ -371,3 +373,6 @@ void webClient();
 void webInit();
 nodeApi();
 void nodeClient();
+
+/** `import sigil from '@sigil/node'` is the whole module, with the named exports. */
+void ([nodeDefault.Sigil, EsmSigil] satisfies [typeof node.Sigil, typeof EsmSigil]);
