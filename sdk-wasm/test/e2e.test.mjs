@@ -5,7 +5,8 @@
 // tabs sharing the `'local'` store (IndexedDB; 20 times, with the server's and
 // the browser's clocks moved near expiry; and 5 times without
 // BroadcastChannel), the bounded wait behind a tab that
-// never releases the renewal lock, logout reaching the other tab, and a deny
+// never releases the renewal lock and its release when that tab closes or
+// crashes, logout reaching the other tab, and a deny
 // arriving as access_denied. No page may throw or leave a rejection
 // unhandled. Screenshots go to sdk-wasm/test/screenshots/ (git-ignored).
 import { after, before, describe, test } from 'node:test';
@@ -343,15 +344,41 @@ describe('the demo app in Chromium', () => {
         assert.notEqual(renewed, first, 'renewed once the wait ran out');
         assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
 
-        // A tab that closes (or crashes) while holding the lock frees it at once:
-        // the waiting tab goes ahead with no clock moved.
-        await move();
-        before = await sigil.requests('/oauth/token');
-        const next = two.evaluate(() => window.sigil.accessToken());
-        await lockWaiter(two);
-        await one.close();
-        assert.notEqual(await next, renewed, 'renewed after the holder closed');
-        assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
+        // A tab that closes, or whose renderer crashes, while holding the lock
+        // frees it at once: the waiting tab goes ahead with no clock moved.
+        const holder = async () => {
+          const tab = await context.newPage();
+          await tab.goto(`${appOrigin}/`);
+          await ready(tab);
+          await tab.evaluate((name) => {
+            navigator.locks.request(name, () => new Promise(() => {}));
+          }, lockName());
+          return tab;
+        };
+        let token = renewed;
+        for (const [how, end] of [
+          ['closed', (tab) => tab.close()],
+          [
+            'crashed',
+            async (tab) => {
+              // The command gets no answer from a renderer that is gone.
+              const crashed = tab.waitForEvent('crash');
+              (await context.newCDPSession(tab)).send('Page.crash').catch(() => {});
+              await crashed;
+            },
+          ],
+        ]) {
+          const tab = how === 'closed' ? one : await holder();
+          await move();
+          before = await sigil.requests('/oauth/token');
+          const next = two.evaluate(() => window.sigil.accessToken());
+          await lockWaiter(two);
+          await end(tab);
+          const fresh = await next;
+          assert.notEqual(fresh, token, `renewed after the holder ${how}`);
+          assert.equal((await sigil.requests('/oauth/token')) - before, 1, 'one refresh');
+          token = fresh;
+        }
       } finally {
         await restore();
         await closeContext(context);
