@@ -209,6 +209,12 @@ function clocks(context) {
 /** The renewal lock's name (js/browser.js): what every tab of the demo app takes. */
 const lockName = () => `sigil:${issuer}:app_ci_spa:renewal`;
 
+/** Takes the renewal lock in `tab`, as a renewal would, and never lets it go. */
+const holdLock = (tab) =>
+  tab.evaluate((name) => {
+    navigator.locks.request(name, () => new Promise(() => {}));
+  }, lockName());
+
 /** Whether a request for the renewal lock is queued behind its holder. */
 const lockWaiting = (page) =>
   page.evaluate(
@@ -326,9 +332,7 @@ describe('the demo app in Chromium', () => {
       const { move, restore } = clocks(context);
       try {
         // Tab one takes the lock, as in a renewal, and never lets it go: a hung tab.
-        await one.evaluate((name) => {
-          navigator.locks.request(name, () => new Promise(() => {}));
-        }, lockName());
+        await holdLock(one);
         const first = await two.evaluate(() => window.sigil.accessToken());
         await move();
         let before = await sigil.requests('/oauth/token');
@@ -350,9 +354,7 @@ describe('the demo app in Chromium', () => {
           const tab = await context.newPage();
           await tab.goto(`${appOrigin}/`);
           await ready(tab);
-          await tab.evaluate((name) => {
-            navigator.locks.request(name, () => new Promise(() => {}));
-          }, lockName());
+          await holdLock(tab);
           return tab;
         };
         let token = renewed;
